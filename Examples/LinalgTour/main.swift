@@ -1,0 +1,2 @@
+// A tour of Linalg on an embedded matrix of daily returns.
+print("placeholder")

@@ -1,0 +1,51 @@
+# MetaFolio: set-up, build, run and test on Debian with Swift.
+# `make run` and `make test` install the missing system packages first (apt-get).
+
+SWIFT ?= swift
+CONFIG ?= release
+SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+TEST_FLAGS := -c $(CONFIG) -Xswiftc -enable-testing
+
+.PHONY: deps build run test bench bench-compare docs clean check-warnings
+
+## Install the Debian packages MetaFolio links against, if any is missing.
+deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "System packages present: $(SYSTEM_PACKAGES)"; fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+## The main job. Until the learned strategies land it runs the Linalg tour on embedded data.
+run: deps
+	$(SWIFT) run -c $(CONFIG) LinalgTour
+
+## Builds everything (failing on any warning in MetaFolio's own code), then runs the whole suite.
+test: deps
+	$(SWIFT) build --build-tests $(TEST_FLAGS) 2>&1 | tee .build-log.txt
+	@! grep -E '^/.*/(Sources|Tests|Examples)/.*: warning:' .build-log.txt || \
+	  (echo "error: MetaFolio code compiles with warnings (see above)"; exit 1)
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
+
+## Benchmarks (ordo-one/benchmark) of the Swift kernels.
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+## Same-run comparison against direct OpenBLAS (C) and NumPy; prints ratios.
+bench-compare: deps
+	python3 Benchmarks/compare/linalg.py
+
+## DocC documentation for every module, written to .build/docs.
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
+	  --output-path .build/docs --enable-experimental-combined-documentation \
+	  $(foreach m,Linalg Autodiff NN MetaLearn Market Signals Regimes Portfolio Backtest Strategies MetaFolio,--target $(m))
+
+clean:
+	rm -rf .build .build-log.txt

@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Library modules in layer order (see ARCHITECTURE.md). Each depends only on modules before it.
+let libraryModules: [(name: String, dependencies: [String])] = [
+    ("Linalg", []),
+    ("Autodiff", ["Linalg"]),
+    ("NN", ["Autodiff"]),
+    ("MetaLearn", ["NN"]),
+    ("Market", ["Linalg"]),
+    ("Signals", ["Market"]),
+    ("Regimes", ["Linalg", "Market"]),
+    ("Portfolio", ["Linalg", "Market"]),
+    ("Backtest", ["Portfolio", "Market"]),
+    ("Strategies", ["MetaLearn", "Signals", "Regimes", "Backtest"]),
+]
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+var targets: [Target] = [
+    .systemLibrary(
+        name: "COpenBLAS",
+        pkgConfig: "openblas",
+        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+    ),
+    .target(
+        name: "Linalg",
+        dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
+        swiftSettings: strictSettings
+    ),
+]
+for module in libraryModules.dropFirst() {
+    targets.append(.target(
+        name: module.name,
+        dependencies: module.dependencies.map { .target(name: $0) },
+        swiftSettings: strictSettings
+    ))
+}
+targets += [
+    .target(
+        name: "MetaFolio",
+        dependencies: libraryModules.map { .target(name: $0.name) },
+        swiftSettings: strictSettings
+    ),
+    .executableTarget(
+        name: "metafolio",
+        dependencies: [
+            "MetaFolio",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strictSettings
+    ),
+    .executableTarget(
+        name: "LinalgTour",
+        dependencies: ["Linalg"],
+        path: "Examples/LinalgTour",
+        resources: [.copy("Resources")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "LinalgTests",
+        dependencies: ["Linalg"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "MetaFolioCLITests",
+        dependencies: ["metafolio"],
+        swiftSettings: strictSettings
+    ),
+]
+
+let package = Package(
+    name: "MetaFolio",
+    products: libraryModules.map { .library(name: $0.name, targets: [$0.name]) } + [
+        .library(name: "MetaFolio", targets: ["MetaFolio"]),
+        .executable(name: "metafolio", targets: ["metafolio"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+    ],
+    targets: targets
+)

@@ -1,0 +1,225 @@
+import RealModule
+
+/// How the observations are centered before an exponentially weighted covariance.
+public enum EWMACentering: Sendable, Hashable {
+    /// Subtract the equally weighted sample mean (PyPortfolioOpt's `exp_cov`).
+    case sampleMean
+    /// Subtract the exponentially weighted mean (pandas `ewm(...).cov(bias=True)`).
+    case weightedMean
+    /// No centering: returns are assumed to have zero mean (RiskMetrics, 1996).
+    case zero
+}
+
+/// The decay of exponential weights `wₜ ∝ (1 − α)^(T−1−t)`, the newest observation weighted most.
+public enum EWMADecay: Sendable, Hashable {
+    /// Smoothing factor `α` in `(0, 1]`.
+    case alpha(Double)
+    /// Span `s ≥ 1`: `α = 2 / (s + 1)` (pandas `span`).
+    case span(Double)
+    /// Half-life `h > 0` in observations: `α = 1 − exp(−ln 2 / h)` (pandas `halflife`).
+    case halfLife(Double)
+    /// RiskMetrics decay factor `λ` in `[0, 1)`: `α = 1 − λ` (0.94 for daily data).
+    case lambda(Double)
+
+    /// The smoothing factor `α`.
+    ///
+    /// - Throws: ``LinalgError/invalidArgument(operation:message:)`` when the parameter is out of range.
+    public func smoothingFactor() throws -> Double {
+        let alpha: Double
+        switch self {
+        case let .alpha(value): alpha = value
+        case let .span(value): alpha = value >= 1 ? 2 / (value + 1) : .nan
+        case let .halfLife(value): alpha = value > 0 ? 1 - Double.exp(-Double.log(2) / value) : .nan
+        case let .lambda(value): alpha = value >= 0 && value < 1 ? 1 - value : .nan
+        }
+        guard alpha > 0, alpha <= 1 else {
+            throw LinalgError.invalidArgument(operation: "EWMADecay", message: "\(self) gives no smoothing factor in (0, 1]")
+        }
+        return alpha
+    }
+}
+
+/// A value computed on one window of consecutive rows.
+public struct Windowed<Value> {
+    /// The rows of the window.
+    public let rows: Range<Int>
+    /// The value computed on them.
+    public let value: Value
+}
+
+extension Windowed: Sendable where Value: Sendable {}
+
+extension Matrix {
+    /// The mean of each column (observations in rows), computed by one `dgemv`.
+    ///
+    /// - Throws: ``LinalgError/empty(operation:)`` when there are no rows.
+    public func columnMeans() throws -> [Double] {
+        guard rows > 0 else { throw LinalgError.empty(operation: "columnMeans") }
+        var means = [Double](repeating: 0, count: columns)
+        let ones = [Double](repeating: 1, count: rows)
+        try BLAS.gemv(self, ones, transpose: true, alpha: 1 / Double(rows), into: &means)
+        return means
+    }
+
+    /// The variance of each column with `ddof` degrees of freedom removed (1 = sample variance),
+    /// by the two-pass algorithm.
+    ///
+    /// - Throws: ``LinalgError/empty(operation:)``, ``LinalgError/nonFinite(operation:row:column:)``,
+    ///   or ``LinalgError/invalidArgument(operation:message:)`` when `rows − ddof ≤ 0`.
+    public func columnVariances(ddof: Int = 1) throws -> [Double] {
+        let operation = "columnVariances"
+        try validateStatisticsInput(operation, ddof: ddof)
+        let means = try columnMeans()
+        var sums = [Double](repeating: 0, count: columns)
+        withUnsafeBufferPointer { p in
+            for i in 0..<rows {
+                let base = i * columns
+                for j in 0..<columns {
+                    let deviation = p[base + j] - means[j]
+                    sums[j] += deviation * deviation
+                }
+            }
+        }
+        let divisor = Double(rows - ddof)
+        return sums.map { $0 / divisor }
+    }
+
+    /// The standard deviation of each column; see ``columnVariances(ddof:)``.
+    ///
+    /// - Throws: as ``columnVariances(ddof:)``.
+    public func columnStandardDeviations(ddof: Int = 1) throws -> [Double] {
+        try columnVariances(ddof: ddof).map { $0.squareRoot() }
+    }
+
+    /// The covariance matrix of the columns (observations in rows), as
+    /// `numpy.cov(X, rowvar=False, ddof=ddof)`: the data are centered once and the
+    /// product `XᶜᵀXᶜ / (T − ddof)` is formed by `dsyrk`.
+    ///
+    /// - Throws: ``LinalgError/empty(operation:)``, ``LinalgError/nonFinite(operation:row:column:)``,
+    ///   or ``LinalgError/invalidArgument(operation:message:)`` when `rows − ddof ≤ 0`.
+    public func covariance(ddof: Int = 1) throws -> Matrix {
+        try validateStatisticsInput("covariance", ddof: ddof)
+        let centered = try centeredColumns(by: columnMeans())
+        var result = Matrix(rows: columns, columns: columns)
+        try BLAS.syrk(centered, transpose: true, alpha: 1 / Double(rows - ddof), into: &result)
+        return result
+    }
+
+    /// The Pearson correlation matrix of the columns, with an exact unit diagonal.
+    ///
+    /// - Throws: the errors of ``covariance(ddof:)``, and
+    ///   ``LinalgError/invalidArgument(operation:message:)`` naming a column with zero variance.
+    public func correlation() throws -> Matrix {
+        try Matrix.correlation(fromCovariance: covariance())
+    }
+
+    /// Converts a covariance matrix to a correlation matrix.
+    ///
+    /// - Throws: ``LinalgError/notSquare(operation:shape:)``, ``LinalgError/nonFinite(operation:row:column:)``,
+    ///   or ``LinalgError/invalidArgument(operation:message:)`` naming a non-positive variance.
+    public static func correlation(fromCovariance covariance: Matrix) throws -> Matrix {
+        let operation = "correlation"
+        guard covariance.isSquare else { throw LinalgError.notSquare(operation: operation, shape: covariance.shape) }
+        try covariance.validateFinite(operation)
+        let n = covariance.rows
+        var inverseDeviations = [Double](repeating: 0, count: n)
+        for j in 0..<n {
+            let variance = covariance[j, j]
+            guard variance > 0 else {
+                throw LinalgError.invalidArgument(operation: operation,
+                                                  message: "column \(j) has variance \(variance); correlation is undefined")
+            }
+            inverseDeviations[j] = 1 / variance.squareRoot()
+        }
+        var result = covariance
+        result.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n {
+                for j in 0..<n { p[i * n + j] *= inverseDeviations[i] * inverseDeviations[j] }
+                p[i * n + i] = 1
+            }
+        }
+        return result
+    }
+
+    /// The exponentially weighted covariance of the columns at the last row.
+    ///
+    /// Weights `wₜ = (1 − α)^(T−1−t) / Σ` (pandas' `adjust=True` form) multiply the outer
+    /// products of the centered rows: `Σₜ wₜ·dₜ·dₜᵀ`. No small-sample bias correction is applied.
+    ///
+    /// - Throws: ``LinalgError/empty(operation:)``, ``LinalgError/nonFinite(operation:row:column:)``,
+    ///   or ``LinalgError/invalidArgument(operation:message:)`` for a bad decay.
+    public func ewmaCovariance(decay: EWMADecay, centering: EWMACentering = .sampleMean) throws -> Matrix {
+        let operation = "ewmaCovariance"
+        try validateStatisticsInput(operation, ddof: 0)
+        let alpha = try decay.smoothingFactor()
+        var weights = [Double](repeating: 0, count: rows)
+        var weight = 1.0
+        for t in stride(from: rows - 1, through: 0, by: -1) {
+            weights[t] = weight
+            weight *= 1 - alpha
+        }
+        let total = weights.reduce(0, +)
+        for t in weights.indices { weights[t] /= total }
+        let center: [Double]
+        switch centering {
+        case .sampleMean: center = try columnMeans()
+        case .zero: center = [Double](repeating: 0, count: columns)
+        case .weightedMean:
+            var weightedMeans = [Double](repeating: 0, count: columns)
+            try BLAS.gemv(self, weights, transpose: true, into: &weightedMeans)
+            center = weightedMeans
+        }
+        var scaled = try centeredColumns(by: center)
+        scaled.withUnsafeMutableBufferPointer { p in
+            for t in 0..<rows {
+                let root = weights[t].squareRoot()
+                for j in 0..<columns { p[t * columns + j] *= root }
+            }
+        }
+        var result = Matrix(rows: columns, columns: columns)
+        try BLAS.syrk(scaled, transpose: true, into: &result)
+        return result
+    }
+
+    /// Applies `body` to windows of `window` consecutive rows, moving `step` rows at a time.
+    /// The first window is rows `0..<window`; windows that would run past the end are skipped.
+    ///
+    /// - Throws: ``LinalgError/invalidArgument(operation:message:)`` when `window` or `step` is
+    ///   not positive or `window > rows`; rethrows what `body` throws.
+    public func rollingWindows<Value>(window: Int, step: Int = 1,
+                                      _ body: (Matrix) throws -> Value) throws -> [Windowed<Value>] {
+        guard window > 0, step > 0, window <= rows else {
+            throw LinalgError.invalidArgument(
+                operation: "rollingWindows",
+                message: "need 0 < window ≤ rows (\(rows)) and step > 0; got window \(window), step \(step)")
+        }
+        return try stride(from: 0, through: rows - window, by: step).map { start in
+            let range = start..<(start + window)
+            return Windowed(rows: range, value: try body(self.rows(range)))
+        }
+    }
+
+    /// Subtracts `center[j]` from every entry of column `j`.
+    func centeredColumns(by center: [Double]) throws -> Matrix {
+        guard center.count == columns else {
+            throw LinalgError.dimensionMismatch(operation: "center", lhs: Shape(1, columns), rhs: Shape(1, center.count))
+        }
+        var result = self
+        result.withUnsafeMutableBufferPointer { p in
+            for i in 0..<rows {
+                let base = i * columns
+                for j in 0..<columns { p[base + j] -= center[j] }
+            }
+        }
+        return result
+    }
+
+    private func validateStatisticsInput(_ operation: String, ddof: Int) throws {
+        guard rows > 0, columns > 0 else { throw LinalgError.empty(operation: operation) }
+        guard ddof >= 0, rows - ddof > 0 else {
+            throw LinalgError.invalidArgument(operation: operation,
+                                              message: "\(rows) observations leave no degrees of freedom with ddof = \(ddof)")
+        }
+        try validateFinite(operation)
+    }
+}

@@ -1,0 +1,10 @@
+@_exported import Linalg
+@_exported import Autodiff
+@_exported import NN
+@_exported import MetaLearn
+@_exported import Market
+@_exported import Signals
+@_exported import Regimes
+@_exported import Portfolio
+@_exported import Backtest
+@_exported import Strategies
