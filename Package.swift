@@ -66,6 +66,12 @@ targets += [
         swiftSettings: strictSettings
     ),
     .testTarget(
+        name: "AutodiffTests",
+        dependencies: ["Autodiff"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
         name: "MetaFolioCLITests",
         dependencies: ["metafolio"],
         swiftSettings: strictSettings
