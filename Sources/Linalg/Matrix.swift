@@ -9,7 +9,7 @@ import COpenBLAS
 /// Shape errors in `Matrix` arithmetic operators (`+`, `-`, `*`) are programmer
 /// errors and trap with a message naming both shapes, as Swift arrays do for
 /// out-of-range indices. Every operation that takes user data has a throwing
-/// form (``adding(_:)``, ``multiplied(by:)``, ``BLAS/gemm(_:_:transposeA:transposeB:alpha:beta:into:)``)
+/// form (``adding(_:)``, ``multiplied(by:)-(Matrix)``, ``BLAS/gemm(_:_:transposeA:transposeB:alpha:beta:into:)``)
 /// that reports ``LinalgError`` instead.
 public struct Matrix: Sendable, Hashable {
     /// Number of rows.

@@ -47,8 +47,11 @@ public struct LeastSquaresSolution: Sendable {
 
     /// Solves `minimize ‖A·X − B‖_F` with the smallest `‖X‖_F`.
     ///
-    /// - Parameter relativeCutoff: singular values `≤ relativeCutoff · σ_max` count as zero;
-    ///   by default `ε · max(m, n)` as NumPy.
+    /// - Parameters:
+    ///   - a: the `m × n` design matrix.
+    ///   - b: the `m × nrhs` right-hand sides.
+    ///   - relativeCutoff: singular values `≤ relativeCutoff · σ_max` count as zero;
+    ///     by default `ε · max(m, n)` as NumPy.
     /// - Throws: ``LinalgError/dimensionMismatch(operation:lhs:rhs:)`` when `b.rows != a.rows`,
     ///   ``LinalgError/empty(operation:)``, ``LinalgError/nonFinite(operation:row:column:)``,
     ///   or ``LinalgError/notConverged(operation:iterations:residual:)``.

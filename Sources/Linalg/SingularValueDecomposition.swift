@@ -16,7 +16,9 @@ public struct SingularValueDecomposition: Sendable {
 
     /// Decomposes `matrix`.
     ///
-    /// - Parameter full: compute square `U` and `Vᵀ` instead of the thin factors.
+    /// - Parameters:
+    ///   - matrix: the `m × n` matrix to decompose.
+    ///   - full: compute square `U` and `Vᵀ` instead of the thin factors.
     /// - Throws: ``LinalgError/empty(operation:)``, ``LinalgError/nonFinite(operation:row:column:)``,
     ///   or ``LinalgError/notConverged(operation:iterations:residual:)`` if both LAPACK drivers fail.
     public init(_ matrix: Matrix, full: Bool = false) throws {
