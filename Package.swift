@@ -31,10 +31,14 @@ var targets: [Target] = [
         swiftSettings: strictSettings
     ),
 ]
+/// Modules that ship data files as SwiftPM resources, with the folder to copy.
+let moduleResources: [String: String] = ["Market": "Datasets"]
+
 for module in libraryModules.dropFirst() {
     targets.append(.target(
         name: module.name,
         dependencies: module.dependencies.map { .target(name: $0) },
+        resources: moduleResources[module.name].map { [.copy($0)] },
         swiftSettings: strictSettings
     ))
 }
@@ -68,6 +72,12 @@ targets += [
     .testTarget(
         name: "AutodiffTests",
         dependencies: ["Autodiff"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "MarketTests",
+        dependencies: ["Market"],
         resources: [.copy("Fixtures")],
         swiftSettings: strictSettings
     ),
