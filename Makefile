@@ -1,7 +1,7 @@
 # MetaFolio: set-up, build, run and test on Debian with Swift.
 # `make run` and `make test` install the missing system packages first (apt-get).
 
-SWIFT ?= swift
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= release
 SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
