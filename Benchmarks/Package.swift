@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks for MetaFolio, kept in a nested package so the benchmark dependency
+// (ordo-one/benchmark and its malloc interposer) never reaches the main package's users.
+//
+// The root package is referenced by path; `name:` fixes the identity used below, so the
+// package resolves whatever the checkout folder is called.
+
+let strictSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "MetaFolioBenchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(name: "MetaFolio", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .target(
+            name: "COpenBLASThreads",
+            linkerSettings: [.linkedLibrary("openblas")]
+        ),
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: ["COpenBLASThreads", .product(name: "Linalg", package: "MetaFolio")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "LinalgBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/LinalgBenchmarks",
+            swiftSettings: strictSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "LinalgTimings",
+            dependencies: ["BenchmarkSupport", .product(name: "Linalg", package: "MetaFolio")],
+            path: "Sources/LinalgTimings",
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,77 @@
+import COpenBLASThreads
+import Linalg
+
+/// SplitMix64 (Steele, Lea & Flood, 2014): a tiny, seedable generator whose output is
+/// reproduced bit for bit by `compare/linalg_direct.c` and `compare/linalg.py`, so all three
+/// implementations in the comparison factor exactly the same matrices.
+///
+/// Draw `i` (0-based) of the stream seeded with `s` is `mix(s + (i + 1)·γ)` with
+/// `γ = 0x9E3779B97F4A7C15`, using wrapping 64-bit arithmetic.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's state: the seed plus `γ` times the number of draws so far.
+    public private(set) var state: UInt64
+
+    /// Creates the stream with the given seed.
+    public init(seed: UInt64) { state = seed }
+
+    /// The next 64-bit output.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The next draw, uniform on `[-1, 1)`: the top 53 bits scaled to `[0, 1)`, then `2u − 1`.
+    public mutating func nextSymmetricUnit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53 * 2 - 1
+    }
+}
+
+/// Seeds of the benchmark inputs; the C and Python sides of the comparison use the same numbers.
+public enum BenchmarkSeed {
+    /// Left factor of the gemm benchmarks.
+    public static let gemmA: UInt64 = 1
+    /// Right factor of the gemm benchmarks.
+    public static let gemmB: UInt64 = 2
+    /// The matrix `X` whose Gram matrix is the SPD input of Cholesky and eigendecomposition.
+    public static let spd: UInt64 = 3
+    /// The observations of the covariance benchmarks.
+    public static let covariance: UInt64 = 4
+}
+
+extension Matrix {
+    /// A `rows × columns` matrix filled in row-major order with ``SplitMix64/nextSymmetricUnit()``
+    /// draws from the stream seeded with `seed`.
+    public static func benchmarkUniform(rows: Int, columns: Int, seed: UInt64) -> Matrix {
+        var generator = SplitMix64(seed: seed)
+        var result = Matrix(rows: rows, columns: columns)
+        result.withUnsafeMutableBufferPointer { p in
+            for k in p.indices { p[k] = generator.nextSymmetricUnit() }
+        }
+        return result
+    }
+
+    /// The symmetric positive-definite benchmark input `XᵀX / n + I`, with `X` the `n × n`
+    /// ``benchmarkUniform(rows:columns:seed:)`` matrix for ``BenchmarkSeed/spd``.
+    /// Its eigenvalues lie in `[1, ~5]`, so every factorization is well conditioned.
+    public static func benchmarkSPD(order n: Int) -> Matrix {
+        let x = benchmarkUniform(rows: n, columns: n, seed: BenchmarkSeed.spd)
+        var gram = Matrix.identity(n)
+        // Shapes are n × n by construction.
+        try! BLAS.gemm(x, x, transposeA: true, alpha: 1 / Double(n), beta: 1, into: &gram)
+        return gram
+    }
+}
+
+/// The number of threads OpenBLAS runs level-3 calls on in this process.
+public func openBLASThreadCount() -> Int {
+    Int(metafolio_bench_openblas_threads())
+}
+
+/// OpenBLAS's own description of the library this process loaded: version, build options and
+/// the CPU core type whose kernels it selected.
+public func openBLASConfiguration() -> String {
+    String(cString: metafolio_bench_openblas_config())
+}

@@ -1,0 +1,145 @@
+// Times MetaFolio's Linalg kernels the same way `compare/linalg_direct.c` times direct OpenBLAS
+// and `compare/linalg.py` times NumPy, and prints one JSON object with the medians.
+//
+// Usage: LinalgTimings [--budget SECONDS] [--min-reps N] [--max-reps N] [--only NAME,NAME...]
+//
+// Per kernel: warm up (at least 3 calls and 0.05 s), pick reps = clamp(budget / warm-up mean,
+// min-reps, max-reps), time every call separately with CLOCK_MONOTONIC and report the median.
+// The checksum lets the driver verify that all three implementations computed the same thing.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BenchmarkSupport
+import Linalg
+
+struct Options {
+    var budget = 1.0
+    var minReps = 15
+    var maxReps = 5_000
+    var only: Set<String>? = nil
+
+    init(arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            guard let value = iterator.next() else { Self.fail("missing value after \(flag)") }
+            switch flag {
+            case "--budget": budget = Self.parse(flag, value)
+            case "--min-reps": minReps = Self.parse(flag, value)
+            case "--max-reps": maxReps = Self.parse(flag, value)
+            case "--only": only = Set(value.split(separator: ",").map(String.init))
+            default: Self.fail("unknown option \(flag)")
+            }
+        }
+    }
+
+    static func parse<Value: LosslessStringConvertible>(_ flag: String, _ text: String) -> Value {
+        guard let value = Value(text) else { fail("bad value \(text) for \(flag)") }
+        return value
+    }
+
+    static func fail(_ message: String) -> Never {
+        printError("LinalgTimings: \(message)")
+        exit(2)
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
+}
+
+func now() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : 0.5 * (sorted[middle - 1] + sorted[middle])
+}
+
+struct Result {
+    let kernel: String
+    let medianSeconds: Double
+    let reps: Int
+    let checksum: Double
+}
+
+/// Runs `body` under the shared warm-up / repetition rule; `body` returns a checksum of its output.
+func time(_ kernel: String, _ options: Options, _ body: () throws -> Double) rethrows -> Result {
+    var checksum = 0.0
+    var warmCalls = 0
+    let warmStart = now()
+    while warmCalls < 3 || (now() - warmStart < 50_000_000 && warmCalls < 200) {
+        checksum = try body()
+        warmCalls += 1
+    }
+    let perCall = Double(now() - warmStart) / 1e9 / Double(warmCalls)
+    let reps = min(options.maxReps, max(options.minReps, Int(options.budget / perCall)))
+    var samples = [Double](repeating: 0, count: reps)
+    for index in 0..<reps {
+        let start = now()
+        checksum = try body()
+        samples[index] = Double(now() - start) / 1e9
+    }
+    return Result(kernel: kernel, medianSeconds: median(samples), reps: reps, checksum: checksum)
+}
+
+let options = Options(arguments: CommandLine.arguments)
+func wanted(_ kernel: String) -> Bool { options.only?.contains(kernel) ?? true }
+
+var results: [Result] = []
+do {
+    for n in [64, 256, 1024] where wanted("gemm \(n)") {
+        let a = Matrix.benchmarkUniform(rows: n, columns: n, seed: BenchmarkSeed.gemmA)
+        let b = Matrix.benchmarkUniform(rows: n, columns: n, seed: BenchmarkSeed.gemmB)
+        var c = Matrix(rows: n, columns: n)
+        results.append(try time("gemm \(n)", options) {
+            try BLAS.gemm(a, b, into: &c)
+            return c.elements.reduce(0, +)
+        })
+    }
+    for n in [100, 500] {
+        let spd = Matrix.benchmarkSPD(order: n)
+        if wanted("cholesky \(n)") {
+            results.append(try time("cholesky \(n)", options) {
+                try Cholesky(spd).lower.trace
+            })
+        }
+        if wanted("eigh \(n)") {
+            results.append(try time("eigh \(n)", options) {
+                try SymmetricEigendecomposition(spd).eigenvalues.reduce(0, +)
+            })
+        }
+    }
+    for (rows, columns) in [(8_000, 20), (2_000, 500)] where wanted("cov \(rows)x\(columns)") {
+        let data = Matrix.benchmarkUniform(rows: rows, columns: columns, seed: BenchmarkSeed.covariance)
+        results.append(try time("cov \(rows)x\(columns)", options) {
+            try data.covariance().trace
+        })
+    }
+} catch {
+    printError("LinalgTimings: \(error)")
+    exit(1)
+}
+
+let entries = results.map { result in
+    "    {\"kernel\": \"\(result.kernel)\", \"median_s\": \(result.medianSeconds), "
+        + "\"reps\": \(result.reps), \"checksum\": \(result.checksum)}"
+}
+print("""
+{
+  "implementation": "swift",
+  "openblas_threads": \(openBLASThreadCount()),
+  "openblas_config": "\(openBLASConfiguration())",
+  "results": [
+\(entries.joined(separator: ",\n"))
+  ]
+}
+""")
