@@ -1,0 +1,110 @@
+/// Errors thrown by `Market` when user data cannot be turned into a valid panel.
+///
+/// Every case says *what* went wrong and *where*: CSV cases carry the file name
+/// (the path as given, or the name passed for in-memory input), the 1-based
+/// physical line and the 1-based column (field) number; panel cases carry the
+/// asset and the time label. A function that throws leaves nothing behind: no
+/// partially loaded panel is ever returned.
+public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
+    // MARK: CSV input
+
+    /// The file holds no bytes (or only blank lines).
+    case emptyFile(file: String)
+    /// The file has a header but no data rows.
+    case noDataRows(file: String)
+    /// The first line looks like data (a date where the date header should be,
+    /// or only numbers), so the file has no header line.
+    case missingHeader(file: String, line: Int)
+    /// A header cell is empty.
+    case emptyColumnName(file: String, line: Int, column: Int)
+    /// Two header cells carry the same name.
+    case duplicateColumn(file: String, line: Int, column: Int, name: String)
+    /// A column the layout needs (for example `Close`, or a date or asset column) is not in the header.
+    case missingColumn(file: String, name: String)
+    /// A data row has `found` fields where the header has `expected`.
+    case raggedRow(file: String, line: Int, expected: Int, found: Int)
+    /// A quoted field is not closed before the end of the file, or a closing quote
+    /// is followed by something other than a delimiter or a line end.
+    case malformedQuote(file: String, line: Int, column: Int)
+    /// A cell is neither a decimal number nor one of the missing-value tokens.
+    case unparsableNumber(file: String, line: Int, column: Int, text: String)
+    /// A date cell does not parse in the file's date format.
+    case unparsableDate(file: String, line: Int, column: Int, text: String)
+    /// A date is earlier than the one on the previous row (for the same asset in long files).
+    case unsortedDates(file: String, line: Int, column: Int, date: MarketDate, previous: MarketDate)
+    /// A date repeats the previous row's date (for the same asset in long files).
+    case duplicateDate(file: String, line: Int, column: Int, date: MarketDate)
+    /// A price cell holds zero or a negative number.
+    case nonPositivePrice(file: String, line: Int, column: Int, value: Double)
+    /// A volume cell holds a negative number.
+    case negativeVolume(file: String, line: Int, column: Int, value: Double)
+    /// The file could not be opened or read; `message` is the system's reason.
+    case unreadableFile(file: String, message: String)
+
+    // MARK: Panels and indices
+
+    /// The dates given to a ``TimeIndex`` are not strictly increasing at `position` (0-based).
+    case unsortedIndex(position: Int, date: MarketDate, previous: MarketDate)
+    /// A date repeats in a ``TimeIndex`` at `position` (0-based).
+    case duplicateIndexDate(position: Int, date: MarketDate)
+    /// A matrix, mask or label list has the wrong shape for the panel.
+    case shapeMismatch(what: String, expected: String, found: String)
+    /// An asset name is empty or appears twice.
+    case invalidAssetName(name: String, reason: String)
+    /// The asset is not in the panel.
+    case unknownAsset(name: String)
+    /// A panel value is not allowed: a non-positive or infinite price, a negative
+    /// volume, an infinite series value, or a tradable cell without a close.
+    case invalidValue(field: PriceField, asset: String, time: TimeLabel, value: Double, reason: String)
+    /// `operation` needs a field the panel does not carry.
+    case missingField(operation: String, field: PriceField)
+    /// `operation` needs prices (returns are undefined for yields or factor series).
+    case notPrices(operation: String)
+    /// `operation` needs a dated index, or mixes a dated with a period index.
+    case indexKindMismatch(operation: String)
+    /// The asset has no observation at all, so `operation` cannot place it in time.
+    case noObservations(operation: String, asset: String)
+    /// An argument is outside its domain; `message` says which and why.
+    case invalidArgument(operation: String, message: String)
+    /// No embedded dataset has this name.
+    case unknownDataset(name: String)
+    /// The embedded resource file of a dataset is not in the bundle.
+    case missingResource(name: String)
+
+    /// A one-line, human-readable explanation.
+    public var description: String {
+        switch self {
+        case let .emptyFile(file): return "\(file): the file is empty"
+        case let .noDataRows(file): return "\(file): the file has a header but no data rows"
+        case let .missingHeader(file, line): return "\(file):\(line): missing header line (the first line looks like data)"
+        case let .emptyColumnName(file, line, column): return "\(file):\(line):\(column): empty column name"
+        case let .duplicateColumn(file, line, column, name): return "\(file):\(line):\(column): duplicate column \"\(name)\""
+        case let .missingColumn(file, name): return "\(file): required column \"\(name)\" not found in the header"
+        case let .raggedRow(file, line, expected, found): return "\(file):\(line): row has \(found) fields, the header has \(expected)"
+        case let .malformedQuote(file, line, column): return "\(file):\(line):\(column): malformed quoted field"
+        case let .unparsableNumber(file, line, column, text): return "\(file):\(line):\(column): cannot parse \"\(text)\" as a number"
+        case let .unparsableDate(file, line, column, text): return "\(file):\(line):\(column): cannot parse \"\(text)\" as a date"
+        case let .unsortedDates(file, line, column, date, previous):
+            return "\(file):\(line):\(column): date \(date) comes after \(previous); dates must increase"
+        case let .duplicateDate(file, line, column, date): return "\(file):\(line):\(column): duplicate date \(date)"
+        case let .nonPositivePrice(file, line, column, value): return "\(file):\(line):\(column): price \(value) is not positive"
+        case let .negativeVolume(file, line, column, value): return "\(file):\(line):\(column): volume \(value) is negative"
+        case let .unreadableFile(file, message): return "\(file): cannot read: \(message)"
+        case let .unsortedIndex(position, date, previous):
+            return "TimeIndex: date \(date) at position \(position) is earlier than \(previous)"
+        case let .duplicateIndexDate(position, date): return "TimeIndex: duplicate date \(date) at position \(position)"
+        case let .shapeMismatch(what, expected, found): return "\(what): expected \(expected), found \(found)"
+        case let .invalidAssetName(name, reason): return "asset \"\(name)\": \(reason)"
+        case let .unknownAsset(name): return "unknown asset \"\(name)\""
+        case let .invalidValue(field, asset, time, value, reason):
+            return "\(field) of \(asset) at \(time) is \(value): \(reason)"
+        case let .missingField(operation, field): return "\(operation): the panel has no \(field) field"
+        case let .notPrices(operation): return "\(operation): needs a price panel, not a general series panel"
+        case let .indexKindMismatch(operation): return "\(operation): needs dated indices of the same kind"
+        case let .noObservations(operation, asset): return "\(operation): asset \(asset) has no observation"
+        case let .invalidArgument(operation, message): return "\(operation): \(message)"
+        case let .unknownDataset(name): return "unknown dataset \"\(name)\""
+        case let .missingResource(name): return "embedded resource \(name) is missing from the bundle"
+        }
+    }
+}
