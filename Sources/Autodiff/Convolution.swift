@@ -1,0 +1,140 @@
+// 1-d convolution and pooling, built from two linear primitives that are each
+// other's adjoints (unfold = im2col, fold = col2im) plus batched matmul and
+// reductions. Every gradient, including second order, follows from theirs.
+
+extension Tensor {
+    /// Sliding windows of a `[batch, channels, length]` tensor: `[batch, channels·kernelSize, outputLength]`
+    /// (`torch.nn.functional.unfold` in 1-d).
+    ///
+    /// Column `t` of row `c·kernelSize + k` holds `x[b, c, t·stride − padding + k·dilation]`, or
+    /// `padValue` outside the input; `outputLength = ⌊(length + 2·padding − dilation·(kernelSize − 1) − 1)/stride⌋ + 1`.
+    /// Pullback: ``folded(outputLength:kernelSize:stride:padding:dilation:)`` (padded positions get no gradient).
+    public func unfolded(kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                         padValue: Scalar = 0) -> Tensor {
+        guard rank == 3 else { fatalError("unfolded: expected a [batch, channels, length] tensor, got shape \(shape)") }
+        precondition(kernelSize >= 1 && stride >= 1 && padding >= 0 && dilation >= 1,
+                     "unfolded: invalid kernelSize \(kernelSize), stride \(stride), padding \(padding), dilation \(dilation)")
+        let (batch, channels, length) = (shape[0], shape[1], shape[2])
+        let span = dilation * (kernelSize - 1) + 1
+        guard length + 2 * padding >= span else {
+            fatalError("unfolded: input of shape \(shape) with padding \(padding) is shorter than the window span \(span)")
+        }
+        let window = Window1D(kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                              inputLength: length, outputLength: (length + 2 * padding - span) / stride + 1)
+        let outShape = TensorShape(unchecked: [batch, channels * kernelSize, window.outputLength])
+        let out = unfoldKernel(storage, batch: batch, channels: channels, window: window, padValue: padValue)
+        guard let context = Tensor.recording(node) else { return Tensor(shape: outShape, storage: out) }
+        return Tensor(shape: outShape, storage: out, context: context, parent: node!) { g, _ in
+            g.fold(batch: batch, channels: channels, window: window)
+        }
+    }
+
+    /// The adjoint of ``unfolded(kernelSize:stride:padding:dilation:padValue:)``: sums window columns
+    /// `[batch, channels·kernelSize, L]` back into `[batch, channels, outputLength]` (overlaps add up).
+    public func folded(outputLength: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
+        guard rank == 3, shape[1] % kernelSize == 0 else {
+            fatalError("folded: expected [batch, channels·\(kernelSize), length], got shape \(shape)")
+        }
+        let span = dilation * (kernelSize - 1) + 1
+        let columns = (outputLength + 2 * padding - span) / stride + 1
+        guard outputLength + 2 * padding >= span, columns == shape[2] else {
+            fatalError("folded: \(shape[2]) columns do not match outputLength \(outputLength) (expected \(columns))")
+        }
+        let window = Window1D(kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                              inputLength: outputLength, outputLength: shape[2])
+        return fold(batch: shape[0], channels: shape[1] / kernelSize, window: window)
+    }
+
+    func fold(batch: Int, channels: Int, window: Window1D) -> Tensor {
+        let outShape = TensorShape(unchecked: [batch, channels, window.inputLength])
+        let out = foldKernel(storage, batch: batch, channels: channels, window: window)
+        guard let context = Tensor.recording(node) else { return Tensor(shape: outShape, storage: out) }
+        return Tensor(shape: outShape, storage: out, context: context, parent: node!) { g, _ in
+            g.unfolded(kernelSize: window.kernelSize, stride: window.stride, padding: window.padding,
+                       dilation: window.dilation)
+        }
+    }
+
+    /// 1-d cross-correlation as `torch.nn.functional.conv1d`.
+    ///
+    /// - Parameters:
+    ///   - weight: `[outChannels, inChannels/groups, kernelSize]`.
+    ///   - bias: `[outChannels]` or `nil`.
+    /// - Returns: `[batch, outChannels, outputLength]` for an input `[batch, inChannels, length]`, with
+    ///   `outputLength = ⌊(length + 2·padding − dilation·(kernelSize − 1) − 1)/stride⌋ + 1`.
+    ///
+    /// Computed as unfold + one batched `gemm` per (batch, group). Shape errors trap naming both shapes.
+    public func conv1d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                       dilation: Int = 1, groups: Int = 1) -> Tensor {
+        guard rank == 3, weight.rank == 3, groups >= 1,
+              shape[1] % groups == 0, weight.shape[0] % groups == 0, weight.shape[1] * groups == shape[1] else {
+            fatalError("conv1d: input of shape \(shape) and weight of shape \(weight.shape) do not match with groups \(groups)")
+        }
+        let (batch, inChannels) = (shape[0], shape[1])
+        let (outChannels, kernelSize) = (weight.shape[0], weight.shape[2])
+        let cols = unfolded(kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation)
+        let length = cols.shape[2]
+        let g = groups
+        let out = weight.reshaped([g, outChannels / g, inChannels / g * kernelSize])
+            .matmul(cols.reshaped([batch, g, inChannels / g * kernelSize, length]))
+            .reshaped([batch, outChannels, length])
+        guard let bias else { return out }
+        guard bias.shape == [outChannels] else {
+            fatalError("conv1d: bias of shape \(bias.shape) does not match \(outChannels) output channels")
+        }
+        return out + bias.reshaped([outChannels, 1])
+    }
+
+    /// 1-d transposed convolution as `torch.nn.functional.conv_transpose1d`.
+    ///
+    /// - Parameters:
+    ///   - weight: `[inChannels, outChannels/groups, kernelSize]`.
+    ///   - bias: `[outChannels]` or `nil`.
+    /// - Returns: `[batch, outChannels, L]` with
+    ///   `L = (length − 1)·stride − 2·padding + dilation·(kernelSize − 1) + outputPadding + 1`.
+    ///
+    /// Computed as one batched `gemm` per (batch, group) followed by fold; it is the
+    /// adjoint of ``conv1d(weight:bias:stride:padding:dilation:groups:)`` in its input.
+    public func transposedConv1d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                                 outputPadding: Int = 0, dilation: Int = 1, groups: Int = 1) -> Tensor {
+        guard rank == 3, weight.rank == 3, groups >= 1, shape[1] % groups == 0, weight.shape[0] == shape[1] else {
+            fatalError("transposedConv1d: input of shape \(shape) and weight of shape \(weight.shape) do not match with groups \(groups)")
+        }
+        precondition(outputPadding >= 0 && outputPadding < Swift.max(stride, dilation),
+                     "transposedConv1d: outputPadding \(outputPadding) must be smaller than stride or dilation")
+        let (batch, inChannels, length) = (shape[0], shape[1], shape[2])
+        let (outPerGroup, kernelSize) = (weight.shape[1], weight.shape[2])
+        let g = groups
+        let outChannels = outPerGroup * g
+        let outputLength = (length - 1) * stride - 2 * padding + dilation * (kernelSize - 1) + outputPadding + 1
+        let cols = weight.reshaped([g, inChannels / g, outPerGroup * kernelSize])
+            .matmul(reshaped([batch, g, inChannels / g, length]), transposingSelf: true)
+            .reshaped([batch, outChannels * kernelSize, length])
+        let out = cols.folded(outputLength: outputLength, kernelSize: kernelSize, stride: stride,
+                              padding: padding, dilation: dilation)
+        guard let bias else { return out }
+        guard bias.shape == [outChannels] else {
+            fatalError("transposedConv1d: bias of shape \(bias.shape) does not match \(outChannels) output channels")
+        }
+        return out + bias.reshaped([outChannels, 1])
+    }
+
+    /// Max pooling over windows of a `[batch, channels, length]` tensor, as `torch.nn.functional.max_pool1d`
+    /// (padding counts as −∞; `stride` defaults to `kernelSize`).
+    ///
+    /// Gradient: to the maximal element of each window (split evenly at exact ties).
+    public func maxPool1d(kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1) -> Tensor {
+        precondition(padding * 2 <= kernelSize, "maxPool1d: padding \(padding) exceeds half the kernel size \(kernelSize)")
+        let cols = unfolded(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding,
+                            dilation: dilation, padValue: -.infinity)
+        return cols.reshaped([shape[0], shape[1], kernelSize, cols.shape[2]]).max(alongAxis: 2)
+    }
+
+    /// Average pooling as `torch.nn.functional.avg_pool1d` with `count_include_pad=True`
+    /// (zero padding is averaged in; `stride` defaults to `kernelSize`).
+    public func avgPool1d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        precondition(padding * 2 <= kernelSize, "avgPool1d: padding \(padding) exceeds half the kernel size \(kernelSize)")
+        let cols = unfolded(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding)
+        return cols.reshaped([shape[0], shape[1], kernelSize, cols.shape[2]]).mean(alongAxis: 2)
+    }
+}

@@ -1,0 +1,494 @@
+// Element loops behind the tensor operations.
+//
+// Every loop here is an internal generic function pre-specialized for Float
+// and Double (`@_specialize`): a call from generic code checks the scalar type
+// once and jumps to the specialized body, in which `S._exp` and friends are
+// direct calls to libm and arithmetic is inlined and auto-vectorized. Loops
+// run over unsafe buffers of preallocated, uninitialized arrays; nothing is
+// allocated inside a loop.
+
+/// Elementwise functions of one tensor. Parameters (`p`, `q`) are passed beside the op.
+@usableFromInline
+enum UnaryOp: Sendable {
+    case neg, abs, sign, exp, log, log1p, sqrt, tanh, sigmoid, relu, erf, gelu, softplus
+    /// `x > 0 ? x : p·x`.
+    case leakyRelu
+    /// `min(max(x, p), q)`.
+    case clamp
+    /// `x > p ? 1 : 0` (and `x >= p` when q != 0).
+    case stepAbove
+    /// `x·p + q`.
+    case affine
+    /// `(p <= x && x <= q) ? 1 : 0`.
+    case inside
+}
+
+/// Elementwise functions of two broadcast tensors.
+@usableFromInline
+enum BinaryOp: Sendable {
+    case add, sub, mul, div, pow, maximum, minimum
+    case less, lessEqual, greater, greaterEqual, equal, notEqual
+    /// `a == b ? 0.5 : (a > b ? 1 : 0)`: the share of a tie-split max gradient going to `a`.
+    case maxShare
+}
+
+@inline(__always)
+func sigmoidScalar<S: TensorScalar>(_ x: S) -> S {
+    // Stable for large |x|: never exponentiates a positive number.
+    if x >= 0 { return 1 / (1 + S._exp(-x)) }
+    let e = S._exp(x)
+    return e / (1 + e)
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func unaryKernel<S: TensorScalar>(_ op: UnaryOp, _ x: [S], _ p: S = 0, _ q: S = 0) -> [S] {
+    let n = x.count
+    return [S](unsafeUninitializedCapacity: n) { out, initialized in
+        x.withUnsafeBufferPointer { xb in
+            guard n > 0, let xs = xb.baseAddress, let ys = out.baseAddress else { return }
+            @inline(__always) func map(_ f: (S) -> S) { for i in 0..<n { ys[i] = f(xs[i]) } }
+            switch op {
+            case .neg: map { -$0 }
+            case .abs: map { Swift.abs($0) }
+            case .sign: map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+            case .exp: map { S._exp($0) }
+            case .log: map { S._log($0) }
+            case .log1p: map { S._log1p($0) }
+            case .sqrt: map { $0.squareRoot() }
+            case .tanh: map { S._tanh($0) }
+            case .sigmoid: map { sigmoidScalar($0) }
+            case .relu: map { $0 > 0 ? $0 : 0 }
+            case .erf: map { S._erf($0) }
+            case .gelu:
+                let r: S = 1 / S(2).squareRoot()
+                map { 0.5 * $0 * (1 + S._erf($0 * r)) }
+            case .softplus: map { Swift.max($0, 0) + S._log1p(S._exp(-Swift.abs($0))) }
+            case .leakyRelu: map { $0 > 0 ? $0 : p * $0 }
+            case .clamp: map { Swift.min(Swift.max($0, p), q) }
+            case .stepAbove: if q != 0 { map { $0 >= p ? 1 : 0 } } else { map { $0 > p ? 1 : 0 } }
+            case .affine: map { $0 * p + q }
+            case .inside: map { (p <= $0 && $0 <= q) ? 1 : 0 }
+            }
+        }
+        initialized = n
+    }
+}
+
+@inline(__always)
+func binaryLoop<S>(_ a: UnsafePointer<S>, _ sa: Int, _ b: UnsafePointer<S>, _ sb: Int,
+                   _ o: UnsafeMutablePointer<S>, _ n: Int, _ f: (S, S) -> S) {
+    if sa == 1 && sb == 1 {
+        for i in 0..<n { o[i] = f(a[i], b[i]) }
+    } else if sa == 1 && sb == 0 {
+        let bv = b[0]
+        for i in 0..<n { o[i] = f(a[i], bv) }
+    } else if sa == 0 && sb == 1 {
+        let av = a[0]
+        for i in 0..<n { o[i] = f(av, b[i]) }
+    } else {
+        for i in 0..<n { o[i] = f(a[i &* sa], b[i &* sb]) }
+    }
+}
+
+@inline(__always)
+func binaryRow<S: TensorScalar>(_ op: BinaryOp, _ a: UnsafePointer<S>, _ sa: Int, _ b: UnsafePointer<S>, _ sb: Int,
+                                _ o: UnsafeMutablePointer<S>, _ n: Int) {
+    switch op {
+    case .add: binaryLoop(a, sa, b, sb, o, n, +)
+    case .sub: binaryLoop(a, sa, b, sb, o, n, -)
+    case .mul: binaryLoop(a, sa, b, sb, o, n, *)
+    case .div: binaryLoop(a, sa, b, sb, o, n, /)
+    case .pow: binaryLoop(a, sa, b, sb, o, n) { S._pow($0, $1) }
+    case .maximum: binaryLoop(a, sa, b, sb, o, n) { ($0 > $1 || $0.isNaN) ? $0 : $1 }
+    case .minimum: binaryLoop(a, sa, b, sb, o, n) { ($0 < $1 || $0.isNaN) ? $0 : $1 }
+    case .less: binaryLoop(a, sa, b, sb, o, n) { $0 < $1 ? 1 : 0 }
+    case .lessEqual: binaryLoop(a, sa, b, sb, o, n) { $0 <= $1 ? 1 : 0 }
+    case .greater: binaryLoop(a, sa, b, sb, o, n) { $0 > $1 ? 1 : 0 }
+    case .greaterEqual: binaryLoop(a, sa, b, sb, o, n) { $0 >= $1 ? 1 : 0 }
+    case .equal: binaryLoop(a, sa, b, sb, o, n) { $0 == $1 ? 1 : 0 }
+    case .notEqual: binaryLoop(a, sa, b, sb, o, n) { $0 != $1 ? 1 : 0 }
+    case .maxShare: binaryLoop(a, sa, b, sb, o, n) { $0 == $1 ? 0.5 : ($0 > $1 ? 1 : 0) }
+    }
+}
+
+/// Strides of `source` (row-major) seen from a broadcast result of shape `target`: 0 on broadcast axes.
+func broadcastStrides(_ source: TensorShape, to target: TensorShape) -> [Int] {
+    let r = target.rank, offset = r - source.rank
+    var result = [Int](repeating: 0, count: r)
+    var s = 1
+    for i in stride(from: source.rank - 1, through: 0, by: -1) {
+        let d = source.dimensions[i]
+        result[i + offset] = (d == 1 && target.dimensions[i + offset] != 1) ? 0 : s
+        s *= d
+    }
+    return result
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: TensorShape,
+                                   _ b: [S], _ bShape: TensorShape, _ outShape: TensorShape) -> [S] {
+    let count = outShape.scalarCount
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                let pa = ab.baseAddress!, pb = bb.baseAddress!, po = out.baseAddress!
+                if aShape == bShape {
+                    binaryRow(op, pa, 1, pb, 1, po, count)
+                } else if bb.count == 1 && ab.count == count {
+                    binaryRow(op, pa, 1, pb, 0, po, count)
+                } else if ab.count == 1 && bb.count == count {
+                    binaryRow(op, pa, 0, pb, 1, po, count)
+                } else {
+                    let r = outShape.rank
+                    let sa = broadcastStrides(aShape, to: outShape), sb = broadcastStrides(bShape, to: outShape)
+                    let n = outShape.dimensions[r - 1]
+                    let rows = count / n
+                    var index = [Int](repeating: 0, count: r)
+                    var offA = 0, offB = 0
+                    for row in 0..<rows {
+                        binaryRow(op, pa + offA, sa[r - 1], pb + offB, sb[r - 1], po + row * n, n)
+                        var axis = r - 2
+                        while axis >= 0 {
+                            index[axis] += 1
+                            offA += sa[axis]; offB += sb[axis]
+                            if index[axis] < outShape.dimensions[axis] { break }
+                            offA -= sa[axis] * index[axis]; offB -= sb[axis] * index[axis]
+                            index[axis] = 0
+                            axis -= 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies the elements of `source` read with `strides` from `offset` into a new contiguous array of `shape`.
+///
+/// Serves expand (zero strides), permute (permuted strides) and strided slicing.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func stridedGather<S: TensorScalar>(_ source: [S], offset: Int, strides: [Int], shape: TensorShape) -> [S] {
+    let count = shape.scalarCount
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        source.withUnsafeBufferPointer { sb in
+            let ps = sb.baseAddress! + offset, po = out.baseAddress!
+            let r = shape.rank
+            if r == 0 { po[0] = ps[0]; return }
+            let n = shape.dimensions[r - 1], st = strides[r - 1]
+            var index = [Int](repeating: 0, count: r)
+            var off = 0
+            for row in 0..<(count / n) {
+                let dst = po + row * n, src = ps + off
+                if st == 1 { for i in 0..<n { dst[i] = src[i] } }
+                else if st == 0 { let v = src[0]; for i in 0..<n { dst[i] = v } }
+                else { for i in 0..<n { dst[i] = src[i &* st] } }
+                var axis = r - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    off += strides[axis]
+                    if index[axis] < shape.dimensions[axis] { break }
+                    off -= strides[axis] * index[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+        }
+    }
+}
+
+/// A new array of `count` elements filled with `fill`, then the contiguous `source` (of `shape`)
+/// written at `offset + Σ index·strides`. The inverse of ``stridedGather(_:offset:strides:shape:)``
+/// for non-overlapping strides (slicing); serves padding and the gradient of slicing.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func stridedScatter<S: TensorScalar>(_ source: [S], shape: TensorShape, into count: Int, fill: S,
+                                     offset: Int, strides: [Int]) -> [S] {
+    var result = [S](repeating: fill, count: count)
+    let total = shape.scalarCount
+    guard total > 0 else { return result }
+    result.withUnsafeMutableBufferPointer { rb in
+        source.withUnsafeBufferPointer { sb in
+            let pd = rb.baseAddress! + offset, ps = sb.baseAddress!
+            let r = shape.rank
+            if r == 0 { pd[0] = ps[0]; return }
+            let n = shape.dimensions[r - 1], st = strides[r - 1]
+            var index = [Int](repeating: 0, count: r)
+            var off = 0
+            for row in 0..<(total / n) {
+                let src = ps + row * n, dst = pd + off
+                if st == 1 { for i in 0..<n { dst[i] = src[i] } } else { for i in 0..<n { dst[i &* st] = src[i] } }
+                var axis = r - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    off += strides[axis]
+                    if index[axis] < shape.dimensions[axis] { break }
+                    off -= strides[axis] * index[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+        }
+    }
+    return result
+}
+
+@usableFromInline
+enum ReduceOp: Sendable { case sum, max, min }
+
+/// Reduces the middle axis of `x` viewed as `(outer, n, inner)`; the result is `(outer, inner)`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func reduceKernel<S: TensorScalar>(_ op: ReduceOp, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
+    let count = outer * inner
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        let po = out.baseAddress!
+        x.withUnsafeBufferPointer { xb in
+            guard n > 0, let px = xb.baseAddress else {
+                for i in 0..<count { po[i] = op == .sum ? 0 : (op == .max ? -S.infinity : S.infinity) }
+                return
+            }
+            for o in 0..<outer {
+                let dst = po + o * inner, src = px + o * n * inner
+                for j in 0..<inner { dst[j] = src[j] }
+                for k in 1..<Swift.max(n, 1) {
+                    let row = src + k * inner
+                    switch op {
+                    case .sum: for j in 0..<inner { dst[j] += row[j] }
+                    case .max: for j in 0..<inner { let v = row[j]; if v > dst[j] || v.isNaN { dst[j] = v } }
+                    case .min: for j in 0..<inner { let v = row[j]; if v < dst[j] || v.isNaN { dst[j] = v } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Inclusive cumulative sum or product along the middle axis of `(outer, n, inner)`, optionally from the end.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func cumulativeKernel<S: TensorScalar>(product: Bool, reverse: Bool, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
+    let count = x.count
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        let po = out.baseAddress!
+        x.withUnsafeBufferPointer { xb in
+            let px = xb.baseAddress!
+            for o in 0..<outer {
+                let base = o * n * inner
+                for step in 0..<n {
+                    let k = reverse ? n - 1 - step : step
+                    let dst = po + base + k * inner, src = px + base + k * inner
+                    if step == 0 {
+                        for j in 0..<inner { dst[j] = src[j] }
+                    } else {
+                        let prev = po + base + (reverse ? k + 1 : k - 1) * inner
+                        if product { for j in 0..<inner { dst[j] = prev[j] * src[j] } }
+                        else { for j in 0..<inner { dst[j] = prev[j] + src[j] } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Softmax (or log-softmax) along the middle axis of `(outer, n, inner)`, shifted by the maximum for stability.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func softmaxKernel<S: TensorScalar>(log: Bool, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
+    let count = x.count
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        let po = out.baseAddress!
+        x.withUnsafeBufferPointer { xb in
+            let px = xb.baseAddress!
+            for o in 0..<outer {
+                for j in 0..<inner {
+                    let src = px + o * n * inner + j, dst = po + o * n * inner + j
+                    var m = -S.infinity
+                    for k in 0..<n { let v = src[k * inner]; if v > m || v.isNaN { m = v } }
+                    if !m.isFinite && !m.isNaN { m = 0 }
+                    var total: S = 0
+                    if log {
+                        for k in 0..<n { total += S._exp(src[k * inner] - m) }
+                        let lse = m + S._log(total)
+                        for k in 0..<n { dst[k * inner] = src[k * inner] - lse }
+                    } else {
+                        for k in 0..<n { let e = S._exp(src[k * inner] - m); dst[k * inner] = e; total += e }
+                        let r = 1 / total
+                        for k in 0..<n { dst[k * inner] *= r }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `mask != 0 ? a : b` for three arrays of equal length.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func selectKernel<S: TensorScalar>(_ mask: [S], _ a: [S], _ b: [S]) -> [S] {
+    let n = mask.count
+    return [S](unsafeUninitializedCapacity: n) { out, initialized in
+        initialized = n
+        guard n > 0 else { return }
+        mask.withUnsafeBufferPointer { m in a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            for i in 0..<n { out[i] = m[i] != 0 ? pa[i] : pb[i] }
+        } } }
+    }
+}
+
+/// Copies rows of a tensor viewed as `(outer, n, inner)` at `indices` along the middle axis.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func indexSelectKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, indices: [Int]) -> [S] {
+    let m = indices.count, count = outer * m * inner
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        x.withUnsafeBufferPointer { xb in
+            let px = xb.baseAddress!, po = out.baseAddress!
+            for o in 0..<outer {
+                for (t, k) in indices.enumerated() {
+                    let src = px + (o * n + k) * inner, dst = po + (o * m + t) * inner
+                    for j in 0..<inner { dst[j] = src[j] }
+                }
+            }
+        }
+    }
+}
+
+/// Adds rows of `g` (viewed as `(outer, m, inner)`) into a zero tensor `(outer, n, inner)` at `indices`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func indexAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, indices: [Int]) -> [S] {
+    var result = [S](repeating: 0, count: outer * n * inner)
+    let m = indices.count
+    guard outer * m * inner > 0 else { return result }
+    result.withUnsafeMutableBufferPointer { rb in
+        g.withUnsafeBufferPointer { gb in
+            let pr = rb.baseAddress!, pg = gb.baseAddress!
+            for o in 0..<outer {
+                for (t, k) in indices.enumerated() {
+                    let src = pg + (o * m + t) * inner, dst = pr + (o * n + k) * inner
+                    for j in 0..<inner { dst[j] += src[j] }
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// `out[o, t, j] = x[o, index[o, t, j], j]` for `x` of `(outer, n, inner)` and `index` of `(outer, m, inner)`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func gatherKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> [S] {
+    let count = outer * m * inner
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        x.withUnsafeBufferPointer { xb in
+            for o in 0..<outer {
+                for t in 0..<m {
+                    for j in 0..<inner {
+                        let p = (o * m + t) * inner + j
+                        out[p] = xb[(o * n + index[p]) * inner + j]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of ``gatherKernel(_:outer:n:inner:m:index:)``: scatter-adds `g` into zeros of `(outer, n, inner)`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func scatterAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> [S] {
+    var result = [S](repeating: 0, count: outer * n * inner)
+    result.withUnsafeMutableBufferPointer { rb in
+        g.withUnsafeBufferPointer { gb in
+            for o in 0..<outer {
+                for t in 0..<m {
+                    for j in 0..<inner {
+                        let p = (o * m + t) * inner + j
+                        rb[(o * n + index[p]) * inner + j] += gb[p]
+                    }
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// Geometry of a 1-d sliding window: `outputLength` positions, position `t`, tap `k` reads
+/// input index `t·stride − padding + k·dilation`.
+struct Window1D: Sendable, Hashable {
+    var kernelSize: Int, stride: Int, padding: Int, dilation: Int
+    var inputLength: Int, outputLength: Int
+}
+
+/// Unfold (im2col): `(batch, channels, L)` → `(batch, channels·K, Lout)`, `padValue` outside the input.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func unfoldKernel<S: TensorScalar>(_ x: [S], batch: Int, channels: Int, window w: Window1D, padValue: S) -> [S] {
+    let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
+    let count = batch * channels * K * Lout
+    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        x.withUnsafeBufferPointer { xb in
+            let po = out.baseAddress!
+            for b in 0..<batch {
+                for c in 0..<channels {
+                    let src = (b * channels + c) * L
+                    for k in 0..<K {
+                        let dst = po + ((b * channels + c) * K + k) * Lout
+                        let shift = k * w.dilation - w.padding
+                        for t in 0..<Lout {
+                            let i = t * w.stride + shift
+                            dst[t] = (i >= 0 && i < L) ? xb[src + i] : padValue
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fold (col2im), the adjoint of unfold: `(batch, channels·K, Lout)` → `(batch, channels, L)`,
+/// summing overlapping taps and dropping padded positions.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func foldKernel<S: TensorScalar>(_ cols: [S], batch: Int, channels: Int, window w: Window1D) -> [S] {
+    let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
+    var result = [S](repeating: 0, count: batch * channels * L)
+    guard batch * channels * K * Lout > 0 else { return result }
+    result.withUnsafeMutableBufferPointer { rb in
+        cols.withUnsafeBufferPointer { cb in
+            for b in 0..<batch {
+                for c in 0..<channels {
+                    let dst = (b * channels + c) * L
+                    for k in 0..<K {
+                        let src = ((b * channels + c) * K + k) * Lout
+                        let shift = k * w.dilation - w.padding
+                        for t in 0..<Lout {
+                            let i = t * w.stride + shift
+                            if i >= 0 && i < L { rb[dst + i] += cb[src + t] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return result
+}
