@@ -21,6 +21,8 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
     case duplicateColumn(file: String, line: Int, column: Int, name: String)
     /// A column the layout needs (for example `Close`, or a date or asset column) is not in the header.
     case missingColumn(file: String, name: String)
+    /// The asset cell of a long-layout row is empty.
+    case emptyAsset(file: String, line: Int, column: Int)
     /// A data row has `found` fields where the header has `expected`.
     case raggedRow(file: String, line: Int, expected: Int, found: Int)
     /// A quoted field is not closed before the end of the file, or a closing quote
@@ -80,6 +82,7 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .emptyColumnName(file, line, column): return "\(file):\(line):\(column): empty column name"
         case let .duplicateColumn(file, line, column, name): return "\(file):\(line):\(column): duplicate column \"\(name)\""
         case let .missingColumn(file, name): return "\(file): required column \"\(name)\" not found in the header"
+        case let .emptyAsset(file, line, column): return "\(file):\(line):\(column): empty asset name"
         case let .raggedRow(file, line, expected, found): return "\(file):\(line): row has \(found) fields, the header has \(expected)"
         case let .malformedQuote(file, line, column): return "\(file):\(line):\(column): malformed quoted field"
         case let .unparsableNumber(file, line, column, text): return "\(file):\(line):\(column): cannot parse \"\(text)\" as a number"

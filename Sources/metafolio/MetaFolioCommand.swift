@@ -14,7 +14,7 @@ struct MetaFolioCommand: ParsableCommand {
         commandName: "metafolio",
         abstract: "Meta-learning multi-asset portfolio management.",
         version: MetaFolioVersion.string,
-        subcommands: [VersionCommand.self]
+        subcommands: [VersionCommand.self, DatasetsCommand.self]
     )
 }
 
