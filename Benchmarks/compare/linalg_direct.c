@@ -3,8 +3,11 @@
  *
  * Times the same kernels as the Swift `LinalgTimings` target, on the same inputs (SplitMix64
  * streams, see Benchmarks/Sources/BenchmarkSupport/Inputs.swift), with the same rule: warm up for
- * at least 3 calls and 0.05 s, then reps = clamp(budget / warm-up mean, min-reps, max-reps), each
- * call timed separately with CLOCK_MONOTONIC, median reported. Prints one JSON object.
+ * at least 3 calls and 0.05 s (the first call is not counted in the warm-up mean), then
+ * reps = clamp(budget / warm-up mean, min-reps, max-reps), each call timed separately with
+ * CLOCK_MONOTONIC, median reported. A checksum of the last call's output, computed after the
+ * timing, lets the driver check that every implementation computed the same result.
+ * Prints one JSON object.
  *
  * What "direct" means per kernel (the cheapest plain-C way to get the same result):
  *   gemm n      cblas_dgemm(RowMajor, NoTrans, NoTrans) into a preallocated C.
@@ -13,9 +16,10 @@
  *               no LAPACKE transpose happens). No finite check, no zeroing of the other triangle.
  *   eigh n      memcpy, then LAPACKE_dsyevd(ColMajor, 'V', 'U') into preallocated eigenvalues;
  *               eigenvectors are left column-major in the work buffer (not transposed).
- *   cov TxN     column means, a centered copy into a preallocated buffer, cblas_dsyrk(RowMajor,
- *               Upper, Trans, alpha = 1/(T-1)) into a preallocated N x N, then the lower triangle
- *               mirrored. No finite check.
+ *   cov TxN     the same BLAS calls as MetaFolio's Matrix.covariance, into preallocated buffers:
+ *               column means by cblas_dgemv(RowMajor, Trans) against a vector of ones, a centered
+ *               copy, cblas_dsyrk(RowMajor, Upper, Trans, alpha = 1/(T-1)), then the lower triangle
+ *               mirrored. No finite check, no allocation.
  *
  * Build: gcc -O2 linalg_direct.c $(pkg-config --cflags --libs openblas lapacke) -o bin/linalg_direct
  * Usage: linalg_direct [--budget SECONDS] [--min-reps N] [--max-reps N] [--only NAME,NAME...]
@@ -91,40 +95,46 @@ static int compare_doubles(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-typedef double (*kernel_fn)(void *context);
+typedef void (*kernel_fn)(void *context);
+typedef double (*checksum_fn)(const void *context);
 
 /* The shared warm-up / repetition rule; prints one JSON result line. */
-static void run(const char *kernel, kernel_fn body, void *context) {
-    double checksum = 0;
-    int warm_calls = 0;
+static void run(const char *kernel, kernel_fn body, checksum_fn checksum, void *context) {
+    body(context);
+    int warm_calls = 1;
     uint64_t warm_start = now_ns();
     while (warm_calls < 3 || (now_ns() - warm_start < 50000000u && warm_calls < 200)) {
-        checksum = body(context);
+        body(context);
         warm_calls++;
     }
-    double per_call = (double)(now_ns() - warm_start) / 1e9 / warm_calls;
+    double per_call = (double)(now_ns() - warm_start) / 1e9 / (warm_calls - 1);
     double wanted_reps = budget / per_call;
     int reps = wanted_reps > max_reps ? max_reps : (wanted_reps < min_reps ? min_reps : (int)wanted_reps);
     double *samples = xmalloc(sizeof(double) * reps);
     for (int i = 0; i < reps; i++) {
         uint64_t start = now_ns();
-        checksum = body(context);
+        body(context);
         samples[i] = (double)(now_ns() - start) / 1e9;
     }
     qsort(samples, reps, sizeof(double), compare_doubles);
     double median = reps % 2 ? samples[reps / 2] : 0.5 * (samples[reps / 2 - 1] + samples[reps / 2]);
     free(samples);
     printf("%s    {\"kernel\": \"%s\", \"median_s\": %.9g, \"reps\": %d, \"checksum\": %.17g}",
-           printed++ ? ",\n" : "", kernel, median, reps, checksum);
+           printed++ ? ",\n" : "", kernel, median, reps, checksum(context));
     fflush(stdout);
 }
 
 typedef struct { int n; double *a, *b, *c; } gemm_context;
 
-static double gemm_kernel(void *raw) {
+static void gemm_kernel(void *raw) {
     gemm_context *g = raw;
     int n = g->n;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, g->a, n, g->b, n, 0.0, g->c, n);
+}
+
+static double gemm_checksum(const void *raw) {
+    const gemm_context *g = raw;
+    int n = g->n;
     double sum = 0;
     for (int i = 0; i < n * n; i++) sum += g->c[i];
     return sum;
@@ -132,42 +142,54 @@ static double gemm_kernel(void *raw) {
 
 typedef struct { int n; const double *spd; double *work, *values; } factor_context;
 
-static double cholesky_kernel(void *raw) {
+static void cholesky_kernel(void *raw) {
     factor_context *f = raw;
     int n = f->n;
     memcpy(f->work, f->spd, sizeof(double) * n * n);
     lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', n, f->work, n);
     if (info != 0) { fprintf(stderr, "linalg_direct: dpotrf info %d\n", (int)info); exit(1); }
+}
+
+static double cholesky_checksum(const void *raw) {
+    const factor_context *f = raw;
+    int n = f->n;
     double trace = 0;
     for (int i = 0; i < n; i++) trace += f->work[i * n + i];
     return trace;
 }
 
-static double eigh_kernel(void *raw) {
+static void eigh_kernel(void *raw) {
     factor_context *f = raw;
     int n = f->n;
     memcpy(f->work, f->spd, sizeof(double) * n * n);
     lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', n, f->work, n, f->values);
     if (info != 0) { fprintf(stderr, "linalg_direct: dsyevd info %d\n", (int)info); exit(1); }
+}
+
+static double eigh_checksum(const void *raw) {
+    const factor_context *f = raw;
+    int n = f->n;
     double sum = 0;
     for (int i = 0; i < n; i++) sum += f->values[i];
     return sum;
 }
 
-typedef struct { int rows, columns; const double *x; double *means, *centered, *cov; } cov_context;
+typedef struct { int rows, columns; const double *x, *ones; double *means, *centered, *cov; } cov_context;
 
-static double cov_kernel(void *raw) {
+static void cov_kernel(void *raw) {
     cov_context *c = raw;
     int t = c->rows, n = c->columns;
-    for (int j = 0; j < n; j++) c->means[j] = 0;
-    for (int i = 0; i < t; i++)
-        for (int j = 0; j < n; j++) c->means[j] += c->x[(size_t)i * n + j];
-    for (int j = 0; j < n; j++) c->means[j] /= t;
+    cblas_dgemv(CblasRowMajor, CblasTrans, t, n, 1.0 / t, c->x, n, c->ones, 1, 0.0, c->means, 1);
     for (int i = 0; i < t; i++)
         for (int j = 0; j < n; j++) c->centered[(size_t)i * n + j] = c->x[(size_t)i * n + j] - c->means[j];
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, t, 1.0 / (t - 1), c->centered, n, 0.0, c->cov, n);
     for (int i = 1; i < n; i++)
         for (int j = 0; j < i; j++) c->cov[i * n + j] = c->cov[j * n + i];
+}
+
+static double cov_checksum(const void *raw) {
+    const cov_context *c = raw;
+    int n = c->columns;
     double trace = 0;
     for (int i = 0; i < n; i++) trace += c->cov[i * n + i];
     return trace;
@@ -196,7 +218,7 @@ int main(int argc, char **argv) {
         fill_uniform(g.a, (size_t)n * n, 1);
         fill_uniform(g.b, (size_t)n * n, 2);
         memset(g.c, 0, sizeof(double) * n * n);
-        run(name, gemm_kernel, &g);
+        run(name, gemm_kernel, gemm_checksum, &g);
         free(g.a); free(g.b); free(g.c);
     }
 
@@ -206,9 +228,9 @@ int main(int argc, char **argv) {
         int n = factor_sizes[s];
         factor_context f = {n, make_spd(n), xmalloc(sizeof(double) * n * n), xmalloc(sizeof(double) * n)};
         snprintf(name, sizeof name, "cholesky %d", n);
-        if (wanted(name)) run(name, cholesky_kernel, &f);
+        if (wanted(name)) run(name, cholesky_kernel, cholesky_checksum, &f);
         snprintf(name, sizeof name, "eigh %d", n);
-        if (wanted(name)) run(name, eigh_kernel, &f);
+        if (wanted(name)) run(name, eigh_kernel, eigh_checksum, &f);
         free((void *)f.spd); free(f.work); free(f.values);
     }
 
@@ -218,12 +240,13 @@ int main(int argc, char **argv) {
         int t = cov_shapes[s][0], n = cov_shapes[s][1];
         snprintf(name, sizeof name, "cov %dx%d", t, n);
         if (!wanted(name)) continue;
-        double *x = xmalloc(sizeof(double) * t * n);
+        double *x = xmalloc(sizeof(double) * t * n), *ones = xmalloc(sizeof(double) * t);
         fill_uniform(x, (size_t)t * n, 4);
-        cov_context c = {t, n, x, xmalloc(sizeof(double) * n), xmalloc(sizeof(double) * t * n),
+        for (int i = 0; i < t; i++) ones[i] = 1.0;
+        cov_context c = {t, n, x, ones, xmalloc(sizeof(double) * n), xmalloc(sizeof(double) * t * n),
                          xmalloc(sizeof(double) * n * n)};
-        run(name, cov_kernel, &c);
-        free(x); free(c.means); free(c.centered); free(c.cov);
+        run(name, cov_kernel, cov_checksum, &c);
+        free(x); free(ones); free(c.means); free(c.centered); free(c.cov);
     }
     printf("\n  ]\n}\n");
     return 0;

@@ -22,18 +22,23 @@ public struct Cholesky: Sendable {
     ///   ``LinalgError/notPositiveDefinite(operation:pivot:)`` naming the first leading
     ///   minor (1-based) that is not positive.
     public init(_ matrix: Matrix) throws {
-        try matrix.validateForFactorization("Cholesky", requireSquare: true)
+        // The checks of `validateForFactorization`, in its order, with the vectorized finite scan.
+        guard matrix.isSquare else { throw LinalgError.notSquare(operation: "Cholesky", shape: matrix.shape) }
+        guard !matrix.isEmpty else { throw LinalgError.empty(operation: "Cholesky") }
+        try matrix.validateFiniteQuickly("Cholesky")
         let n = matrix.rows
         var factor = matrix
         // Row-major lower triangle == column-major upper triangle, so no transpose is needed.
+        // The `_work` entry point skips LAPACKE's own NaN scan, which the check above makes redundant.
         let info = factor.withUnsafeMutableBufferPointer { p in
-            LAPACKE_dpotrf(LAPACK_COL_MAJOR, LAPACKFlag.upper, Int32(n), p.baseAddress, Int32(n))
+            LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, LAPACKFlag.upper, Int32(n), p.baseAddress, Int32(n))
         }
         try checkArgumentInfo(info, routine: "dpotrf")
         if info > 0 { throw LinalgError.notPositiveDefinite(operation: "Cholesky", pivot: Int(info)) }
         factor.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n {
-                for j in (i + 1)..<Swift.max(i + 1, n) { p[i * n + j] = 0 }
+            guard let base = p.baseAddress else { return }
+            for i in 0..<n - 1 {
+                (base + i * n + i + 1).update(repeating: 0, count: n - 1 - i)
             }
         }
         lower = factor

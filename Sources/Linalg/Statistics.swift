@@ -204,14 +204,59 @@ extension Matrix {
         guard center.count == columns else {
             throw LinalgError.dimensionMismatch(operation: "center", lhs: Shape(1, columns), rhs: Shape(1, center.count))
         }
-        var result = self
-        result.withUnsafeMutableBufferPointer { p in
-            for i in 0..<rows {
-                let base = i * columns
-                for j in 0..<columns { p[base + j] -= center[j] }
+        // One pass that writes `x − center` straight into fresh storage: copying `self` first and
+        // then subtracting in place read and wrote the data twice.
+        // Row pointers keep overflow checks out of the inner loop, so it vectorizes.
+        let (rows, columns) = (self.rows, self.columns)
+        let centered = [Double](unsafeUninitializedCapacity: rows * columns) { target, initializedCount in
+            withUnsafeBufferPointer { source in
+                center.withUnsafeBufferPointer { c in
+                    guard var from = source.baseAddress, var to = target.baseAddress,
+                          let shift = c.baseAddress else { return }
+                    for _ in 0..<rows {
+                        for j in 0..<columns { to[j] = from[j] - shift[j] }
+                        from += columns
+                        to += columns
+                    }
+                }
             }
+            initializedCount = rows * columns
         }
-        return result
+        return try Matrix(rows: rows, columns: columns, elements: centered)
+    }
+
+    /// `true` when no entry is NaN or infinite.
+    ///
+    /// One branch-free pass (`x − x` is 0 for finite `x` and NaN otherwise, and NaN survives the
+    /// sum) in four-lane vectors: several times faster than ``firstNonFiniteIndex()``, which is
+    /// needed only to name the first bad entry once this check has failed.
+    func allEntriesFinite() -> Bool {
+        withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return true }
+            let count = buffer.count
+            let raw = UnsafeRawPointer(base)
+            let stride = MemoryLayout<Double>.stride
+            var first = SIMD4<Double>(), second = SIMD4<Double>()
+            var k = 0
+            while k + 8 <= count {
+                let u = raw.loadUnaligned(fromByteOffset: k * stride, as: SIMD4<Double>.self)
+                let v = raw.loadUnaligned(fromByteOffset: (k + 4) * stride, as: SIMD4<Double>.self)
+                first += u - u
+                second += v - v
+                k += 8
+            }
+            var tail = 0.0
+            while k < count {
+                tail += base[k] - base[k]
+                k += 1
+            }
+            return (first + second).sum() + tail == 0
+        }
+    }
+
+    /// ``validateFinite(_:)`` with the all-finite case paid for by one vectorized pass.
+    func validateFiniteQuickly(_ operation: String) throws {
+        if !allEntriesFinite() { try validateFinite(operation) }
     }
 
     private func validateStatisticsInput(_ operation: String, ddof: Int) throws {
@@ -220,6 +265,6 @@ extension Matrix {
             throw LinalgError.invalidArgument(operation: operation,
                                               message: "\(rows) observations leave no degrees of freedom with ddof = \(ddof)")
         }
-        try validateFinite(operation)
+        try validateFiniteQuickly(operation)
     }
 }

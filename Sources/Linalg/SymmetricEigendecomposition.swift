@@ -25,7 +25,11 @@ public struct SymmetricEigendecomposition: Sendable {
 
     /// Calls `dsyevd` on the lower triangle (the column-major upper triangle) of `matrix`.
     static func run(_ matrix: inout Matrix, vectors: Bool) throws -> [Double] {
-        try matrix.validateForFactorization("SymmetricEigendecomposition", requireSquare: true)
+        // The checks of `validateForFactorization`, in its order, with the vectorized finite scan.
+        let operation = "SymmetricEigendecomposition"
+        guard matrix.isSquare else { throw LinalgError.notSquare(operation: operation, shape: matrix.shape) }
+        guard !matrix.isEmpty else { throw LinalgError.empty(operation: operation) }
+        try matrix.validateFiniteQuickly(operation)
         let n = Int32(matrix.rows)
         var values = [Double](repeating: 0, count: matrix.rows)
         let info = matrix.withUnsafeMutableBufferPointer { p in

@@ -27,7 +27,7 @@ final class GemmState {
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .microseconds,
         warmupIterations: 5,
         maxDuration: .seconds(2),

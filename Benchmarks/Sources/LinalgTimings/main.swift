@@ -3,9 +3,11 @@
 //
 // Usage: LinalgTimings [--budget SECONDS] [--min-reps N] [--max-reps N] [--only NAME,NAME...]
 //
-// Per kernel: warm up (at least 3 calls and 0.05 s), pick reps = clamp(budget / warm-up mean,
+// Per kernel: warm up (at least 3 calls and 0.05 s; the first call is not counted in the warm-up
+// mean), pick reps = clamp(budget / warm-up mean,
 // min-reps, max-reps), time every call separately with CLOCK_MONOTONIC and report the median.
-// The checksum lets the driver verify that all three implementations computed the same thing.
+// The checksum of the last call's output (computed after the timing) lets the driver verify that
+// all three implementations computed the same thing.
 
 #if canImport(Glibc)
 import Glibc
@@ -71,24 +73,26 @@ struct Result {
     let checksum: Double
 }
 
-/// Runs `body` under the shared warm-up / repetition rule; `body` returns a checksum of its output.
-func time(_ kernel: String, _ options: Options, _ body: () throws -> Double) rethrows -> Result {
-    var checksum = 0.0
-    var warmCalls = 0
+/// Runs `body` under the shared warm-up / repetition rule. `checksum` reduces the last call's
+/// output to one number after the timing, so the reduction is not part of any timed call.
+func time<Output>(_ kernel: String, _ options: Options, _ body: () throws -> Output,
+                  checksum: (Output) -> Double) rethrows -> Result {
+    var output = try body()
+    var warmCalls = 1
     let warmStart = now()
     while warmCalls < 3 || (now() - warmStart < 50_000_000 && warmCalls < 200) {
-        checksum = try body()
+        output = try body()
         warmCalls += 1
     }
-    let perCall = Double(now() - warmStart) / 1e9 / Double(warmCalls)
+    let perCall = Double(now() - warmStart) / 1e9 / Double(warmCalls - 1)
     let reps = min(options.maxReps, max(options.minReps, Int(options.budget / perCall)))
     var samples = [Double](repeating: 0, count: reps)
     for index in 0..<reps {
         let start = now()
-        checksum = try body()
+        output = try body()
         samples[index] = Double(now() - start) / 1e9
     }
-    return Result(kernel: kernel, medianSeconds: median(samples), reps: reps, checksum: checksum)
+    return Result(kernel: kernel, medianSeconds: median(samples), reps: reps, checksum: checksum(output))
 }
 
 let options = Options(arguments: CommandLine.arguments)
@@ -102,27 +106,26 @@ do {
         var c = Matrix(rows: n, columns: n)
         results.append(try time("gemm \(n)", options) {
             try BLAS.gemm(a, b, into: &c)
-            return c.elements.reduce(0, +)
-        })
+        } checksum: { c.elements.reduce(0, +) })
     }
     for n in [100, 500] {
         let spd = Matrix.benchmarkSPD(order: n)
         if wanted("cholesky \(n)") {
             results.append(try time("cholesky \(n)", options) {
-                try Cholesky(spd).lower.trace
-            })
+                try Cholesky(spd)
+            } checksum: { $0.lower.trace })
         }
         if wanted("eigh \(n)") {
             results.append(try time("eigh \(n)", options) {
-                try SymmetricEigendecomposition(spd).eigenvalues.reduce(0, +)
-            })
+                try SymmetricEigendecomposition(spd)
+            } checksum: { $0.eigenvalues.reduce(0, +) })
         }
     }
     for (rows, columns) in [(8_000, 20), (2_000, 500)] where wanted("cov \(rows)x\(columns)") {
         let data = Matrix.benchmarkUniform(rows: rows, columns: columns, seed: BenchmarkSeed.covariance)
         results.append(try time("cov \(rows)x\(columns)", options) {
-            try data.covariance().trace
-        })
+            try data.covariance()
+        } checksum: { $0.trace })
     }
 } catch {
     printError("LinalgTimings: \(error)")
