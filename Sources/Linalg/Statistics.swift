@@ -50,14 +50,33 @@ public struct Windowed<Value> {
 extension Windowed: Sendable where Value: Sendable {}
 
 extension Matrix {
-    /// The mean of each column (observations in rows), computed by one `dgemv`.
+    /// The mean of each column (observations in rows): a `dgemv` sum, then one refinement
+    /// pass `m += Σ(x − m) / T`.
+    ///
+    /// The refinement removes the first pass's rounding to first order and makes the mean of
+    /// a constant column exact, so its variance and covariances come out exactly 0 (and
+    /// ``correlation()`` reports the column) instead of rounding noise.
     ///
     /// - Throws: ``LinalgError/empty(operation:)`` when there are no rows.
     public func columnMeans() throws -> [Double] {
         guard rows > 0 else { throw LinalgError.empty(operation: "columnMeans") }
-        var means = [Double](repeating: 0, count: columns)
+        let count = Double(rows)
+        var sums = [Double](repeating: 0, count: columns)
         let ones = [Double](repeating: 1, count: rows)
-        try BLAS.gemv(self, ones, transpose: true, alpha: 1 / Double(rows), into: &means)
+        try BLAS.gemv(self, ones, transpose: true, into: &sums)
+        var means = sums.map { $0 / count }
+        // For a constant column c, m is within a few ulps of c, so each x − m is exact (Sterbenz),
+        // identical in every row, and its T-fold sum and the division by T are exact too: m + d = c.
+        var corrections = [Double](repeating: 0, count: columns)
+        withUnsafeBufferPointer { p in
+            for i in 0..<rows {
+                let base = i * columns
+                for j in 0..<columns { corrections[j] += p[base + j] - means[j] }
+            }
+        }
+        for j in 0..<columns where means[j].isFinite {
+            means[j] += corrections[j] / count
+        }
         return means
     }
 

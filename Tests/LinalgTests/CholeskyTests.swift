@@ -46,7 +46,7 @@ struct CholeskyTests {
     }
 
     @Test("L·Lᵀ reproduces A to working precision (backward stability)", arguments: try choleskyCases())
-    func backwardError(_ fixture: CholeskyCase) throws {
+    func factorReproducesMatrix(_ fixture: CholeskyCase) throws {
         // Backward error of dpotrf is ≤ (n+1)ε‖|L||Lᵀ|‖ ≤ (n+1)·n·ε‖A‖ (Higham, ASNA Thm 10.3);
         // in practice it is a few ε, so 2·n·ε already gives margin while staying independent of κ.
         let a = try fixtureMatrix(fixture.a)

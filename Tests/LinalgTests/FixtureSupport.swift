@@ -5,6 +5,9 @@ import Testing
 // Shared machinery for the fixture-driven tests: loading the JSON written by
 // Scripts/fixtures/linalg.py and measuring how far a result is from its reference.
 
+/// Whether ``expectWithin(_:_:_:sourceLocation:)`` prints the margins it checks.
+private let reportErrors = ProcessInfo.processInfo.environment["LINALG_TESTS_REPORT_ERRORS"] != nil
+
 /// Machine epsilon, the unit every tolerance below is expressed in.
 let eps = Double.ulpOfOne
 
@@ -122,8 +125,12 @@ func aligningColumnSigns(of actual: Matrix, to reference: Matrix, count: Int) ->
 }
 
 /// Records an issue unless `error <= tolerance`, printing both so a failure shows the margin.
+/// Set `LINALG_TESTS_REPORT_ERRORS=1` to print every measured error next to its tolerance.
 func expectWithin(_ error: Double, _ tolerance: Double, _ what: @autoclosure () -> String,
                   sourceLocation: SourceLocation = #_sourceLocation) {
+    if reportErrors {
+        print("error \(error) / tolerance \(tolerance) (\(String(format: "%.1e", error / tolerance))): \(what()) at \(sourceLocation.fileName):\(sourceLocation.line)")
+    }
     #expect(error <= tolerance, "\(what()): error \(error) exceeds tolerance \(tolerance)", sourceLocation: sourceLocation)
 }
 
