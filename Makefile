@@ -33,13 +33,18 @@ test: deps
 	  (echo "error: MetaFolio code compiles with warnings (see above)"; exit 1)
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
 
-## Benchmarks (ordo-one/benchmark) of the Swift kernels.
-bench: deps
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+## OpenBLAS threads for `make bench` and `make bench-compare` (e.g. `make bench BENCH_THREADS=2`).
+BENCH_THREADS ?= 1
+BENCH_ENV := OPENBLAS_NUM_THREADS=$(BENCH_THREADS) OMP_NUM_THREADS=$(BENCH_THREADS)
 
-## Same-run comparison against direct OpenBLAS (C) and NumPy; prints ratios.
+## Benchmarks (ordo-one/benchmark) of the Swift kernels; the nested package in Benchmarks/ has its own .build.
+bench: deps
+	cd Benchmarks && $(BENCH_ENV) $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+## Same-run comparison against direct OpenBLAS (C) and NumPy; prints medians and ratios.
+## Extra options via BENCH_COMPARE_FLAGS, e.g. BENCH_COMPARE_FLAGS="--rounds 5 --write-readme".
 bench-compare: deps
-	python3 Benchmarks/compare/linalg.py
+	SWIFT=$(SWIFT) python3 Benchmarks/compare/linalg.py --threads $(BENCH_THREADS) $(BENCH_COMPARE_FLAGS)
 
 ## DocC documentation for every module, written to .build/docs.
 docs: deps
