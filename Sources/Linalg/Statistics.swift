@@ -67,11 +67,19 @@ extension Matrix {
         var means = sums.map { $0 / count }
         // For a constant column c, m is within a few ulps of c, so each x − m is exact (Sterbenz),
         // identical in every row, and its T-fold sum and the division by T are exact too: m + d = c.
+        // Raw row pointers keep array uniqueness, bounds and overflow checks out of the inner loop
+        // so it vectorizes across columns; each column still adds its rows in order.
         var corrections = [Double](repeating: 0, count: columns)
         withUnsafeBufferPointer { p in
-            for i in 0..<rows {
-                let base = i * columns
-                for j in 0..<columns { corrections[j] += p[base + j] - means[j] }
+            corrections.withUnsafeMutableBufferPointer { c in
+                means.withUnsafeBufferPointer { m in
+                    guard var row = p.baseAddress, let correction = c.baseAddress,
+                          let mean = m.baseAddress else { return }
+                    for _ in 0..<rows {
+                        for j in 0..<columns { correction[j] += row[j] - mean[j] }
+                        row += columns
+                    }
+                }
             }
         }
         for j in 0..<columns where means[j].isFinite {
