@@ -56,8 +56,10 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The asset is not in the panel.
     case unknownAsset(name: String)
     /// A panel value is not allowed: a non-positive or infinite price, a negative
-    /// volume, an infinite series value, or a tradable cell without a close.
+    /// volume or an infinite series value.
     case invalidValue(field: PriceField, asset: String, time: TimeLabel, value: Double, reason: String)
+    /// The mask says the asset is tradable at `time`, but its close is missing there.
+    case availableWithoutClose(asset: String, time: TimeLabel)
     /// `operation` needs a field the panel does not carry.
     case missingField(operation: String, field: PriceField)
     /// `operation` needs prices (returns are undefined for yields or factor series).
@@ -101,6 +103,7 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .unknownAsset(name): return "unknown asset \"\(name)\""
         case let .invalidValue(field, asset, time, value, reason):
             return "\(field) of \(asset) at \(time) is \(value): \(reason)"
+        case let .availableWithoutClose(asset, time): return "\(asset) is marked available at \(time) but has no close"
         case let .missingField(operation, field): return "\(operation): the panel has no \(field) field"
         case let .notPrices(operation): return "\(operation): needs a price panel, not a general series panel"
         case let .indexKindMismatch(operation): return "\(operation): needs dated indices of the same kind"

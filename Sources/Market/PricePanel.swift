@@ -60,7 +60,8 @@ public struct PricePanel: Sendable {
     ///   ``MarketError/shapeMismatch(what:expected:found:)`` for a wrongly shaped matrix, class list or mask;
     ///   ``MarketError/invalidAssetName(name:reason:)`` for an empty or repeated name;
     ///   ``MarketError/invalidValue(field:asset:time:value:reason:)`` for a non-positive or
-    ///   infinite price, a negative volume, an infinite series value, or an available cell without a close.
+    ///   infinite price, a negative volume or an infinite series value;
+    ///   ``MarketError/availableWithoutClose(asset:time:)`` for a mask cell that is `true` where the close is missing.
     ///   Complexity: O(fields × timeCount × assetCount).
     public init(index: TimeIndex, assets: [String], fields: [PriceField: Matrix], kind: Kind = .prices,
                 assetClasses: [AssetClass]? = nil, mask: AvailabilityMask? = nil) throws {
@@ -109,8 +110,7 @@ public struct PricePanel: Sendable {
                                                 found: "\(mask.timeCount)×\(mask.assetCount)")
             }
             for k in mask.storage.indices where mask.storage[k] && close.elements[k].isNaN {
-                throw MarketError.invalidValue(field: .close, asset: assets[k % columns], time: index.label(at: k / columns),
-                                               value: .nan, reason: "an available cell needs a close")
+                throw MarketError.availableWithoutClose(asset: assets[k % columns], time: index.label(at: k / columns))
             }
             availability = mask
         } else {

@@ -1,4 +1,0 @@
-import Testing
-@testable import Market
-
-// Replaced by the Market test suite (issue 6).
