@@ -358,6 +358,7 @@ def main() -> None:
             implementations.remove("numpy")
 
     runs: dict[str, list[dict]] = {impl: [] for impl in implementations}
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     for round_index in range(args.rounds):
         order = implementations[round_index % len(implementations):] + implementations[:round_index % len(implementations)]
@@ -369,6 +370,7 @@ def main() -> None:
                       f"asked for {args.threads}", file=sys.stderr)
             runs[impl].append(report)
     elapsed = time.monotonic() - started
+    load_after = os.getloadavg()[0]
 
     table = aggregate(runs)
     machine = machine_description()
@@ -380,7 +382,8 @@ def main() -> None:
         f"Threads: OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = {args.threads} "
         f"(reported by each library: " + ", ".join(f"{LABELS[i]} {threads[i]}" for i in implementations) + ").",
         f"Machine: {machine['nproc']} cores, {machine['cpu_model']} ({machine['cpu_family']}), "
-        f"Linux {machine['kernel']}.",
+        f"Linux {machine['kernel']}; 1-minute load average {load_before:.2f} before and "
+        f"{load_after:.2f} after the timing (other work on the machine inflates every column).",
         f"Direct C and MetaFolio: Debian OpenBLAS {machine['debian_openblas']} "
         f"(`{runs['c'][0].get('openblas_config', '?').strip()}`)",
     ]
