@@ -38,6 +38,7 @@ struct BLASTests {
 
     @Test("gemm with beta = 0 ignores NaN already in C (BLAS semantics)")
     func gemmBetaZeroIgnoresNaN() throws {
+        // Tolerance: none — exact integer arithmetic (see the top of the file).
         let a = integerMatrix(2, 3, seed: 4), b = integerMatrix(3, 2, seed: 5)
         var c = Matrix(rows: 2, columns: 2, repeating: .nan)
         try BLAS.gemm(a, b, into: &c)
@@ -46,6 +47,7 @@ struct BLASTests {
 
     @Test("gemm with an empty inner dimension scales C by beta")
     func gemmEmptyInnerDimension() throws {
+        // Tolerance: none — exact integer arithmetic (see the top of the file).
         // A·B is the 2×3 zero matrix when the inner dimension is 0, so C ← beta·C.
         var c = Matrix(rows: 2, columns: 3, repeating: 4)
         try BLAS.gemm(Matrix(rows: 2, columns: 0), Matrix(rows: 0, columns: 3), alpha: 3, beta: 0.5, into: &c)
@@ -56,6 +58,7 @@ struct BLASTests {
 
     @Test("1×1 gemm, gemv and syrk by hand")
     func oneByOne() throws {
+        // Tolerance: none — exact integer arithmetic (see the top of the file).
         // 2·(3·(−4)) + 0.5·10 = −19; 3·(−4) = −12 for gemv; syrk: 2·3² + 0.5·10 = 23.
         let a = try Matrix([[3]]), b = try Matrix([[-4]])
         var c = try Matrix([[10]])
@@ -71,6 +74,7 @@ struct BLASTests {
 
     @Test("gemm reports both operand shapes (after transposition) on a mismatch")
     func gemmErrors() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         var c = Matrix(rows: 2, columns: 2)
         #expect(throws: LinalgError.dimensionMismatch(operation: "gemm", lhs: Shape(2, 3), rhs: Shape(2, 3))) {
             try BLAS.gemm(Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 3), into: &c)
@@ -91,6 +95,7 @@ struct BLASTests {
 
     @Test("gemv with and without transpose, alpha and beta", arguments: [false, true])
     func gemv(transpose: Bool) throws {
+        // Tolerance: none — exact integer arithmetic (see the top of the file).
         let a = integerMatrix(3, 4, seed: 6)
         let op = transpose ? a.transposed() : a
         let x = (0..<op.columns).map { Double($0 * 2 - 3) }
@@ -104,6 +109,7 @@ struct BLASTests {
 
     @Test("gemv reports the operand shapes on a mismatch")
     func gemvErrors() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         let a = Matrix(rows: 2, columns: 3)
         var y = [0.0, 0.0]
         #expect(throws: LinalgError.dimensionMismatch(operation: "gemv", lhs: Shape(2, 3), rhs: Shape(2, 1))) {
@@ -133,6 +139,7 @@ struct BLASTests {
 
     @Test("syrk with fillBothTriangles: false writes only the upper triangle")
     func syrkUpperOnly() throws {
+        // Tolerance: none — exact integer arithmetic (see the top of the file).
         let a = integerMatrix(4, 3, seed: 8)
         let product = textbookProduct(a, a.transposed())
         let sentinel = -77.0
@@ -145,6 +152,7 @@ struct BLASTests {
 
     @Test("syrk reports the required and the given output shape")
     func syrkErrors() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         var c = Matrix(rows: 3, columns: 3)
         #expect(throws: LinalgError.dimensionMismatch(operation: "syrk (output)", lhs: Shape(2, 2), rhs: Shape(3, 3))) {
             try BLAS.syrk(Matrix(rows: 2, columns: 5), into: &c)
@@ -175,6 +183,7 @@ struct BLASTests {
 
     @Test("dot and axpy report both lengths on a mismatch")
     func level1Errors() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.dimensionMismatch(operation: "dot", lhs: Shape(3, 1), rhs: Shape(2, 1))) {
             try BLAS.dot([1, 2, 3], [1, 2])
         }

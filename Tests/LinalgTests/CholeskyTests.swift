@@ -33,6 +33,7 @@ private func choleskyCases() throws -> [CholeskyCase] { try loadFixture("cholesk
 struct CholeskyTests {
     @Test("fixture is present and covers 5×5, 30×30, Hilbert 8×8 and 1×1")
     func fixtureCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         #expect(try choleskyCases().map(\.name) == ["spd5", "spd30", "hilbert8", "one"])
     }
 
@@ -105,16 +106,22 @@ struct CholeskyTests {
 
     @Test("1×1: L = √a by hand")
     func oneByOne() throws {
-        // Tolerance: none. √2.25 = 1.5 and 3/2.25 = 4/3 are correctly rounded IEEE operations.
+        // L: no tolerance; √2.25 = 1.5 exactly and dpotrf takes one correctly rounded square root.
+        // Solve: 3/2.25 = 4/3 after two triangular solves, each one rounding (a division, or a
+        // multiplication by a rounded reciprocal in OpenBLAS's kernels): a few ε.
+        let tolerance = 4 * eps // relative
         let chol = try Cholesky(Matrix([[2.25]]))
         #expect(chol.lower == (try Matrix([[1.5]])))
-        #expect(try chol.solve([3]) == [3 / 1.5 / 1.5])
+        let x = try chol.solve([3])
+        #expect(x.count == 1)
+        expectWithin(relativeError(x, [4.0 / 3]), tolerance, "x = 4/3")
     }
 
     // MARK: Errors
 
     @Test("a matrix that is not positive definite names the failing leading minor")
     func notPositiveDefinite() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         // [[4,2,0],[2,1,0],[0,0,1]]: L₁₁ = 2, L₂₁ = 1, L₂₂² = 1 − 1 = 0 exactly → minor of order 2.
         #expect(throws: LinalgError.notPositiveDefinite(operation: "Cholesky", pivot: 2)) {
             try Cholesky(Matrix([[4, 2, 0], [2, 1, 0], [0, 0, 1]]))
@@ -130,6 +137,7 @@ struct CholeskyTests {
 
     @Test("shape, emptiness and non-finite input are rejected")
     func invalidInput() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.notSquare(operation: "Cholesky", shape: Shape(2, 3))) {
             try Cholesky(Matrix(rows: 2, columns: 3))
         }
@@ -141,6 +149,7 @@ struct CholeskyTests {
 
     @Test("solve rejects a right-hand side of the wrong height or with non-finite entries")
     func solveErrors() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         let chol = try Cholesky(Matrix.identity(5))
         #expect(throws: LinalgError.dimensionMismatch(operation: "Cholesky.solve", lhs: Shape(5, 5), rhs: Shape(4, 2))) {
             try chol.solve(Matrix(rows: 4, columns: 2))

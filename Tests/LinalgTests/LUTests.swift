@@ -46,6 +46,7 @@ private func luCases() throws -> [LUCase] { try luFixture().cases }
 struct LUTests {
     @Test("fixture covers negative and positive determinants, Vandermonde and 1×1")
     func fixtureCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         let cases = try luCases()
         #expect(cases.map(\.name) == ["wellNegativeDeterminant", "wellPositiveDeterminant", "vandermonde9", "one"])
         #expect(cases[0].logDeterminantSign == -1 && cases[1].logDeterminantSign == 1)
@@ -146,6 +147,7 @@ struct LUTests {
 
     @Test("a zero 1×1 matrix is singular at pivot 1")
     func zeroOneByOne() throws {
+        // Tolerance: none — U = [0] exactly; det is the product of pivots, 0.
         let zero = try Matrix([[0]])
         #expect(try zero.determinant() == 0)
         #expect(throws: LinalgError.singular(operation: "inverse", pivot: 1)) { try zero.inverse() }
@@ -155,6 +157,7 @@ struct LUTests {
 
     @Test("shape, emptiness and non-finite input are rejected")
     func invalidInput() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.notSquare(operation: "LU", shape: Shape(3, 2))) { try LUDecomposition(Matrix(rows: 3, columns: 2)) }
         #expect(throws: LinalgError.notSquare(operation: "LU", shape: Shape(2, 3))) { try Matrix(rows: 2, columns: 3).determinant() }
         #expect(throws: LinalgError.empty(operation: "LU")) { try Matrix(rows: 0, columns: 0).inverse() }
@@ -165,6 +168,7 @@ struct LUTests {
 
     @Test("solve rejects a right-hand side of the wrong height (both shapes reported) or with NaN")
     func solveErrors() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         let lu = try LUDecomposition(Matrix.identity(3))
         #expect(throws: LinalgError.dimensionMismatch(operation: "LU.solve", lhs: Shape(3, 3), rhs: Shape(2, 1))) {
             try lu.solve([1, 2])

@@ -5,6 +5,7 @@ import Testing
 struct MatrixBasicsTests {
     @Test("ragged rows are rejected with the offending row")
     func raggedRows() {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.invalidArgument(operation: "Matrix.init", message: "row 1 has 1 elements, expected 2")) {
             try Matrix([[1, 2], [3]])
         }
@@ -12,6 +13,7 @@ struct MatrixBasicsTests {
 
     @Test("gemm matches a hand-computed product")
     func gemmSmall() throws {
+        // Tolerance: none — small integers, every product and sum is exact. [1,2,3]·[7,9,11] = 58 etc.
         let a = try Matrix([[1, 2, 3], [4, 5, 6]])
         let b = try Matrix([[7, 8], [9, 10], [11, 12]])
         #expect(try a.multiplied(by: b) == Matrix([[58, 64], [139, 154]]))
@@ -19,6 +21,7 @@ struct MatrixBasicsTests {
 
     @Test("initializers reject inconsistent shapes with a message naming them")
     func initializerErrors() {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.invalidArgument(operation: "Matrix.init", message: "5 elements cannot fill a 2×3 matrix")) {
             try Matrix(rows: 2, columns: 3, elements: [1, 2, 3, 4, 5])
         }
@@ -51,6 +54,7 @@ struct MatrixBasicsTests {
 
     @Test("firstNonFiniteIndex and isSymmetric")
     func predicates() throws {
+        // Tolerance: none — predicates on stored values; `tolerance:` below is the API's own parameter.
         var a = Matrix(rows: 3, columns: 4)
         #expect(a.firstNonFiniteIndex() == nil)
         a[2, 1] = .infinity
@@ -65,6 +69,7 @@ struct MatrixBasicsTests {
 
     @Test("copy-on-write: mutating a copy never changes the original")
     func copyOnWrite() throws {
+        // Tolerance: none — only small integers are stored or computed, all exact.
         let original = try Matrix([[1, 2], [3, 4]])
         func expectOriginalIntact(_ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(original.elements == [1, 2, 3, 4], "\(label)", sourceLocation: sourceLocation)

@@ -32,6 +32,7 @@ private func nearestFixture() throws -> NearestFixture { try loadFixture("neares
 struct NearestMatricesTests {
     @Test("fixture inputs really are indefinite (otherwise the projection is the identity)")
     func fixtureCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         let fixture = try nearestFixture()
         #expect(fixture.psd.map(\.name) == ["indefinite6", "nonsymmetric5"])
         #expect(fixture.psd.allSatisfy { $0.minimumInputEigenvalue < -1 })

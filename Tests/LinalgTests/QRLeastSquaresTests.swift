@@ -40,6 +40,7 @@ private func leastSquaresFixture() throws -> LeastSquaresFixture { try loadFixtu
 struct QRTests {
     @Test("fixture covers tall, wide and square")
     func fixtureCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         #expect(try qrCases().map(\.name) == ["tall6x4", "wide3x5", "square4"])
     }
 
@@ -86,6 +87,7 @@ struct QRTests {
 struct LeastSquaresTests {
     @Test("fixture covers over-, under-determined and rank-deficient systems")
     func fixtureCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         let cases = try leastSquaresFixture().lstsq
         #expect(cases.map(\.name) == ["overdetermined8x3", "underdetermined3x6", "rankDeficient6x4"])
         #expect(cases.map(\.rank) == [3, 3, 3])
@@ -150,6 +152,7 @@ struct LeastSquaresTests {
 
     @Test("errors: shape mismatch reports both shapes; empty and non-finite input")
     func invalidInput() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         let a = Matrix(rows: 5, columns: 2, repeating: 1)
         #expect(throws: LinalgError.dimensionMismatch(operation: "leastSquares", lhs: Shape(5, 2), rhs: Shape(4, 1))) {
             try a.leastSquares([1, 2, 3, 4])

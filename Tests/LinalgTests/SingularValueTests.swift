@@ -64,6 +64,7 @@ private func quantities() throws -> SVDQuantitiesFixture { try loadFixture("leas
 struct SingularValueDecompositionTests {
     @Test("fixture covers tall, wide, square and 1×1")
     func fixtureCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         #expect(try svdCases().map(\.name) == ["tall7x4", "wide4x7", "square5", "one"])
     }
 
@@ -131,6 +132,7 @@ struct SingularValueDecompositionTests {
 
     @Test("errors: empty and non-finite input")
     func invalidInput() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.empty(operation: "SVD")) { try SingularValueDecomposition(Matrix(rows: 0, columns: 3)) }
         #expect(throws: LinalgError.empty(operation: "singularValues")) { try Matrix(rows: 2, columns: 0).singularValues() }
         var a = Matrix(rows: 3, columns: 5, repeating: 1)

@@ -126,6 +126,7 @@ struct StatisticsTests {
 
     @Test("a zero-variance column makes correlation throw, naming the column")
     func zeroVarianceColumn() throws {
+        // Tolerance: none — the refined mean of a constant column is exact, so its variance is exactly 0.
         var x = try fixtureMatrix(try statisticsFixture().returns)
         // A constant return (a cash-like asset); 0.0004 is not a power of two, so its mean is not
         // trivially exact in floating point.
@@ -140,6 +141,7 @@ struct StatisticsTests {
 
     @Test("correlation(fromCovariance:) rejects bad covariance matrices")
     func correlationFromCovarianceErrors() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.notSquare(operation: "correlation", shape: Shape(2, 3))) {
             try Matrix.correlation(fromCovariance: Matrix(rows: 2, columns: 3))
         }
@@ -158,6 +160,7 @@ struct StatisticsTests {
 
     @Test("fixture covers every decay with every centering")
     func ewmaCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         let cases = try statisticsFixture().ewma
         #expect(Set(cases.map(\.decay)) == ["span", "halfLife", "alpha", "lambda"])
         #expect(Set(cases.map(\.centering)) == ["sampleMean", "weightedMean", "zero"])
@@ -226,6 +229,7 @@ struct StatisticsTests {
 
     @Test("rollingWindows ranges by hand")
     func rollingRanges() throws {
+        // Tolerance: none — ranges and copied entries, no arithmetic.
         let x = Matrix(rows: 10, columns: 1) { i, _ in Double(i) }
         // Starts 0, 3, 6 (6 + 4 = 10 fits; 9 + 4 does not).
         #expect(try x.rollingWindows(window: 4, step: 3) { $0.rows }.map(\.rows) == [0..<4, 3..<7, 6..<10])
@@ -249,6 +253,7 @@ struct StatisticsTests {
 
     @Test("empty input, too few observations and non-finite data are rejected")
     func invalidInput() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         #expect(throws: LinalgError.empty(operation: "columnMeans")) { try Matrix(rows: 0, columns: 3).columnMeans() }
         #expect(throws: LinalgError.empty(operation: "columnVariances")) { try Matrix(rows: 0, columns: 3).columnVariances() }
         #expect(throws: LinalgError.empty(operation: "covariance")) { try Matrix(rows: 4, columns: 0).covariance() }

@@ -37,6 +37,7 @@ private func eighCases() throws -> [EighCase] { try loadFixture("eigh", as: Eigh
 struct SymmetricEigenTests {
     @Test("fixture covers general, lower-triangle-only, SPD, 1×1 and nearly repeated spectra")
     func fixtureCoverage() throws {
+        // Tolerance: none — checks which cases the fixture holds; no numerics.
         let cases = try eighCases()
         #expect(cases.map(\.name) == ["symmetric6", "lowerTriangleOnly6", "spd5", "one", "nearlyRepeated5"])
         #expect(cases.last?.compareVectors == false)
@@ -97,6 +98,7 @@ struct SymmetricEigenTests {
 
     @Test("errors: not square, empty, non-finite")
     func invalidInput() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
         let operation = "SymmetricEigendecomposition"
         #expect(throws: LinalgError.notSquare(operation: operation, shape: Shape(2, 4))) {
             try SymmetricEigendecomposition(Matrix(rows: 2, columns: 4))
