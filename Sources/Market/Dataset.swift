@@ -29,6 +29,8 @@ public struct DatasetInfo: Sendable, Hashable, Codable {
     public let file: String
     /// Conventions applied when loading (day 0, month ends, renamed columns).
     public let notes: String
+    /// The calendar years covered, for the OLPS sets whose files carry no dates (`nil` otherwise).
+    public let calendarYears: String?
 
     /// Number of assets.
     public var assetCount: Int { assets.count }
@@ -102,7 +104,7 @@ public enum Dataset: String, CaseIterable, Sendable, Codable {
 
     private static let skfolio = ("skfolio package datasets", "BSD-3-Clause")
     private static let arch = ("arch package data", "NCSA")
-    private static let olps = ("universal-portfolios package data (Li & Hoi OLPS benchmark sets)", "MIT")
+    private static let olps = ("universal-portfolios package data (Li & Hoi OLPS sets)", "MIT")
 
     private static func olpsAssets(_ count: Int) -> [String] {
         (1...count).map { $0 < 10 ? "S0\($0)" : "S\($0)" }
@@ -116,7 +118,8 @@ public enum Dataset: String, CaseIterable, Sendable, Codable {
                   _ kind: PricePanel.Kind, _ assetClass: AssetClass, _ source: (String, String), _ file: String,
                   _ notes: String) -> DatasetInfo {
             DatasetInfo(name: rawValue, title: title, assets: assets, rows: rows, start: start, end: end, frequency: frequency,
-                        kind: kind, assetClass: assetClass, source: source.0, licence: source.1, file: file, notes: notes)
+                        kind: kind, assetClass: assetClass, source: source.0, licence: source.1, file: file, notes: notes,
+                        calendarYears: frequency == .periods ? title.components(separatedBy: ", ").last : nil)
         }
         switch self {
         case .sp500Stocks:

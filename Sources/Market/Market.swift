@@ -1,4 +1,7 @@
-// Market: Market data: price panels, CSV I/O, embedded datasets and asset-class analytics.
+// Market: market data for MetaFolio.
 //
-// This module is a placeholder until its issue lands. It will hold the time index, PricePanel, returns, resampling and alignment, CSV I/O, embedded datasets, bond/option/ETF analytics, the multi-asset universe, Jiang price tensors and synthetic regime-switching markets.
-// See Docs/ and ARCHITECTURE.md for the plan; the module builds so the layer graph is fixed now.
+// Dates and time indices (MarketDate.swift, TimeIndex.swift), price panels with asset classes and
+// availability masks (PricePanel.swift, AssetClass.swift), returns, resampling and alignment
+// (Returns.swift, Resampling.swift, Alignment.swift), streaming CSV input (CSV/), the embedded
+// datasets (Dataset.swift, Datasets/) and typed errors (MarketError.swift).
+// Asset-class analytics, the multi-asset universe, price tensors and synthetic markets come next (issue 6).

@@ -22,7 +22,7 @@ struct DatasetsCommand: ParsableCommand {
         }
         let header = ["name", "assets", "rows", "span", "frequency", "source (licence)"]
         let rows = infos.map { info in
-            ["\(info.name)", "\(info.assetCount)", "\(info.rows)", "\(info.start) – \(info.end)",
+            ["\(info.name)", "\(info.assetCount)", "\(info.rows)", "\(info.start) – \(info.end)" + (info.calendarYears.map { " (\($0))" } ?? ""),
              info.frequency.rawValue, "\(info.source) (\(info.licence))"]
         }
         let widths = header.indices.map { k in ([header] + rows).map { $0[k].count }.max() ?? 0 }

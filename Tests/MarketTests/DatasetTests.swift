@@ -117,6 +117,8 @@ struct DatasetTests {
         #expect(relatives.values.row(0) == panel.close.row(1))
         #expect(relatives.values[0, 0] == 1.032425818293056)
         #expect(relatives.timeCount == 507)
+        #expect(Dataset.olpsDJIA.info.calendarYears == "2001–2003")
+        #expect(Dataset.sp500Stocks.info.calendarYears == nil)
     }
 
     @Test("OHLCV datasets carry every field, with the source's zero-volume days")

@@ -11,8 +11,8 @@ private let exactPowersOfTen: [Double] = (0...22).map { exponent in
 /// `inf`, `nan`, hexadecimal and thousands separators are rejected (`nil`). Values of
 /// at most 19 significant digits whose decimal mantissa fits in 2⁵³ and whose power of
 /// ten is within ±22 are converted with one correctly rounded multiplication or
-/// division (Clinger's fast path); everything else falls back to the standard
-/// library's correctly rounded `Double(String)`. Results out of `Double` range are `nil`.
+/// division (Clinger's fast path); everything else falls back to the C library's
+/// correctly rounded `strtod` on a stack copy of the text. Results out of `Double` range are `nil`.
 func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
     let (s, e) = trimmed(bytes, start, end)
     var i = s
@@ -79,8 +79,7 @@ func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int)
     } else if mantissa == 0 {
         value = 0
     } else {
-        guard let slow = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self)),
-              slow.isFinite else { return nil }
+        guard let slow = correctlyRoundedDecimal(bytes, s, e), slow.isFinite else { return nil }
         return slow
     }
     return negative ? -value : value
