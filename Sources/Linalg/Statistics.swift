@@ -60,13 +60,21 @@ extension Matrix {
     /// - Throws: ``LinalgError/empty(operation:)`` when there are no rows.
     public func columnMeans() throws -> [Double] {
         guard rows > 0 else { throw LinalgError.empty(operation: "columnMeans") }
-        let count = Double(rows)
         var sums = [Double](repeating: 0, count: columns)
         let ones = [Double](repeating: 1, count: rows)
         try BLAS.gemv(self, ones, transpose: true, into: &sums)
-        var means = sums.map { $0 / count }
-        // For a constant column c, m is within a few ulps of c, so each x − m is exact (Sterbenz),
-        // identical in every row, and its T-fold sum and the division by T are exact too: m + d = c.
+        let count = Double(rows)
+        return refiningColumnMeans(sums.map { $0 / count }, rowWeights: nil)
+    }
+
+    /// One refinement pass `m += Σₜ wₜ(xₜ − m) / Σₜ wₜ` for column means `m` under row weights
+    /// `w` (`nil` for equal weights).
+    ///
+    /// For a constant column `c`, `m` is within a few ulps of `c`, so every `xₜ − m` is the same
+    /// exact number `d` (Sterbenz). With equal weights its T-fold sum and the division by T are
+    /// exact too; with weights the correction is `d` up to a relative `O(T·ε)`, far below half an
+    /// ulp of `c`. Either way `m + correction` rounds to `c` exactly.
+    private func refiningColumnMeans(_ means: [Double], rowWeights weights: [Double]?) -> [Double] {
         // Raw row pointers keep array uniqueness, bounds and overflow checks out of the inner loop
         // so it vectorizes across columns; each column still adds its rows in order.
         var corrections = [Double](repeating: 0, count: columns)
@@ -75,17 +83,27 @@ extension Matrix {
                 means.withUnsafeBufferPointer { m in
                     guard var row = p.baseAddress, let correction = c.baseAddress,
                           let mean = m.baseAddress else { return }
-                    for _ in 0..<rows {
-                        for j in 0..<columns { correction[j] += row[j] - mean[j] }
-                        row += columns
+                    if let weights {
+                        for t in 0..<rows {
+                            let weight = weights[t]
+                            for j in 0..<columns { correction[j] += weight * (row[j] - mean[j]) }
+                            row += columns
+                        }
+                    } else {
+                        for _ in 0..<rows {
+                            for j in 0..<columns { correction[j] += row[j] - mean[j] }
+                            row += columns
+                        }
                     }
                 }
             }
         }
-        for j in 0..<columns where means[j].isFinite {
-            means[j] += corrections[j] / count
+        let totalWeight = weights?.reduce(0, +) ?? Double(rows)
+        var refined = means
+        for j in 0..<columns where refined[j].isFinite {
+            refined[j] += corrections[j] / totalWeight
         }
-        return means
+        return refined
     }
 
     /// The variance of each column with `ddof` degrees of freedom removed (1 = sample variance),
@@ -194,7 +212,8 @@ extension Matrix {
         case .weightedMean:
             var weightedMeans = [Double](repeating: 0, count: columns)
             try BLAS.gemv(self, weights, transpose: true, into: &weightedMeans)
-            center = weightedMeans
+            // Refined like columnMeans, so a constant column centres to exact zeros (as in pandas).
+            center = refiningColumnMeans(weightedMeans, rowWeights: weights)
         }
         var scaled = try centeredColumns(by: center)
         scaled.withUnsafeMutableBufferPointer { p in

@@ -139,6 +139,21 @@ struct StatisticsTests {
         #expect(try x.covariance()[2, 2] == 0)
     }
 
+    @Test("a constant column has exactly zero EWMA variance when centred (as pandas ewm().cov gives)",
+          arguments: [EWMACentering.sampleMean, .weightedMean])
+    func ewmaConstantColumn(centering: EWMACentering) throws {
+        // Tolerance: none — centring a constant column by its (refined) mean must leave exact zeros;
+        // pandas' ewm().cov(bias=True) returns exactly 0 for a constant series too.
+        var x = try fixtureMatrix(try statisticsFixture().returns)
+        try x.setColumn(4, to: [Double](repeating: 0.0004, count: x.rows))
+        let covariance = try x.ewmaCovariance(decay: .span(60), centering: centering)
+        #expect(covariance.row(4).allSatisfy { $0 == 0 } && covariance.column(4).allSatisfy { $0 == 0 })
+        #expect(throws: LinalgError.invalidArgument(operation: "correlation",
+                                                    message: "column 4 has variance 0.0; correlation is undefined")) {
+            try Matrix.correlation(fromCovariance: covariance)
+        }
+    }
+
     @Test("correlation(fromCovariance:) rejects bad covariance matrices")
     func correlationFromCovarianceErrors() throws {
         // Tolerance: none — typed errors are compared exactly, payload included.
