@@ -4,8 +4,9 @@
 The script
   1. compiles linalg_direct.c with gcc -O2 against Debian's OpenBLAS/LAPACKE into compare/bin/,
   2. builds the Swift `LinalgTimings` executable of the Benchmarks package with `-c release`,
-  3. runs the three implementations (C, NumPy, Swift) in separate processes, `--rounds` times,
-     rotating their order every round, all with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = --threads,
+  3. runs the three implementations (C, NumPy, Swift) in separate processes, `--rounds` times:
+     in each round kernel by kernel, the three back to back in a rotating order, all with
+     OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = --threads,
   4. prints a table of medians (per kernel: the median over rounds of each round's median over
      many timed calls) with the ratios Swift/C and Swift/NumPy, checks that every implementation
      computed the same result, and reports the two performance targets,
@@ -183,8 +184,6 @@ def build(args: argparse.Namespace) -> dict[str, list[str]]:
         subprocess.run(swift_build, check=True, stdout=sys.stderr)
     bin_path = run([*swift_build, "--show-bin-path"]).strip()
     timing_args = ["--budget", str(args.budget), "--min-reps", str(args.min_reps), "--max-reps", str(args.max_reps)]
-    if args.only:
-        timing_args += ["--only", args.only]
     return {
         "c": [str(c_binary), *timing_args],
         "numpy": [sys.executable, str(Path(__file__).resolve()), "--numpy-worker", *timing_args],
@@ -360,15 +359,21 @@ def main() -> None:
     runs: dict[str, list[dict]] = {impl: [] for impl in implementations}
     load_before = os.getloadavg()[0]
     started = time.monotonic()
+    kernels = [k for k in KERNEL_NAMES if not args.only or k in args.only.split(",")]
+    # Kernel by kernel, the three implementations back to back (order rotated), so a change in
+    # the machine's load between kernels hits all three measurements of a kernel alike.
     for round_index in range(args.rounds):
-        order = implementations[round_index % len(implementations):] + implementations[:round_index % len(implementations)]
-        for impl in order:
-            print(f"round {round_index + 1}/{args.rounds}: {LABELS[impl]}", file=sys.stderr, flush=True)
-            report = json.loads(run(commands[impl], env=env))
-            if report.get("openblas_threads") != args.threads:
-                print(f"warning: {LABELS[impl]} reports {report.get('openblas_threads')} OpenBLAS threads, "
-                      f"asked for {args.threads}", file=sys.stderr)
-            runs[impl].append(report)
+        for kernel_index, kernel in enumerate(kernels):
+            shift = (round_index + kernel_index) % len(implementations)
+            order = implementations[shift:] + implementations[:shift]
+            print(f"round {round_index + 1}/{args.rounds}: {kernel} ({', '.join(LABELS[i] for i in order)})",
+                  file=sys.stderr, flush=True)
+            for impl in order:
+                report = json.loads(run([*commands[impl], "--only", kernel], env=env))
+                if report.get("openblas_threads") != args.threads:
+                    print(f"warning: {LABELS[impl]} reports {report.get('openblas_threads')} OpenBLAS threads, "
+                          f"asked for {args.threads}", file=sys.stderr)
+                runs[impl].append(report)
     elapsed = time.monotonic() - started
     load_after = os.getloadavg()[0]
 
@@ -391,7 +396,8 @@ def main() -> None:
         lines.append(f"NumPy {numpy_report.get('numpy_version')} with its bundled scipy-openblas "
                      f"(`{numpy_report.get('openblas_config')}`) — a different, newer OpenBLAS build.")
     lines += [
-        f"Medians over {args.rounds} rounds (order rotated) of per-round medians; "
+        f"Medians over {args.rounds} rounds of per-round medians (each kernel timed by the three "
+        f"implementations back to back, order rotated); "
         f"each round times ≈{args.budget:g} s of calls per kernel (≥{args.min_reps}, ≤{args.max_reps} calls) "
         f"after warm-up. Ratios are time ratios: below 1 means MetaFolio is faster.",
         "",
