@@ -84,8 +84,16 @@ public struct Matrix: Sendable, Hashable {
 
     /// Creates a matrix with the given arrays as its columns.
     ///
-    /// - Throws: ``LinalgError/invalidArgument(operation:message:)`` when the columns differ in length.
+    /// - Throws: ``LinalgError/invalidArgument(operation:message:)`` naming the first column
+    ///   whose length differs from the first column's.
     public init(columnArrays: [[Double]]) throws {
+        // Checked here so the message names a column, not a row of the transposed intermediate.
+        let height = columnArrays.first?.count ?? 0
+        if let index = columnArrays.firstIndex(where: { $0.count != height }) {
+            throw LinalgError.invalidArgument(
+                operation: "Matrix.init",
+                message: "column \(index) has \(columnArrays[index].count) elements, expected \(height)")
+        }
         self = try Matrix(columnArrays).transposed()
     }
 

@@ -162,6 +162,21 @@ struct BLASTests {
         }
     }
 
+    @Test("dimensions beyond 32-bit BLAS integers are rejected, not truncated")
+    func thirtyTwoBitLimit() throws {
+        // Tolerance: none — typed errors are compared exactly, payload included.
+        // Empty matrices make a 2³¹ inner dimension possible without allocating anything.
+        let huge = Int(Int32.max) + 1
+        var empty = Matrix(rows: 0, columns: 0)
+        let message = "dimension \(huge) exceeds the 32-bit BLAS integer range"
+        #expect(throws: LinalgError.invalidArgument(operation: "gemm", message: message)) {
+            try BLAS.gemm(Matrix(rows: 0, columns: huge), Matrix(rows: huge, columns: 0), into: &empty)
+        }
+        #expect(throws: LinalgError.invalidArgument(operation: "syrk", message: message)) {
+            try BLAS.syrk(Matrix(rows: 0, columns: huge), into: &empty)
+        }
+    }
+
     @Test("dot, axpy, scal and nrm2 by hand")
     func level1() throws {
         // 1·4 + 2·(−5) + 3·6 = 12.

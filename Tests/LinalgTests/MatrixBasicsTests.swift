@@ -31,6 +31,10 @@ struct MatrixBasicsTests {
         #expect(throws: LinalgError.invalidArgument(operation: "Matrix.init", message: "6 elements cannot fill a 4×2 matrix")) {
             try Matrix(rows: 2, columns: 3, elements: [1, 2, 3, 4, 5, 6]).reshaped(rows: 4, columns: 2)
         }
+        // Built from columns, the message must name the column, not a row of some intermediate.
+        #expect(throws: LinalgError.invalidArgument(operation: "Matrix.init", message: "column 2 has 1 elements, expected 2")) {
+            try Matrix(columnArrays: [[1, 2], [3, 4], [5]])
+        }
     }
 
     @Test("row-major layout, rows, columns, submatrices and the transpose, by hand")
@@ -50,6 +54,22 @@ struct MatrixBasicsTests {
         #expect(Matrix(rows: 0, columns: 4).transposed().shape == Shape(4, 0))
         #expect(Matrix.identity(3) == Matrix.diagonal([1, 1, 1]))
         #expect(a.maxAbs == 6)
+    }
+
+    @Test("isApproximatelyEqual follows NumPy's allclose rule |a − b| ≤ atol + rtol·|b|")
+    func approximateEquality() throws {
+        // Tolerance: the API's own parameters; values chosen a factor 2 inside or outside the bound.
+        let reference = try Matrix([[1000, 0]])
+        // |1000.0005 − 1000| = 5e-4 ≤ 0 + 1e-6·1000 = 1e-3, but not ≤ 1e-4.
+        let near = try Matrix([[1000.0005, 0]])
+        #expect(near.isApproximatelyEqual(to: reference, absoluteTolerance: 0, relativeTolerance: 1e-6))
+        #expect(!near.isApproximatelyEqual(to: reference, absoluteTolerance: 0, relativeTolerance: 1e-7))
+        // At a zero reference only the absolute part counts: 5e-13 ≤ 1e-12 (the default).
+        let tiny = try Matrix([[1000, 5e-13]])
+        #expect(tiny.isApproximatelyEqual(to: reference))
+        #expect(!tiny.isApproximatelyEqual(to: reference, absoluteTolerance: 2.5e-13))
+        #expect(!reference.isApproximatelyEqual(to: Matrix(rows: 2, columns: 1)), "shapes differ")
+        #expect(!(try Matrix([[.nan, 0]])).isApproximatelyEqual(to: reference), "NaN is never close")
     }
 
     @Test("firstNonFiniteIndex and isSymmetric")
