@@ -25,6 +25,7 @@ final class GemmState {
     }
 }
 
+/// The suite: registered by package-benchmark's generated entry point.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],

@@ -17,6 +17,7 @@ import Darwin
 import BenchmarkSupport
 import Linalg
 
+/// Command-line options; the C program and the NumPy worker take the same ones.
 struct Options {
     var budget = 1.0
     var minReps = 15
@@ -54,18 +55,21 @@ func printError(_ message: String) {
     line.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
 }
 
+/// CLOCK_MONOTONIC in nanoseconds.
 func now() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
+/// The median of a non-empty sample.
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     let middle = sorted.count / 2
     return sorted.count % 2 == 1 ? sorted[middle] : 0.5 * (sorted[middle - 1] + sorted[middle])
 }
 
+/// One kernel's timing, printed as one JSON object.
 struct Result {
     let kernel: String
     let medianSeconds: Double
