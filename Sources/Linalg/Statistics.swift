@@ -160,6 +160,10 @@ extension Matrix {
 
     /// Converts a covariance matrix to a correlation matrix.
     ///
+    /// The diagonal is exactly 1 and the other entries are clipped to `[−1, 1]`, as
+    /// `numpy.corrcoef` does: for (nearly) collinear columns rounding alone can push
+    /// `cᵢⱼ/√(cᵢᵢcⱼⱼ)` a few ulps past ±1, which is not a valid correlation.
+    ///
     /// - Throws: ``LinalgError/notSquare(operation:shape:)``, ``LinalgError/nonFinite(operation:row:column:)``,
     ///   or ``LinalgError/invalidArgument(operation:message:)`` naming a non-positive variance.
     public static func correlation(fromCovariance covariance: Matrix) throws -> Matrix {
@@ -179,7 +183,10 @@ extension Matrix {
         var result = covariance
         result.withUnsafeMutableBufferPointer { p in
             for i in 0..<n {
-                for j in 0..<n { p[i * n + j] *= inverseDeviations[i] * inverseDeviations[j] }
+                for j in 0..<n {
+                    let scaled = p[i * n + j] * (inverseDeviations[i] * inverseDeviations[j])
+                    p[i * n + j] = Swift.min(1, Swift.max(-1, scaled))
+                }
                 p[i * n + i] = 1
             }
         }

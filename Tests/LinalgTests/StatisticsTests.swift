@@ -124,6 +124,24 @@ struct StatisticsTests {
         expectWithin(relativeError(viaCovariance, correlation), 8 * eps, "corr is independent of ddof (a few roundings)")
     }
 
+    @Test("perfectly collinear columns correlate to ±1 and never beyond (np.corrcoef clips to [−1, 1])")
+    func collinearColumnsStayInRange() throws {
+        // Hand derivation: y = s·x + 0.001 is an exact affine image of x up to one rounding per entry,
+        // so ρ(x, y) = sign(s)·(1 − O(ε²)); the computed cᵢⱼ/√(cᵢᵢcⱼⱼ) is within a few ε of it.
+        // Tolerance: 8ε below 1 in magnitude, and 0 above — a correlation beyond ±1 is invalid.
+        let tolerance = 8 * eps // absolute on |ρ|, from below only
+        let x = try fixtureMatrix(try statisticsFixture().returns)
+        for j in 0..<x.columns {
+            for scale in [3.0, -2.0, 0.1, 7.0, -0.3, 1.0 / 3] {
+                let pair = try Matrix(columnArrays: [x.column(j), x.column(j).map { scale * $0 + 0.001 }])
+                let rho = try pair.correlation()[0, 1]
+                #expect(abs(rho) <= 1, "column \(j), scale \(scale): ρ = \(rho)")
+                expectWithin(1 - abs(rho), tolerance, "1 − |ρ| for column \(j), scale \(scale)")
+                #expect(rho.sign == scale.sign)
+            }
+        }
+    }
+
     @Test("a zero-variance column makes correlation throw, naming the column")
     func zeroVarianceColumn() throws {
         // Tolerance: none — the refined mean of a constant column is exact, so its variance is exactly 0.
