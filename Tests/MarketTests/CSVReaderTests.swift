@@ -85,7 +85,8 @@ struct CSVReaderTests {
 
     @Test("M/D/YYYY dates, CRLF line ends, a UTF-8 BOM and a quoted header")
     func monthDayYear() throws {
-        let panel = try readCSV("\u{FEFF}Date,\"S&P, 500\"\r\n1/4/1999,1228.099976\r\n1/5/1999,1244.780029\r\n\r\n")
+        let panel = try readCSV("\u{FEFF}\"Date\",\"S&P, 500\"\r\n1/4/1999,1228.099976\r\n1/5/1999,1244.780029\r\n\r\n",
+                                PanelCSVReader(dateColumn: .named("Date")))
         #expect(panel.assets == ["S&P, 500"])
         #expect(panel.index.dates == (try dates(["1999-01-04", "1999-01-05"])))
         #expect(panel.close.column(0) == [1228.099976, 1244.780029])

@@ -111,11 +111,6 @@ public struct PanelCSVReader: Sendable {
     private func parse<Source: ByteChunkSource>(_ tokenizer: inout CSVTokenizer<Source>, file: String) throws -> PricePanel {
         var record = CSVRecord()
         guard try tokenizer.next(into: &record) else { throw MarketError.emptyFile(file: file) }
-        // Drop a UTF-8 byte-order mark.
-        if record.bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            record.bytes.removeFirst(3)
-            for k in record.ends.indices { record.ends[k] -= 3 }
-        }
         let header = (0..<record.count).map(record.string)
         let headerLine = record.line
         var seen: [String: Int] = [:]
