@@ -53,10 +53,10 @@ private func leastSquaresFixture() throws -> LeastSquaresFixture { try loadFixtu
 
 @Suite("QR vs numpy.linalg.qr")
 struct QRTests {
-    @Test("fixture covers tall, wide and square")
+    @Test("fixture covers tall, wide, square, a single column and a single row")
     func fixtureCoverage() throws {
         // Tolerance: none — checks which cases the fixture holds; no numerics.
-        #expect(try qrCases().map(\.name) == ["tall6x4", "wide3x5", "square4"])
+        #expect(try qrCases().map(\.name) == ["tall6x4", "wide3x5", "square4", "column5x1", "row1x4"])
     }
 
     @Test("Q and R match NumPy (up to a sign per column of Q / row of R)", arguments: try qrCases())

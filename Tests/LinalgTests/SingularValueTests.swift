@@ -77,10 +77,10 @@ private func quantities() throws -> SVDQuantitiesFixture { try loadFixture("leas
 
 @Suite("SVD vs numpy.linalg.svd")
 struct SingularValueDecompositionTests {
-    @Test("fixture covers tall, wide, square and 1×1")
+    @Test("fixture covers tall, wide, square, 1×1 and single row/column")
     func fixtureCoverage() throws {
         // Tolerance: none — checks which cases the fixture holds; no numerics.
-        #expect(try svdCases().map(\.name) == ["tall7x4", "wide4x7", "square5", "one"])
+        #expect(try svdCases().map(\.name) == ["tall7x4", "wide4x7", "square5", "one", "row1x5", "column5x1"])
     }
 
     @Test("singular values match NumPy (thin, full and values-only)", arguments: try svdCases())
@@ -201,6 +201,21 @@ struct SingularValueQuantityTests {
         // Tolerance: none; the rank is an integer and every case keeps its singular values far
         // from NumPy's cutoff σ₁·max(m,n)·ε (the fixture covers full, deficient, rank-1, zero and Hilbert).
         #expect(try fixtureMatrix(fixture.a).rank() == fixture.rank)
+    }
+
+    @Test("hand-derived: the zero matrix has rank 0, cond ∞, norm 0, pseudo-inverse 0 and least-squares solution 0")
+    func zeroMatrix() throws {
+        // Tolerance: none — every singular value is exactly 0, so nothing is inverted and all results are exact zeros.
+        let zero = Matrix(rows: 3, columns: 2)
+        #expect(try zero.singularValues() == [0, 0])
+        #expect(try zero.rank() == 0)
+        #expect(try zero.conditionNumber() == .infinity)
+        #expect(try zero.spectralNorm() == 0)
+        #expect(try zero.pseudoInverse() == Matrix(rows: 2, columns: 3))
+        let result = try LeastSquaresSolution(zero, Matrix([[1], [2], [3]]))
+        #expect(result.solution == Matrix(rows: 2, columns: 1), "minimum norm: nothing to fit with")
+        #expect(result.rank == 0)
+        #expect(result.residualSumsOfSquares.isEmpty, "NumPy reports residuals only when rank == n")
     }
 
     @Test("hand-derived: diag(3, −2, 0) has cond = ∞, rank 2, pinv diag(1/3, −1/2, 0)")
