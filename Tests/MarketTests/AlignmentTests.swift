@@ -12,6 +12,8 @@ struct AlignFixture: Decodable {
     let inner: Frame, outer: Frame, outerFfill2: Frame, dailyMonthlyFfill: Frame
 }
 
+/// Tolerance in this suite: 0. Joins and fills only move values, and the flat fill's relatives
+/// divide a number by itself, which is exactly 1 in IEEE arithmetic.
 @Suite("Alignment, forward fill and the flat fill")
 struct AlignmentTests {
     let fixture: AlignFixture
@@ -166,5 +168,18 @@ struct AlignmentTests {
         #expect(sliced.close.row(0) == [4, 5, 6])
         #expect(throws: MarketError.unknownAsset(name: "Z")) { try panel.selecting(assets: ["Z"]) }
         #expect(try panel.series("B") == [2, 5, 8])
+    }
+
+    @Test("reindexing onto periods, and refusing to mix periods with dates")
+    func reindexPeriods() throws {
+        let panel = try PricePanel(index: TimeIndex(periods: 2..<5), assets: ["A"], close: Matrix([[1], [2], [3]]))
+        let wider = try panel.reindexed(to: TimeIndex(periods: 0..<6), fill: .forward(limit: 1))
+        #expect(wider.close[0, 0].isNaN && wider.close[1, 0].isNaN, "nothing to carry before the first value")
+        #expect(Array(wider.close.column(0).dropFirst(2)) == [1, 2, 3, 3])
+        #expect((0..<6).map { wider.mask[$0, 0] } == [false, false, true, true, true, true])
+        #expect(throws: MarketError.indexKindMismatch(operation: "PricePanel.reindexed(to:)")) {
+            try panel.reindexed(to: x.index)
+        }
+        #expect(try panel.renamed(["B"]).assets == ["B"])
     }
 }

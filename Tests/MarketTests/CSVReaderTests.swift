@@ -29,6 +29,8 @@ func tokenize(_ text: String, chunkSize size: Int) throws -> [(Int, [String])] {
     return result
 }
 
+/// Tolerance in this suite: 0. The reader converts decimal text correctly rounded (checked bit for bit
+/// against the standard library below), so every value read must equal the Swift literal of the same text.
 @Suite("CSV reading")
 struct CSVReaderTests {
     // MARK: Tokenizer
