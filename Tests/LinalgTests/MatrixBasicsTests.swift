@@ -125,6 +125,18 @@ struct MatrixBasicsTests {
         #expect(copy == original)
     }
 
+    @Test("operators trap on a shape mismatch (a programmer error), like an array index out of range")
+    func operatorsTrap() async {
+        // Tolerance: none — only whether the process stops. Runs in a child process (exit test).
+        // The message is not checked: -O builds do not reliably print precondition messages.
+        await #expect(processExitsWith: .failure) {
+            _ = Matrix.identity(2) + Matrix.identity(3)
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = Matrix(rows: 2, columns: 3) * Matrix(rows: 2, columns: 3)
+        }
+    }
+
     @Test("elementwise operators and their throwing forms")
     func arithmetic() throws {
         // Tolerance: none; small integers and halves are exact.
