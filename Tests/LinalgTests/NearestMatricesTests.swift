@@ -109,6 +109,22 @@ struct NearestMatricesTests {
         expectWithin(relativeError(result.matrix, try fixtureMatrix(fixture.nearest)), tolerance, "X vs reference")
     }
 
+    @Test("minimumEigenvalue > 0 in nearestCorrelation yields a positive-definite correlation matrix")
+    func correlationWithEigenvalueFloor() throws {
+        let fixture = try #require(try nearestFixture().correlation.last)
+        let floor = 1e-3
+        let result = try fixtureMatrix(fixture.a).nearestCorrelation(minimumEigenvalue: floor)
+        // At the stop ‖Y − X‖_F ≤ 1e-12·‖Y‖_F with λ_min(X) ≥ floor, so by Weyl
+        // λ_min(Y) ≥ floor − 1e-12·‖Y‖_F (‖Y‖_F ≤ n = 6); 1e-11 leaves rounding margin.
+        let tolerance = 1e-11 // absolute on λ_min
+        let smallest = try #require(try result.matrix.symmetricEigenvalues().first)
+        expectWithin(max(0, floor - smallest), tolerance, "λ_min below the floor")
+        #expect(result.matrix.diagonalElements.allSatisfy { $0 == 1 })
+        _ = try Cholesky(result.matrix)
+        // Raising the floor moves the answer away from A: the unconstrained nearest matrix is closer.
+        #expect(result.distance > fixture.distance)
+    }
+
     @Test("a valid correlation matrix is its own nearest correlation matrix")
     func fixedPoint() throws {
         // [[1, .5], [.5, 1]] has eigenvalues 0.5 and 1.5: already PSD with unit diagonal, so both
