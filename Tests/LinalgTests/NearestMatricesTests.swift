@@ -65,7 +65,7 @@ struct NearestMatricesTests {
         _ = try Cholesky(lifted)
     }
 
-    @Test("Higham (2002) §4 example: off-diagonals 0.7607 and 0.1573")
+    @Test("Higham (2002) published example: off-diagonals 0.7607 and 0.1573")
     func highamPublishedExample() throws {
         // N. J. Higham, "Computing the nearest correlation matrix — a problem from finance",
         // IMA J. Numer. Anal. 22 (2002) 329–343: for A = [[1,1,0],[1,1,1],[0,1,1]] (W = I) the
