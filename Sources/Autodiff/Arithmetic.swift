@@ -26,6 +26,8 @@ extension Tensor {
     /// reshapes. It is built from ``sum(alongAxes:keepingDimensions:)`` and
     /// ``reshaped(to:)``, so it is differentiable (its pullback is
     /// ``expanded(to:)``).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func unbroadcast(to target: TensorShape) -> Tensor {
         if shape == target { return self }
         let extra = shape.rank - target.rank
@@ -43,6 +45,8 @@ extension Tensor {
     // MARK: Arithmetic
 
     /// Elementwise sum with NumPy broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let (shape, out) = applyBinary(.add, "+", a, b)
         guard let context = recording(a.node, b.node) else { return Tensor(shape: shape, storage: out) }
@@ -53,6 +57,8 @@ extension Tensor {
     }
 
     /// Elementwise difference with NumPy broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let (shape, out) = applyBinary(.sub, "-", a, b)
         guard let context = recording(a.node, b.node) else { return Tensor(shape: shape, storage: out) }
@@ -63,6 +69,8 @@ extension Tensor {
     }
 
     /// Elementwise product with NumPy broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let (shape, out) = applyBinary(.mul, "*", a, b)
         guard let context = recording(a.node, b.node) else { return Tensor(shape: shape, storage: out) }
@@ -73,6 +81,8 @@ extension Tensor {
     }
 
     /// Elementwise quotient with NumPy broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let (shape, out) = applyBinary(.div, "/", a, b)
         guard let context = recording(a.node, b.node) else { return Tensor(shape: shape, storage: out) }
@@ -85,6 +95,8 @@ extension Tensor {
     }
 
     /// Elementwise negation.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor {
         let out = unaryKernel(.neg, x.storage)
         guard let context = recording(x.node) else { return Tensor(shape: x.shape, storage: out) }
@@ -92,29 +104,53 @@ extension Tensor {
     }
 
     /// `a + b` with a scalar `b`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Scalar) -> Tensor { a + Tensor(b) }
     /// `a + b` with a scalar `a`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Scalar, b: Tensor) -> Tensor { Tensor(a) + b }
     /// `a − b` with a scalar `b`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Scalar) -> Tensor { a - Tensor(b) }
     /// `a − b` with a scalar `a`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Scalar, b: Tensor) -> Tensor { Tensor(a) - b }
     /// `a × b` with a scalar `b`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Scalar) -> Tensor { a * Tensor(b) }
     /// `a × b` with a scalar `a`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Scalar, b: Tensor) -> Tensor { Tensor(a) * b }
     /// `a ÷ b` with a scalar `b`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Scalar) -> Tensor { a / Tensor(b) }
     /// `a ÷ b` with a scalar `a`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Scalar, b: Tensor) -> Tensor { Tensor(a) / b }
 
     /// `a = a + b` (a new value; other copies of `a` are unchanged).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
     /// `a = a − b`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
     /// `a = a × b`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
     /// `a = a ÷ b`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
 
     /// Elementwise power `selfᵉˣᵖᵒⁿᵉⁿᵗ` with broadcasting, as C `pow`.
@@ -122,6 +158,8 @@ extension Tensor {
     /// Gradients: `∂/∂self = e·selfᵉ⁻¹`, `∂/∂e = selfᵉ·log(self)` (NaN for a
     /// non-positive base, as in the real-valued definition; computed only when
     /// the exponent requires gradients).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func pow(_ exponent: Tensor) -> Tensor {
         let (shape, out) = Tensor.applyBinary(.pow, "pow", self, exponent)
         guard let context = Tensor.recording(node, exponent.node) else { return Tensor(shape: shape, storage: out) }
@@ -136,14 +174,22 @@ extension Tensor {
     }
 
     /// Elementwise power with a scalar exponent.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func pow(_ exponent: Scalar) -> Tensor { pow(Tensor(exponent)) }
 
     /// Elementwise maximum with broadcasting; at ties each operand gets half the gradient (as PyTorch).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { extremum(a, b, max: true) }
 
     /// Elementwise minimum with broadcasting; at ties each operand gets half the gradient (as PyTorch).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { extremum(a, b, max: false) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func extremum(_ a: Tensor, _ b: Tensor, max: Bool) -> Tensor {
         let (shape, out) = applyBinary(max ? .maximum : .minimum, max ? "maximum" : "minimum", a, b)
         guard let context = recording(a.node, b.node) else { return Tensor(shape: shape, storage: out) }
@@ -160,40 +206,68 @@ extension Tensor {
 
     // MARK: Comparisons (constant masks)
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func compare(_ op: BinaryOp, _ name: StaticString, _ a: Tensor, _ b: Tensor) -> Tensor {
         let (shape, out) = applyBinary(op, name, a, b)
         return Tensor(shape: shape, storage: out)
     }
 
     /// `1` where `a < b`, else `0` (broadcasting). The mask is a constant.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .< (a: Tensor, b: Tensor) -> Tensor { compare(.less, ".<", a, b) }
     /// `1` where `a ≤ b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { compare(.lessEqual, ".<=", a, b) }
     /// `1` where `a > b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .> (a: Tensor, b: Tensor) -> Tensor { compare(.greater, ".>", a, b) }
     /// `1` where `a ≥ b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { compare(.greaterEqual, ".>=", a, b) }
     /// `1` where `a == b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .== (a: Tensor, b: Tensor) -> Tensor { compare(.equal, ".==", a, b) }
     /// `1` where `a != b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { compare(.notEqual, ".!=", a, b) }
     /// `1` where `a < b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .< (a: Tensor, b: Scalar) -> Tensor { a .< Tensor(b) }
     /// `1` where `a ≤ b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .<= (a: Tensor, b: Scalar) -> Tensor { a .<= Tensor(b) }
     /// `1` where `a > b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .> (a: Tensor, b: Scalar) -> Tensor { a .> Tensor(b) }
     /// `1` where `a ≥ b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .>= (a: Tensor, b: Scalar) -> Tensor { a .>= Tensor(b) }
     /// `1` where `a == b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .== (a: Tensor, b: Scalar) -> Tensor { a .== Tensor(b) }
     /// `1` where `a != b`, else `0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .!= (a: Tensor, b: Scalar) -> Tensor { a .!= Tensor(b) }
 
     /// Elements of `a` where `mask` is non-zero and of `b` elsewhere, all three broadcast together.
     ///
     /// The mask is not differentiated; the gradient flows to `a` where the mask is
     /// set and to `b` elsewhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func `where`(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         let shape = broadcastShape("where", broadcastShape("where", mask.shape, a.shape), b.shape)
         let m = mask.shape == shape ? mask.storage : mask.detached().expanded(to: shape).storage

@@ -9,6 +9,8 @@ extension Tensor {
     /// Column `t` of row `c·kernelSize + k` holds `x[b, c, t·stride − padding + k·dilation]`, or
     /// `padValue` outside the input; `outputLength = ⌊(length + 2·padding − dilation·(kernelSize − 1) − 1)/stride⌋ + 1`.
     /// Pullback: ``folded(outputLength:kernelSize:stride:padding:dilation:)`` (padded positions get no gradient).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func unfolded(kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
                          padValue: Scalar = 0) -> Tensor {
         guard rank == 3 else { fatalError("unfolded: expected a [batch, channels, length] tensor, got shape \(shape)") }
@@ -31,6 +33,8 @@ extension Tensor {
 
     /// The adjoint of ``unfolded(kernelSize:stride:padding:dilation:padValue:)``: sums window columns
     /// `[batch, channels·kernelSize, L]` back into `[batch, channels, outputLength]` (overlaps add up).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func folded(outputLength: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
         guard rank == 3, shape[1] % kernelSize == 0 else {
             fatalError("folded: expected [batch, channels·\(kernelSize), length], got shape \(shape)")
@@ -45,6 +49,8 @@ extension Tensor {
         return fold(batch: shape[0], channels: shape[1] / kernelSize, window: window)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func fold(batch: Int, channels: Int, window: Window1D) -> Tensor {
         let outShape = TensorShape(unchecked: [batch, channels, window.inputLength])
         let out = foldKernel(storage, batch: batch, channels: channels, window: window)

@@ -9,6 +9,8 @@ extension Tensor {
     }
 
     /// `eˣ`. Pullback `g·y`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func exp() -> Tensor {
         let y = unaryKernel(.exp, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -19,6 +21,8 @@ extension Tensor {
     }
 
     /// Natural logarithm (NaN below 0, −∞ at 0). Pullback `g/x`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func log() -> Tensor {
         let y = unaryKernel(.log, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -33,6 +37,8 @@ extension Tensor {
     }
 
     /// Square root. Pullback `g/(2y)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sqrt() -> Tensor {
         let y = unaryKernel(.sqrt, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -43,6 +49,8 @@ extension Tensor {
     }
 
     /// Absolute value. Pullback `g·sign(x)` (0 at 0, as PyTorch).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func abs() -> Tensor {
         let y = unaryKernel(.abs, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -50,9 +58,13 @@ extension Tensor {
     }
 
     /// `−1`, `0` or `1` by the sign of each element; a constant.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sign() -> Tensor { constantMap(.sign) }
 
     /// Hyperbolic tangent. Pullback `g·(1 − y²)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tanh() -> Tensor {
         let y = unaryKernel(.tanh, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -64,6 +76,8 @@ extension Tensor {
     }
 
     /// Logistic sigmoid `1/(1 + e⁻ˣ)`, computed without overflow. Pullback `g·y·(1 − y)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sigmoid() -> Tensor {
         let y = unaryKernel(.sigmoid, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -75,6 +89,8 @@ extension Tensor {
     }
 
     /// `max(x, 0)`. Pullback `g·[x > 0]` (0 at 0, as PyTorch).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func relu() -> Tensor {
         let y = unaryKernel(.relu, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -82,6 +98,8 @@ extension Tensor {
     }
 
     /// `x > 0 ? x : slope·x` (PyTorch's default slope is 0.01). Pullback `g·(x > 0 ? 1 : slope)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func leakyRelu(negativeSlope slope: Scalar = 0.01) -> Tensor {
         let y = unaryKernel(.leakyRelu, storage, slope)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -91,6 +109,8 @@ extension Tensor {
     }
 
     /// The error function. Pullback `g·(2/√π)·e^{−x²}`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func erf() -> Tensor {
         let y = unaryKernel(.erf, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -102,6 +122,8 @@ extension Tensor {
     /// GELU in its exact form `x·Φ(x) = x·(1 + erf(x/√2))/2` (PyTorch's default, `approximate='none'`).
     ///
     /// Pullback `g·(Φ(x) + x·φ(x))` with `φ(x) = e^{−x²/2}/√(2π)`, in Tensor operations.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gelu() -> Tensor {
         let y = unaryKernel(.gelu, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -116,6 +138,8 @@ extension Tensor {
     ///
     /// PyTorch's `softplus` returns `x` itself above its `threshold = 20`; this
     /// function is the exact softplus there (they differ by less than `e⁻²⁰`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func softplus() -> Tensor {
         let y = unaryKernel(.softplus, storage)
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
@@ -126,6 +150,8 @@ extension Tensor {
     ///
     /// Pullback `g·[lowerBound ≤ x ≤ upperBound]` (the gradient passes at the bounds, as PyTorch).
     /// Pass `-.infinity` or `.infinity` for a one-sided clamp.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func clamped(lowerBound: Scalar = -.infinity, upperBound: Scalar = .infinity) -> Tensor {
         precondition(lowerBound <= upperBound, "clamped: lowerBound \(lowerBound) > upperBound \(upperBound)")
         let y = unaryKernel(.clamp, storage, lowerBound, upperBound)
@@ -136,5 +162,7 @@ extension Tensor {
     }
 
     /// `x·x`, differentiable (a convenience for `self * self`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func squared() -> Tensor { self * self }
 }

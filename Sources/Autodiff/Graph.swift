@@ -130,10 +130,10 @@ public final class Node<Scalar: TensorScalar>: Sendable {
     /// very deep graph (an RNN unrolled over many steps) cannot overflow the stack.
     deinit {
         tracker?.didDestroy()
+        // Fast path: a node already freed by backward (or a leaf) owns nothing.
+        guard let first = rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) else { return }
         var pending: [Node] = []
-        if let r = rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) {
-            r.forEachParent { pending.append($0) }
-        }
+        first.forEachParent { pending.append($0) }
         while var node = pending.popLast() {
             if isKnownUniquelyReferenced(&node) {
                 if let r = node.rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) {
@@ -159,6 +159,8 @@ extension Tensor {
     }
 
     /// The recording context when any of `inputs` requires gradients and recording is on.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func recording(_ inputs: [Tensor]) -> GradientContext? {
         guard inputs.contains(where: { $0.node != nil }) else { return nil }
         let context = GradientContext.current
@@ -225,6 +227,8 @@ extension Tensor {
 ///
 /// Complexity: one pullback per graph node that lies on a path from an input
 /// to `output`, plus an O(nodes) topological sort.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>], seed: Tensor<Scalar>? = nil,
                              createGraph: Bool = false, retainGraph: Bool? = nil) -> [Tensor<Scalar>] {
     let retain = retainGraph ?? createGraph
@@ -245,58 +249,61 @@ public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scal
 
     // Topological order by iterative depth-first search (parents before children).
     // Each node's rule is read once, under its lock, when the node is first reached.
-    var order: [Node<Scalar>] = []
-    var rules: [Backward<Scalar>?] = []
+    // `index` maps a node to its position in `entries`, or -1 while it is on the stack.
+    var entries: [BackwardEntry<Scalar>] = []
     var index: [ObjectIdentifier: Int] = [:]
-    var reached: Set<ObjectIdentifier> = []
-    var stack: [(node: Node<Scalar>, rule: Backward<Scalar>?, expanded: Bool)] = [(root, nil, false)]
-    while let (node, rule, expanded) = stack.popLast() {
-        if expanded {
-            index[ObjectIdentifier(node)] = order.count
-            order.append(node)
-            rules.append(rule)
+    index.reserveCapacity(16)
+    var stack: [BackwardEntry<Scalar>] = [BackwardEntry(node: root, rule: nil)]
+    while var top = stack.popLast() {
+        if top.expanded {
+            index[ObjectIdentifier(top.node)] = entries.count
+            entries.append(top)
             continue
         }
-        guard reached.insert(ObjectIdentifier(node)).inserted else { continue }
-        let rule = node.takeRule()
-        if rule == nil && !node.isLeaf {
+        let id = ObjectIdentifier(top.node)
+        if index[id] != nil { continue }
+        index[id] = -1
+        top.rule = top.node.takeRule()
+        if top.rule == nil && !top.node.isLeaf {
             fatalError("gradient(of:wrt:): the graph was freed by an earlier backward pass; pass retainGraph: true to the first call to differentiate it again")
         }
-        stack.append((node, rule, true))
+        top.expanded = true
+        let rule = top.rule
+        stack.append(top)
         rule?.forEachParent { parent in
-            if !reached.contains(ObjectIdentifier(parent)) { stack.append((parent, nil, false)) }
+            if index[ObjectIdentifier(parent)] == nil { stack.append(BackwardEntry(node: parent, rule: nil)) }
         }
     }
 
     // Nodes that lie on a path from some input: only their pullbacks are needed.
-    var needed = [Bool](repeating: false, count: order.count)
-    var isInput = [Bool](repeating: false, count: order.count)
     for x in inputs {
-        if let i = index[ObjectIdentifier(x.node!)] { needed[i] = true; isInput[i] = true }
+        if let i = index[ObjectIdentifier(x.node!)] { entries[i].needed = true; entries[i].isInput = true }
     }
-    for i in order.indices where !needed[i] {
+    for i in entries.indices where !entries[i].needed {
         var any = false
-        rules[i]?.forEachParent { p in if needed[index[ObjectIdentifier(p)]!] { any = true } }
-        needed[i] = any
+        entries[i].rule?.forEachParent { p in if entries[index[ObjectIdentifier(p)]!].needed { any = true } }
+        entries[i].needed = any
     }
 
-    var grads = [Tensor<Scalar>?](repeating: nil, count: order.count)
-    grads[order.count - 1] = seedTensor
+    entries[entries.count - 1].gradient = seedTensor
     var context = GradientContext.current
     context.isRecording = createGraph
     GradientContext.$current.withValue(context) {
         func accumulate(_ parent: Node<Scalar>?, _ g: Tensor<Scalar>?) {
             guard let parent, let g else { return }
             let i = index[ObjectIdentifier(parent)]!
-            guard needed[i] else { return }
+            guard entries[i].needed else { return }
             precondition(g.shape == parent.shape,
                          "internal error: gradient of shape \(g.shape) for a node of shape \(parent.shape)")
-            if let existing = grads[i] { grads[i] = existing + g } else { grads[i] = g }
+            if let existing = entries[i].gradient { entries[i].gradient = existing + g } else { entries[i].gradient = g }
         }
-        for i in stride(from: order.count - 1, through: 0, by: -1) {
-            let node = order[i]
-            defer { if !retain { rules[i] = nil; node.freeRule() } }
-            guard needed[i], let g = grads[i], let rule = rules[i] else { continue }
+        for i in stride(from: entries.count - 1, through: 0, by: -1) {
+            let node = entries[i].node
+            let rule = entries[i].rule
+            if !retain { entries[i].rule = nil; node.freeRule() }
+            guard entries[i].needed, let g = entries[i].gradient, let rule else { continue }
+            // Intermediate gradients are not needed after their pullback ran.
+            if !entries[i].isInput { entries[i].gradient = nil }
             switch rule {
             case .unary(let p, let pullback):
                 accumulate(p, pullback(g, node))
@@ -308,17 +315,32 @@ public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scal
                 let gs = pullback(g, node)
                 for (p, gp) in zip(ps, gs) { accumulate(p, gp) }
             }
-            // Intermediate gradients are not needed after their pullback ran.
-            if !isInput[i] { grads[i] = nil }
         }
     }
     return inputs.map { x in
-        if let i = index[ObjectIdentifier(x.node!)], let g = grads[i] { return g }
+        if let i = index[ObjectIdentifier(x.node!)], let g = entries[i].gradient { return g }
         return Tensor.zeros(x.shape)
     }
 }
 
+/// Per-node scratch state of one backward pass (never stored on the node, so passes are independent).
+struct BackwardEntry<Scalar: TensorScalar> {
+    let node: Node<Scalar>
+    var rule: Backward<Scalar>?
+    var expanded = false
+    var needed = false
+    var isInput = false
+    var gradient: Tensor<Scalar>? = nil
+
+    init(node: Node<Scalar>, rule: Backward<Scalar>?) {
+        self.node = node
+        self.rule = rule
+    }
+}
+
 /// The gradient of a scalar `output` with respect to one tensor (see ``gradient(of:wrt:seed:createGraph:retainGraph:)``).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func gradient<Scalar>(of output: Tensor<Scalar>, wrt input: Tensor<Scalar>,
                              createGraph: Bool = false, retainGraph: Bool? = nil) -> Tensor<Scalar> {
     gradient(of: output, wrt: [input], createGraph: createGraph, retainGraph: retainGraph)[0]
@@ -327,6 +349,8 @@ public func gradient<Scalar>(of output: Tensor<Scalar>, wrt input: Tensor<Scalar
 /// The value of `body(x)` and its gradient at `x`, for a function with a scalar result.
 ///
 /// `x` is made a fresh variable inside, so the caller need not mark it.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func valueWithGradient<Scalar>(at x: Tensor<Scalar>, createGraph: Bool = false,
                                       in body: (Tensor<Scalar>) throws -> Tensor<Scalar>) rethrows
     -> (value: Tensor<Scalar>, gradient: Tensor<Scalar>) {
@@ -336,6 +360,8 @@ public func valueWithGradient<Scalar>(at x: Tensor<Scalar>, createGraph: Bool = 
 }
 
 /// The value of `body(xs)` and its gradients with respect to each of `xs`, for a scalar result.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func valueWithGradient<Scalar>(at xs: [Tensor<Scalar>], createGraph: Bool = false,
                                       in body: ([Tensor<Scalar>]) throws -> Tensor<Scalar>) rethrows
     -> (value: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {
@@ -347,6 +373,8 @@ public func valueWithGradient<Scalar>(at xs: [Tensor<Scalar>], createGraph: Bool
 /// The Hessian–vector product `∇²f(x)·v` of a scalar function, by differentiating `∇f(x)·v` again.
 ///
 /// Costs about two backward passes. `v` must have `x`'s shape.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func hessianVectorProduct<Scalar>(at x: Tensor<Scalar>, direction v: Tensor<Scalar>,
                                          of f: (Tensor<Scalar>) -> Tensor<Scalar>) -> Tensor<Scalar> {
     precondition(v.shape == x.shape, "hessianVectorProduct: direction shape \(v.shape) differs from point shape \(x.shape)")

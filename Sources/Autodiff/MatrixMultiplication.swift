@@ -15,10 +15,14 @@ extension Tensor {
     /// `dB = op(A)ᵀ·G`, arranged per flag), un-broadcast over batch axes, so the
     /// forward and backward of a product cost three `gemm`s. Cost `2·m·n·k`
     /// flops per `gemm` per batch element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor, transposingSelf: Bool = false, transposingOther: Bool = false) -> Tensor {
         Tensor.matmul(self, other, transposeA: transposingSelf, transposeB: transposingOther)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func matmul(_ a: Tensor, _ b: Tensor, transposeA tA: Bool, transposeB tB: Bool) -> Tensor {
         guard a.rank >= 2, b.rank >= 2 else {
             fatalError("matmul: operands need rank >= 2, got shapes \(a.shape) and \(b.shape)")

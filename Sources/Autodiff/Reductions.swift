@@ -2,11 +2,15 @@
 
 extension Tensor {
     /// Sorted, unique, non-negative axes; traps naming `op` for an axis out of range.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func normalizedAxes(_ axes: [Int], op: String) -> [Int] {
         Array(Set(axes.map { shape.axis($0, op: op) })).sorted()
     }
 
     /// The shape after reducing `axes` (sorted) with kept dimensions of extent 1.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func keptShape(_ axes: [Int]) -> TensorShape {
         var d = shape.dimensions
         for a in axes { d[a] = 1 }
@@ -14,11 +18,15 @@ extension Tensor {
     }
 
     /// The shape after reducing `axes` (sorted), dropping them.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func droppedShape(_ axes: [Int]) -> TensorShape {
         TensorShape(unchecked: shape.dimensions.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
     }
 
     /// Raw reduction over sorted `axes`, kept dimensions; consecutive axes are merged into one pass.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func reduceValues(_ op: ReduceOp, _ axes: [Int]) -> [Scalar] {
         if axes.count == rank || scalarCount <= 1 && axes.count > 0 {
             return reduceKernel(op, storage, outer: 1, n: scalarCount, inner: 1)
@@ -44,6 +52,8 @@ extension Tensor {
     /// The sum over `axes` (negative axes count from the end); kept as extent-1 axes when `keepingDimensions`.
     ///
     /// Pullback: the gradient broadcast back to this tensor's shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, op: "sum")
         let kept = keptShape(axes)
@@ -58,14 +68,20 @@ extension Tensor {
     }
 
     /// The sum along one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
         sum(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
 
     /// The sum of all elements, as a rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Tensor { sum(alongAxes: Array(0..<rank)) }
 
     /// The arithmetic mean over `axes`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, op: "mean")
         let n = axes.reduce(1) { $0 * shape[$1] }
@@ -73,42 +89,60 @@ extension Tensor {
     }
 
     /// The mean along one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
         mean(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
 
     /// The mean of all elements, as a rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Tensor { mean(alongAxes: Array(0..<rank)) }
 
     // MARK: Max and min
 
     /// The maximum over `axes`. At ties the gradient is split evenly among the maximal elements
     /// (PyTorch's `amax` rule).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         extremum(.max, axes, keepingDimensions, op: "max")
     }
 
     /// The maximum along one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
         max(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
 
     /// The maximum of all elements.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max() -> Tensor { max(alongAxes: Array(0..<rank)) }
 
     /// The minimum over `axes`, with the same tie rule as ``max(alongAxes:keepingDimensions:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func min(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         extremum(.min, axes, keepingDimensions, op: "min")
     }
 
     /// The minimum along one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func min(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
         min(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
 
     /// The minimum of all elements.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func min() -> Tensor { min(alongAxes: Array(0..<rank)) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func extremum(_ op: ReduceOp, _ axes: [Int], _ keepingDimensions: Bool, op name: String) -> Tensor {
         let axes = normalizedAxes(axes, op: name)
         if axes.isEmpty { return self }
@@ -127,6 +161,8 @@ extension Tensor {
     // MARK: Variance and friends
 
     /// The variance over `axes`: `Σ(x − mean)²/(n − 1)` when `unbiased` (PyTorch's default), else `/n`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func variance(alongAxes axes: [Int], unbiased: Bool = true, keepingDimensions: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, op: "variance")
         let n = axes.reduce(1) { $0 * shape[$1] }
@@ -135,16 +171,22 @@ extension Tensor {
     }
 
     /// The variance along one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func variance(alongAxis axis: Int, unbiased: Bool = true, keepingDimensions: Bool = false) -> Tensor {
         variance(alongAxes: [axis], unbiased: unbiased, keepingDimensions: keepingDimensions)
     }
 
     /// The standard deviation over `axes`: the square root of ``variance(alongAxes:unbiased:keepingDimensions:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func standardDeviation(alongAxes axes: [Int], unbiased: Bool = true, keepingDimensions: Bool = false) -> Tensor {
         variance(alongAxes: axes, unbiased: unbiased, keepingDimensions: keepingDimensions).sqrt()
     }
 
     /// The standard deviation along one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func standardDeviation(alongAxis axis: Int, unbiased: Bool = true, keepingDimensions: Bool = false) -> Tensor {
         standardDeviation(alongAxes: [axis], unbiased: unbiased, keepingDimensions: keepingDimensions)
     }
@@ -152,6 +194,8 @@ extension Tensor {
     /// `log Σ exp(x)` over `axes`, computed stably by shifting with the (constant) maximum.
     ///
     /// Its gradient is the softmax over `axes`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logSumExp(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, op: "logSumExp")
         var shift = Tensor(shape: keptShape(axes), storage: reduceValues(.max, axes))
@@ -161,6 +205,8 @@ extension Tensor {
     }
 
     /// `log Σ exp(x)` along one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logSumExp(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
         logSumExp(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
@@ -170,6 +216,8 @@ extension Tensor {
     /// `exp(x)/Σexp(x)` along `axis` (default: the last), computed with a max shift.
     ///
     /// Pullback `y·(g − Σ g·y)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func softmax(alongAxis axis: Int = -1) -> Tensor {
         let a = shape.axis(axis, op: "softmax")
         let (outer, n, inner) = shape.split(at: a)
@@ -185,6 +233,8 @@ extension Tensor {
     /// `x − log Σ exp(x)` along `axis` (default: the last).
     ///
     /// Pullback `g − exp(y)·Σg`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
         let a = shape.axis(axis, op: "logSoftmax")
         let (outer, n, inner) = shape.split(at: a)
@@ -201,6 +251,8 @@ extension Tensor {
     /// Inclusive cumulative sum along `axis`; with `reverse`, summed from the end.
     ///
     /// Pullback: the cumulative sum of the gradient in the opposite direction.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func cumulativeSum(alongAxis axis: Int, reverse: Bool = false) -> Tensor {
         let a = shape.axis(axis, op: "cumulativeSum")
         let (outer, n, inner) = shape.split(at: a)
@@ -216,6 +268,8 @@ extension Tensor {
     /// Pullback: `revcumsum(g·y)/x` when no element is zero; otherwise the exact
     /// `∂/∂xᵢ = Σ_{k≥i} g_k·Π_{j≤k, j≠i} x_j`, evaluated position by position in
     /// Tensor operations (O(n²) along the axis), so zeros get correct gradients.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func cumulativeProduct(alongAxis axis: Int) -> Tensor {
         let a = shape.axis(axis, op: "cumulativeProduct")
         let (outer, n, inner) = shape.split(at: a)

@@ -27,6 +27,8 @@ extension Tensor {
     /// The same elements with another shape of equal element count. Shares storage.
     ///
     /// Pullback: the gradient reshaped back.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(to newShape: TensorShape) -> Tensor {
         if newShape == shape { return self }
         precondition(newShape.scalarCount == scalarCount,
@@ -37,6 +39,8 @@ extension Tensor {
     }
 
     /// Reshape with at most one extent given as `-1`, inferred from the element count.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(_ dimensions: [Int]) -> Tensor {
         var d = dimensions
         if let i = d.firstIndex(of: -1) {
@@ -49,9 +53,13 @@ extension Tensor {
     }
 
     /// All elements as a rank-1 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func flattened() -> Tensor { reshaped(to: [scalarCount]) }
 
     /// Inserts an axis of extent 1 at `axis` (`axis` may equal the rank; negative counts from the end).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func unsqueezed(at axis: Int) -> Tensor {
         let a = axis < 0 ? axis + rank + 1 : axis
         precondition(a >= 0 && a <= rank, "unsqueezed: axis \(axis) out of range for shape \(shape)")
@@ -61,6 +69,8 @@ extension Tensor {
     }
 
     /// Removes axis `axis`, which must have extent 1.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func squeezed(at axis: Int) -> Tensor {
         let a = shape.axis(axis, op: "squeezed")
         precondition(shape[a] == 1, "squeezed: axis \(axis) of shape \(shape) has extent \(shape[a]), not 1")
@@ -70,6 +80,8 @@ extension Tensor {
     }
 
     /// Removes every axis of extent 1.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func squeezed() -> Tensor { reshaped(to: TensorShape(unchecked: shape.dimensions.filter { $0 != 1 })) }
 
     // MARK: Broadcast
@@ -77,6 +89,8 @@ extension Tensor {
     /// This tensor broadcast to `target` (NumPy rules), materialized.
     ///
     /// Pullback: ``unbroadcast(to:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func expanded(to target: TensorShape) -> Tensor {
         if target == shape { return self }
         guard TensorShape.broadcast(shape, target) == target else {
@@ -93,6 +107,8 @@ extension Tensor {
     /// Axes reordered: result axis `i` is this tensor's axis `permutation[i]`.
     ///
     /// Pullback: the gradient permuted by the inverse permutation.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ permutation: [Int]) -> Tensor {
         precondition(permutation.count == rank && Set(permutation) == Set(0..<rank),
                      "permuted: \(permutation) is not a permutation of the axes of shape \(shape)")
@@ -107,6 +123,8 @@ extension Tensor {
     }
 
     /// Swaps two axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed(_ axis0: Int, _ axis1: Int) -> Tensor {
         var p = Array(0..<rank)
         p.swapAt(shape.axis(axis0, op: "transposed"), shape.axis(axis1, op: "transposed"))
@@ -114,6 +132,8 @@ extension Tensor {
     }
 
     /// Swaps the last two axes (the matrix transpose of each batch element).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         precondition(rank >= 2, "transposed: shape \(shape) has fewer than 2 axes")
         return transposed(rank - 2, rank - 1)
@@ -124,6 +144,8 @@ extension Tensor {
     /// Elements at `start + i·step` along `axis`, for every `i` with `start + i·step < end`.
     ///
     /// - Precondition: `0 ≤ start ≤ end ≤ extent` and `step ≥ 1`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sliced(alongAxis axis: Int, from start: Int, to end: Int, step: Int = 1) -> Tensor {
         let a = shape.axis(axis, op: "sliced")
         precondition(step >= 1, "sliced: step \(step) must be positive")
@@ -136,6 +158,8 @@ extension Tensor {
     }
 
     /// The general strided slice primitive: `counts[k]` elements from `starts[k]` with `steps[k]` along each axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func strided(starts: [Int], steps: [Int], counts: [Int]) -> Tensor {
         let strides = shape.strides
         var offset = 0
@@ -152,6 +176,8 @@ extension Tensor {
 
     /// The adjoint of ``strided(starts:steps:counts:)``: this tensor written into a `fill`-valued tensor
     /// of shape `target` at the strided positions. Pullback: the strided slice again.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func unstrided(into target: TensorShape, starts: [Int], steps: [Int], fill: Scalar) -> Tensor {
         let strides = target.strides
         var offset = 0
@@ -168,6 +194,8 @@ extension Tensor {
     /// Pads every axis with `widths[k] = (before, after)` elements of `value` (constant padding).
     ///
     /// Pullback: the slice of the gradient that covers the original elements.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func padded(_ widths: [(before: Int, after: Int)], value: Scalar = 0) -> Tensor {
         precondition(widths.count == rank, "padded: \(widths.count) pad widths for shape \(shape)")
         precondition(widths.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: negative pad width")
@@ -176,6 +204,8 @@ extension Tensor {
     }
 
     /// Pads one axis with `before` and `after` elements of `value`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func padded(alongAxis axis: Int, before: Int, after: Int, value: Scalar = 0) -> Tensor {
         let a = shape.axis(axis, op: "padded")
         var widths = [(before: Int, after: Int)](repeating: (0, 0), count: rank)
@@ -188,6 +218,8 @@ extension Tensor {
     /// Joins tensors along `axis`; all other extents must agree.
     ///
     /// Pullback: the matching slice of the gradient for each input.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func concatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concatenate: no tensors")
         let first = tensors[0].shape
@@ -230,6 +262,8 @@ extension Tensor {
     }
 
     /// Stacks equally shaped tensors along a new axis at `axis`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func stack(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
         precondition(!tensors.isEmpty, "stack: no tensors")
         for t in tensors where t.shape != tensors[0].shape {
@@ -239,6 +273,8 @@ extension Tensor {
     }
 
     /// Splits along `axis` into pieces of the given extents, which must add up to the axis extent.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func split(sizes: [Int], alongAxis axis: Int) -> [Tensor] {
         let a = shape.axis(axis, op: "split")
         precondition(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[a],
@@ -255,6 +291,8 @@ extension Tensor {
     /// The slices at `indices` along `axis`, in that order (repeats allowed), as `torch.index_select`.
     ///
     /// Pullback: the gradient scatter-added back to the selected positions.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func indexSelected(alongAxis axis: Int, indices: [Int]) -> Tensor {
         let a = shape.axis(axis, op: "indexSelected")
         let (outer, n, inner) = shape.split(at: a)
@@ -271,6 +309,8 @@ extension Tensor {
     }
 
     /// Adjoint of ``indexSelected(alongAxis:indices:)``: rows of this tensor added into zeros of `target`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func indexAdded(into target: TensorShape, alongAxis a: Int, indices: [Int]) -> Tensor {
         let (outer, n, inner) = target.split(at: a)
         let out = indexAddKernel(storage, outer: outer, n: n, inner: inner, indices: indices)
@@ -284,6 +324,8 @@ extension Tensor {
     ///
     /// `indices` must have this tensor's shape except along `axis`; the result has `indices`' shape.
     /// Pullback: scatter-add of the gradient into zeros at the gathered positions.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gathering(alongAxis axis: Int, indices: TensorIndices) -> Tensor {
         let a = shape.axis(axis, op: "gathering")
         guard indices.shape.rank == rank,
@@ -304,6 +346,8 @@ extension Tensor {
     }
 
     /// Adjoint of ``gathering(alongAxis:indices:)``: this tensor scatter-added into zeros of `target`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func scatterAdded(into target: TensorShape, alongAxis a: Int, indices: TensorIndices) -> Tensor {
         let (outer, n, inner) = target.split(at: a)
         let out = scatterAddKernel(storage, outer: outer, n: n, inner: inner, m: indices.shape[a], index: indices.values)

@@ -123,6 +123,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// The elements of a rank-2 tensor as a `Matrix` (converted to `Double`).
     ///
     /// - Throws: ``TensorError/rankMismatch(operation:expected:shape:)`` unless the rank is 2.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matrix() throws -> Matrix {
         guard shape.rank == 2 else { throw TensorError.rankMismatch(operation: "matrix()", expected: 2, shape: shape.dimensions) }
         let elements: [Double] = Scalar.self == Double.self
@@ -132,20 +134,32 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     }
 
     /// A tensor of zeros.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func zeros(_ shape: TensorShape) -> Tensor { Tensor(shape: shape, repeating: 0) }
     /// A tensor of ones.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func ones(_ shape: TensorShape) -> Tensor { Tensor(shape: shape, repeating: 1) }
     /// A tensor whose every element is `value`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func full(_ shape: TensorShape, _ value: Scalar) -> Tensor { Tensor(shape: shape, repeating: value) }
     /// Zeros with the shape of `other`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func zeros(like other: Tensor) -> Tensor { zeros(other.shape) }
     /// Ones with the shape of `other`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func ones(like other: Tensor) -> Tensor { ones(other.shape) }
 
     /// `[start, start + step, …]` up to but excluding `end`, as NumPy's `arange`.
     ///
     /// Element `i` is `start + Scalar(i)·step`; the count is `⌈(end − start)/step⌉` (0 if negative).
     /// - Precondition: `step != 0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func arange(_ start: Scalar = 0, _ end: Scalar, step: Scalar = 1) -> Tensor {
         precondition(step != 0, "arange: step must be non-zero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
@@ -155,6 +169,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// `count` evenly spaced values from `start` to `end` inclusive, as `torch.linspace`.
     ///
     /// Element `i` is `start + i·(end − start)/(count − 1)`; the last element is exactly `end`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func linspace(_ start: Scalar, _ end: Scalar, count: Int) -> Tensor {
         precondition(count >= 0, "linspace: negative count \(count)")
         if count == 1 { return Tensor([start]) }
@@ -167,6 +183,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// Element `i` (row-major) is `lowerBound + (upperBound − lowerBound)·u` with
     /// `u = Double(next() >> 11)·2⁻⁵³`, computed in `Double` and then rounded to `Scalar`
     /// (one generator call per element).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func uniform(_ shape: TensorShape, lowerBound: Scalar = 0, upperBound: Scalar = 1,
                                using generator: inout Xoshiro256StarStar) -> Tensor {
         let lo = Double(lowerBound), width = Double(upperBound) - Double(lowerBound)
@@ -181,6 +199,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// Element `i` is `mean + standardDeviation·z` with `z` from
     /// ``Xoshiro256StarStar/nextStandardNormal()`` (two generator calls per element),
     /// computed in `Double` and rounded to `Scalar`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func normal(_ shape: TensorShape, mean: Scalar = 0, standardDeviation: Scalar = 1,
                               using generator: inout Xoshiro256StarStar) -> Tensor {
         let m = Double(mean), s = Double(standardDeviation)
@@ -225,12 +245,16 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// Pass the result to ``gradient(of:wrt:seed:createGraph:retainGraph:)`` as an
     /// input. Copies of the result name the same variable. Calling it on a tensor
     /// that already requires gradients cuts the graph above it.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func requiringGradient() -> Tensor {
         Tensor(shape: shape, storage: storage,
                node: Node(shape: shape, rule: nil, tracker: GradientContext.current.tracker))
     }
 
     /// The same values as a constant: gradients do not flow through the result.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
 
     /// Calls `body` with the elements for in-place modification; the result is a constant.
