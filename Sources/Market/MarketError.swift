@@ -75,6 +75,17 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The embedded resource file of a dataset is not in the bundle.
     case missingResource(name: String)
 
+    // MARK: Analytics
+
+    /// A numeric input of an analytic (`parameter` of `operation`, for example the
+    /// volatility of a Black–Scholes price) is outside its domain; `reason` says why.
+    case invalidParameter(operation: String, parameter: String, value: Double, reason: String)
+    /// An option price lies outside its no-arbitrage bounds `lower < price < upper`,
+    /// so no volatility reproduces it.
+    case priceOutsideNoArbitrageBounds(operation: String, price: Double, lower: Double, upper: Double)
+    /// An iterative solver stopped after `iterations` steps with `residual` above its tolerance.
+    case noConvergence(operation: String, iterations: Int, residual: Double)
+
     /// A one-line, human-readable explanation.
     public var description: String {
         switch self {
@@ -111,6 +122,11 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidArgument(operation, message): return "\(operation): \(message)"
         case let .unknownDataset(name): return "unknown dataset \"\(name)\""
         case let .missingResource(name): return "embedded resource \(name) is missing from the bundle"
+        case let .invalidParameter(operation, parameter, value, reason): return "\(operation): \(parameter) = \(value): \(reason)"
+        case let .priceOutsideNoArbitrageBounds(operation, price, lower, upper):
+            return "\(operation): price \(price) is outside the no-arbitrage bounds (\(lower), \(upper))"
+        case let .noConvergence(operation, iterations, residual):
+            return "\(operation): no convergence after \(iterations) iterations (residual \(residual))"
         }
     }
 }

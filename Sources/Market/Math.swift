@@ -25,3 +25,45 @@ func correctlyRoundedDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, 
         return strtod(scratch.baseAddress!, nil)
     }
 }
+
+/// The standard normal cumulative distribution Φ(x) = ½·erfc(−x/√2).
+///
+/// `erfc` keeps full relative accuracy in the lower tail (Φ(−10) ≈ 7.6e−24 is
+/// returned to a few ulps), where `1 − Φ(−x)` would cancel.
+@inline(__always)
+func standardNormalCDF(_ x: Double) -> Double { 0.5 * erfc(-x * 0.7071067811865475244) }
+
+/// The standard normal density φ(x) = exp(−x²/2)/√(2π).
+@inline(__always)
+func standardNormalPDF(_ x: Double) -> Double { exp(-0.5 * x * x) * 0.3989422804014326779 }
+
+/// `exp` from the platform C library.
+@inline(__always)
+func naturalExp(_ x: Double) -> Double { exp(x) }
+
+/// `log1p` from the platform C library (accurate `log(1 + x)` for small `x`).
+@inline(__always)
+func logOnePlus(_ x: Double) -> Double { log1p(x) }
+
+/// `pow` from the platform C library.
+@inline(__always)
+func power(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+
+/// `cos` from the platform C library.
+@inline(__always)
+func cosine(_ x: Double) -> Double { cos(x) }
+
+/// Throws ``MarketError/invalidParameter(operation:parameter:value:reason:)`` unless `value` is finite and positive.
+func requirePositive(_ value: Double, _ parameter: String, _ operation: String) throws {
+    guard value.isFinite, value > 0 else {
+        throw MarketError.invalidParameter(operation: operation, parameter: parameter, value: value,
+                                           reason: value.isFinite ? "must be positive" : "must be finite")
+    }
+}
+
+/// Throws ``MarketError/invalidParameter(operation:parameter:value:reason:)`` unless `value` is finite.
+func requireFinite(_ value: Double, _ parameter: String, _ operation: String) throws {
+    guard value.isFinite else {
+        throw MarketError.invalidParameter(operation: operation, parameter: parameter, value: value, reason: "must be finite")
+    }
+}
