@@ -1,4 +1,5 @@
 import COpenBLAS
+import RealModule
 
 /// Thin, checked wrappers around the CBLAS routines of OpenBLAS.
 ///
@@ -143,14 +144,27 @@ public enum BLAS {
 
     /// `x ← alpha·x` (`dscal`).
     public static func scal(_ alpha: Double, _ x: inout [Double]) {
-        let n = Int32(clamping: x.count)
-        x.withUnsafeMutableBufferPointer { px in cblas_dscal(n, alpha, px.baseAddress, 1) }
+        x.withUnsafeMutableBufferPointer { px in
+            // BLAS counts are 32-bit: longer arrays are scaled in chunks.
+            for start in stride(from: 0, to: px.count, by: Int(Int32.max)) {
+                let length = Swift.min(Int(Int32.max), px.count - start)
+                cblas_dscal(Int32(length), alpha, px.baseAddress! + start, 1)
+            }
+        }
     }
 
     /// Euclidean norm `‖x‖₂`, computed without intermediate overflow (`dnrm2`).
     public static func nrm2(_ x: [Double]) -> Double {
-        let n = Int32(clamping: x.count)
-        return x.withUnsafeBufferPointer { px in cblas_dnrm2(n, px.baseAddress, 1) }
+        x.withUnsafeBufferPointer { px in
+            // BLAS counts are 32-bit: longer arrays are normed in chunks combined without overflow.
+            var norm = 0.0
+            for start in stride(from: 0, to: px.count, by: Int(Int32.max)) {
+                let length = Swift.min(Int(Int32.max), px.count - start)
+                let chunk = cblas_dnrm2(Int32(length), px.baseAddress! + start, 1)
+                norm = start == 0 ? chunk : Double.hypot(norm, chunk)
+            }
+            return norm
+        }
     }
 
     /// Converts a dimension to BLAS's 32-bit integer, throwing when it does not fit.
