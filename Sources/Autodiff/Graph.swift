@@ -110,7 +110,8 @@ enum Backward<Scalar: TensorScalar>: Sendable {
 /// Sendable: all stored properties are immutable except the rule, which sits
 /// in a `Mutex`, so the class is `Sendable` without `@unchecked`. A node is
 /// never mutated except to free its rule.
-public final class Node<Scalar: TensorScalar>: Sendable {
+@usableFromInline
+final class Node<Scalar: TensorScalar>: Sendable {
     /// Shape of the tensor this node produced.
     let shape: TensorShape
     /// `true` for a variable created by ``Tensor/requiringGradient()``.
@@ -130,10 +131,14 @@ public final class Node<Scalar: TensorScalar>: Sendable {
     /// very deep graph (an RNN unrolled over many steps) cannot overflow the stack.
     deinit {
         tracker?.didDestroy()
-        // Fast path: a node already freed by backward (or a leaf) owns nothing.
-        guard let first = rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) else { return }
         var pending: [Node] = []
-        first.forEachParent { pending.append($0) }
+        do {
+            // Fast path: a node already freed by backward (or a leaf) owns nothing. The rule must
+            // be destroyed before the loop below (hence the scope): while it lives, the parents are
+            // not uniquely referenced and would be released recursively at the end of `deinit`.
+            guard let first = rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) else { return }
+            first.forEachParent { pending.append($0) }
+        }
         while var node = pending.popLast() {
             if isKnownUniquelyReferenced(&node) {
                 if let r = node.rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) {

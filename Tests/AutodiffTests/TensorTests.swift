@@ -152,12 +152,16 @@ struct TensorTests {
 
     @Test("shape errors trap with the op name and both shapes")
     func shapeErrorsTrap() async {
-        await #expect(processExitsWith: .failure) {
+        let add = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor<Double>([1, 2, 3]) + Tensor<Double>([1, 2])
         }
-        await #expect(processExitsWith: .failure) {
+        let addMessage = String(decoding: add?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(addMessage.contains("+: shapes [3] and [2] cannot be broadcast together"), "\(addMessage)")
+        let product = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor<Double>.zeros([2, 3]).matmul(Tensor<Double>.zeros([2, 3]))
         }
+        let productMessage = String(decoding: product?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(productMessage.contains("matmul: shapes [2, 3] and [2, 3] are not compatible"), "\(productMessage)")
         await #expect(processExitsWith: .failure) {
             // A second backward through a freed graph.
             let x = Tensor<Double>([1]).requiringGradient()
