@@ -232,8 +232,8 @@ public struct OptionOverlay: Sendable, Hashable, Codable {
     /// RF is labelled at month ends (see ``Dataset``), so a roll day uses the latest
     /// month already over: a causal choice. The series ends on the last S&P 500 day at most
     /// 31 days after the last RF label (RF ends 1926–2018-11, so the overlay ends
-    /// 2018-12-31). It starts at the end of February 1990, the first month end with 21
-    /// prior daily returns.
+    /// 2018-12-31). It starts on 1990-01-31, the first month end with 21 prior daily
+    /// returns (January 1990 has 22 trading days in the data).
     ///
     /// - Throws: dataset loading errors or errors of ``run(dates:underlying:impliedVolatility:rate:)``.
     public func sp500() throws -> Series {
