@@ -15,7 +15,7 @@ public struct MultiAssetUniverse: Sendable {
     ///
     /// - Parameters:
     ///   - components: price panels (their classes are kept; label them first, e.g. with
-    ///     ``PricePanel/labelled(_:)-(AssetClass)``); only the close is used.
+    ///     `PricePanel.labelled(_:)`); only the close is used.
     ///   - join: ``JoinKind/inner`` keeps dates where every component has a row.
     ///   - fill: applied after the join.
     /// - Throws: ``MarketError/invalidArgument(operation:message:)`` for no component or a series panel;
