@@ -83,7 +83,7 @@ targets += [
     ),
     .testTarget(
         name: "MetaFolioCLITests",
-        dependencies: ["metafolio"],
+        dependencies: ["metafolio", "Market"],
         swiftSettings: strictSettings
     ),
 ]
