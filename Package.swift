@@ -82,6 +82,24 @@ targets += [
         swiftSettings: strictSettings
     ),
     .testTarget(
+        name: "SignalsTests",
+        dependencies: ["Signals", "Market"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "RegimesTests",
+        dependencies: ["Regimes", "Market"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "PortfolioTests",
+        dependencies: ["Portfolio", "Market"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
         name: "MetaFolioCLITests",
         dependencies: ["metafolio", "Market"],
         swiftSettings: strictSettings

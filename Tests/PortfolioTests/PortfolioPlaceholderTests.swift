@@ -1,0 +1,4 @@
+import Testing
+@testable import Portfolio
+
+// Replaced by the Portfolio test suite.

@@ -1,0 +1,4 @@
+import Testing
+@testable import Regimes
+
+// Replaced by the Regimes test suite.

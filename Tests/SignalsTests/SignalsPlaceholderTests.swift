@@ -1,0 +1,4 @@
+import Testing
+@testable import Signals
+
+// Replaced by the Signals test suite.
