@@ -1,4 +1,2 @@
 import Testing
 @testable import Portfolio
-
-// Replaced by the Portfolio test suite.

@@ -1,0 +1,727 @@
+import Linalg
+
+/// A dense convex quadratic program
+///
+///     minimize ½ xᵀPx + qᵀx
+///     subject to Ax = b,  l ≤ Cx ≤ u,  lb ≤ x ≤ ub
+///
+/// in `n` variables. `P` must be symmetric positive semidefinite. Infinite entries of `l`, `u`,
+/// `lb`, `ub` switch a side off; a row with `l == u` (or a variable with `lb == ub`) is an
+/// equality. Every constraint carries a label, which appears in infeasibility reports.
+public struct QuadraticProgram: Sendable {
+    /// The Hessian `P`, `n × n`, symmetric positive semidefinite.
+    public var hessian: Matrix
+    /// The linear term `q`, length `n`.
+    public var linear: [Double]
+    /// Equality rows `A`, `mₑ × n`.
+    public var equalityMatrix: Matrix
+    /// Equality right-hand side `b`, length `mₑ`.
+    public var equalityVector: [Double]
+    /// Labels of the equality rows.
+    public var equalityLabels: [String]
+    /// Inequality rows `C`, `mᵢ × n`.
+    public var inequalityMatrix: Matrix
+    /// Lower sides `l` of the inequality rows (`-∞` for none).
+    public var inequalityLower: [Double]
+    /// Upper sides `u` of the inequality rows (`+∞` for none).
+    public var inequalityUpper: [Double]
+    /// Labels of the inequality rows.
+    public var inequalityLabels: [String]
+    /// Lower bounds `lb` of the variables (`-∞` for none).
+    public var lowerBounds: [Double]
+    /// Upper bounds `ub` of the variables (`+∞` for none).
+    public var upperBounds: [Double]
+    /// Names of the variables, used in bound labels.
+    public var variableNames: [String]
+
+    /// Creates an unconstrained program in `P` and `q`; add constraints by setting the properties
+    /// or with ``addEquality(_:_:label:)`` and ``addInequality(_:lower:upper:label:)``.
+    public init(hessian: Matrix, linear: [Double], variableNames: [String]? = nil) {
+        let n = linear.count
+        self.hessian = hessian
+        self.linear = linear
+        equalityMatrix = Matrix(rows: 0, columns: n)
+        equalityVector = []
+        equalityLabels = []
+        inequalityMatrix = Matrix(rows: 0, columns: n)
+        inequalityLower = []
+        inequalityUpper = []
+        inequalityLabels = []
+        lowerBounds = [Double](repeating: -.infinity, count: n)
+        upperBounds = [Double](repeating: .infinity, count: n)
+        self.variableNames = variableNames ?? (0..<n).map { "x[\($0)]" }
+    }
+
+    /// Number of variables `n`.
+    public var variableCount: Int { linear.count }
+
+    /// Appends the equality `rowᵀx = value`.
+    ///
+    /// - Precondition: `row.count == n`.
+    public mutating func addEquality(_ row: [Double], _ value: Double, label: String) {
+        precondition(row.count == variableCount, "addEquality: row of \(row.count) for \(variableCount) variables")
+        equalityMatrix = Self.appending(row, to: equalityMatrix)
+        equalityVector.append(value)
+        equalityLabels.append(label)
+    }
+
+    /// Appends the inequality `lower ≤ rowᵀx ≤ upper`.
+    ///
+    /// - Precondition: `row.count == n`.
+    public mutating func addInequality(_ row: [Double], lower: Double = -.infinity, upper: Double = .infinity,
+                                       label: String) {
+        precondition(row.count == variableCount, "addInequality: row of \(row.count) for \(variableCount) variables")
+        inequalityMatrix = Self.appending(row, to: inequalityMatrix)
+        inequalityLower.append(lower)
+        inequalityUpper.append(upper)
+        inequalityLabels.append(label)
+    }
+
+    private static func appending(_ row: [Double], to matrix: Matrix) -> Matrix {
+        // The count matches by the callers' preconditions.
+        try! Matrix(rows: matrix.rows + 1, columns: row.count, elements: matrix.elements + row)
+    }
+
+    /// The objective `½xᵀPx + qᵀx` at `x`.
+    public func objective(at x: [Double]) -> Double {
+        let px = hessian * x
+        var value = 0.0
+        for i in x.indices { value += x[i] * (0.5 * px[i] + linear[i]) }
+        return value
+    }
+
+    /// Checks shapes and finiteness of every part.
+    func validate(_ operation: String) throws {
+        let n = variableCount
+        func same(_ name: String, _ count: Int, _ other: String, _ otherCount: Int) throws {
+            guard count == otherCount else {
+                throw PortfolioError.dimensionMismatch(operation: operation, lhs: name, lhsCount: count,
+                                                       rhs: other, rhsCount: otherCount)
+            }
+        }
+        try same("P rows", hessian.rows, "q", n)
+        try same("P columns", hessian.columns, "q", n)
+        try same("A columns", equalityMatrix.columns, "q", n)
+        try same("A rows", equalityMatrix.rows, "b", equalityVector.count)
+        try same("A rows", equalityMatrix.rows, "equality labels", equalityLabels.count)
+        try same("C columns", inequalityMatrix.columns, "q", n)
+        try same("C rows", inequalityMatrix.rows, "l", inequalityLower.count)
+        try same("C rows", inequalityMatrix.rows, "u", inequalityUpper.count)
+        try same("C rows", inequalityMatrix.rows, "inequality labels", inequalityLabels.count)
+        try same("lower bounds", lowerBounds.count, "q", n)
+        try same("upper bounds", upperBounds.count, "q", n)
+        try same("variable names", variableNames.count, "q", n)
+        func finite(_ values: [Double], _ what: String, names: [String]) throws {
+            if let k = values.firstIndex(where: { !$0.isFinite }) {
+                throw PortfolioError.nonFinite(operation: operation, what: what, asset: names[k], observation: nil)
+            }
+        }
+        if let (i, _) = hessian.firstNonFiniteIndex() {
+            throw PortfolioError.nonFinite(operation: operation, what: "P", asset: variableNames[i], observation: nil)
+        }
+        try finite(linear, "q", names: variableNames)
+        if let (i, _) = equalityMatrix.firstNonFiniteIndex() {
+            throw PortfolioError.nonFinite(operation: operation, what: "A", asset: equalityLabels[i], observation: nil)
+        }
+        try finite(equalityVector, "b", names: equalityLabels)
+        if let (i, _) = inequalityMatrix.firstNonFiniteIndex() {
+            throw PortfolioError.nonFinite(operation: operation, what: "C", asset: inequalityLabels[i], observation: nil)
+        }
+        for k in 0..<inequalityLower.count where inequalityLower[k].isNaN || inequalityUpper[k].isNaN
+            || inequalityLower[k] == .infinity || inequalityUpper[k] == -.infinity {
+            throw PortfolioError.nonFinite(operation: operation, what: "inequality side", asset: inequalityLabels[k],
+                                           observation: nil)
+        }
+        for k in 0..<n where lowerBounds[k].isNaN || upperBounds[k].isNaN
+            || lowerBounds[k] == .infinity || upperBounds[k] == -.infinity {
+            throw PortfolioError.nonFinite(operation: operation, what: "bound", asset: variableNames[k], observation: nil)
+        }
+        // A reversed pair of sides is infeasible on its own: name it directly.
+        for k in 0..<inequalityLower.count where inequalityLower[k] > inequalityUpper[k] {
+            throw PortfolioError.infeasible(operation: operation, conflicting: [inequalityLabels[k] + " (lower)",
+                                                                               inequalityLabels[k] + " (upper)"],
+                                            detail: "lower side \(inequalityLower[k]) exceeds upper side \(inequalityUpper[k])")
+        }
+        for k in 0..<n where lowerBounds[k] > upperBounds[k] {
+            throw PortfolioError.infeasible(operation: operation, conflicting: ["\(variableNames[k]) ≥ \(lowerBounds[k])",
+                                                                               "\(variableNames[k]) ≤ \(upperBounds[k])"],
+                                            detail: "lower bound exceeds upper bound")
+        }
+        guard hessian.isSymmetric(tolerance: 1e-12) else {
+            throw PortfolioError.invalidArgument(operation: operation, message: "P is not symmetric")
+        }
+    }
+}
+
+/// The result of solving a ``QuadraticProgram``.
+public struct QPSolution: Sendable {
+    /// The minimizer `x`, length `n`.
+    public let x: [Double]
+    /// `½xᵀPx + qᵀx` at ``x``.
+    public let objective: Double
+    /// Multipliers `y` of the equality rows.
+    public let equalityMultipliers: [Double]
+    /// Signed multipliers of the inequality rows: `> 0` when the lower side is active, `< 0`
+    /// when the upper side is active, `0` when inactive.
+    public let inequalityMultipliers: [Double]
+    /// Signed multipliers of the variable bounds, same sign convention.
+    public let boundMultipliers: [Double]
+    /// The termination status (always ``SolverStatus/optimal`` for a returned solution).
+    public let status: SolverStatus
+    /// Goldfarb–Idnani iterations (constraint additions and drops), summed over proximal passes.
+    public let iterations: Int
+    /// Proximal-point passes (1 when `P` is positive definite).
+    public let proximalPasses: Int
+    /// KKT residuals of ``x`` and the multipliers, measured on the original problem.
+    public let residuals: KKTResiduals
+    /// Labels of the constraints active at the solution (an equality is always active).
+    public let activeConstraints: [String]
+}
+
+/// A dense convex QP solver: the dual active-set method of Goldfarb and Idnani.
+///
+/// For positive-definite `P` the method starts from the unconstrained minimum and adds violated
+/// constraints one at a time, dropping those whose multiplier would turn negative, so every
+/// iterate is dual feasible and the method stops after finitely many steps at the exact optimum
+/// (up to rounding). The factorization `JᵀN = [R; 0]`, `J = L⁻ᵀQ`, is updated by Givens rotations,
+/// so an iteration costs `O(n²)` and the initial Cholesky `O(n³)`. When a violated constraint is
+/// linearly dependent on the active ones with multipliers of the wrong sign, the problem is
+/// infeasible and the solver throws ``PortfolioError/infeasible(operation:conflicting:detail:)``
+/// naming that constraint and the active ones it conflicts with (a Farkas certificate).
+///
+/// A merely semidefinite `P` (linear programs, lifted `|w|` variables) is handled by the proximal-
+/// point method: each pass solves the strictly convex problem with `P + ρI` and linear term
+/// `q − ρxₖ`; the stationarity residual of the original problem is `ρ‖xₖ₊₁ − xₖ‖`, and the passes stop
+/// when it is below ``dualTolerance``. Polyhedral problems converge in finitely many passes.
+///
+/// After the active set is found, the KKT system on it is re-solved by LU and kept when it lowers
+/// the residuals (a polishing step), and the KKT residuals are measured on the original problem.
+/// A solution is returned only when they are within tolerance; otherwise the solver throws
+/// ``PortfolioError/solverFailed(operation:status:iterations:residuals:)``.
+///
+/// Reference: D. Goldfarb and A. Idnani, "A numerically stable dual method for solving strictly
+/// convex quadratic programs", Math. Programming 27 (1983) 1–33; R. T. Rockafellar, "Monotone
+/// operators and the proximal point algorithm", SIAM J. Control Optim. 14 (1976) 877–898.
+public struct ActiveSetQPSolver: Sendable {
+    /// Largest accepted constraint violation (absolute).
+    public var primalTolerance: Double
+    /// Largest accepted stationarity residual (absolute).
+    public var dualTolerance: Double
+    /// Largest accepted `|multiplier| · slack` (absolute).
+    public var complementarityTolerance: Double
+    /// Limit on Goldfarb–Idnani iterations per pass.
+    public var maxIterations: Int
+    /// Limit on proximal-point passes for a semidefinite `P`.
+    public var maxProximalPasses: Int
+
+    /// Creates a solver; the defaults ask for residuals ≤ 1e-10.
+    public init(primalTolerance: Double = 1e-10, dualTolerance: Double = 1e-10,
+                complementarityTolerance: Double = 1e-10, maxIterations: Int = 10_000,
+                maxProximalPasses: Int = 2_000) {
+        self.primalTolerance = primalTolerance
+        self.dualTolerance = dualTolerance
+        self.complementarityTolerance = complementarityTolerance
+        self.maxIterations = maxIterations
+        self.maxProximalPasses = maxProximalPasses
+    }
+
+    /// Solves `problem`.
+    ///
+    /// - Throws: ``PortfolioError/dimensionMismatch(operation:lhs:lhsCount:rhs:rhsCount:)`` or
+    ///   ``PortfolioError/nonFinite(operation:what:asset:observation:)`` for malformed input,
+    ///   ``PortfolioError/notPositiveSemidefinite(operation:minimumEigenvalue:)`` when `P` has a
+    ///   negative eigenvalue, ``PortfolioError/infeasible(operation:conflicting:detail:)`` with the
+    ///   conflicting labels, ``PortfolioError/solverFailed(operation:status:iterations:residuals:)``
+    ///   when the limits are reached or the residuals stay above tolerance.
+    public func solve(_ problem: QuadraticProgram) throws -> QPSolution {
+        let operation = "ActiveSetQPSolver.solve"
+        try problem.validate(operation)
+        let constraints = ConstraintSet(problem)
+        let n = problem.variableCount
+        if n == 0 {
+            throw PortfolioError.invalidArgument(operation: operation, message: "the problem has no variables")
+        }
+        let p = problem.hessian
+        var pd: Cholesky? = try? Cholesky(p)
+        if pd == nil {
+            let smallest = try p.symmetricEigenvalues().first ?? 0
+            let scale = Swift.max(p.maxAbs, 1e-300)
+            if smallest < -1e-10 * scale {
+                throw PortfolioError.notPositiveSemidefinite(operation: operation, minimumEigenvalue: smallest)
+            }
+        }
+        var totalIterations = 0
+        var passes = 0
+        var x: [Double]
+        var state: DualActiveSet
+        if let factor = pd {
+            state = try DualActiveSet(cholesky: factor, linear: problem.linear, constraints: constraints)
+            try state.run(maxIterations: maxIterations, operation: operation)
+            totalIterations += state.iterations
+            passes = 1
+            x = state.x
+        } else {
+            // Proximal point on P + ρI; ρ small against the curvature present, positive when there is none.
+            let diagonalScale = p.diagonalElements.map(abs).max() ?? 0
+            let rho = Swift.max(diagonalScale, 1e-2) * 1e-5
+            var regularized = p
+            for i in 0..<n { regularized[i, i] += rho }
+            let factor = try Cholesky(regularized)
+            pd = nil
+            x = [Double](repeating: 0, count: n)
+            var shifted = problem.linear
+            var finished = false
+            state = try DualActiveSet(cholesky: factor, linear: shifted, constraints: constraints)
+            while passes < maxProximalPasses {
+                for i in 0..<n { shifted[i] = problem.linear[i] - rho * x[i] }
+                state = try DualActiveSet(cholesky: factor, linear: shifted, constraints: constraints)
+                try state.run(maxIterations: maxIterations, operation: operation)
+                totalIterations += state.iterations
+                passes += 1
+                var step = 0.0
+                for i in 0..<n { step = Swift.max(step, abs(state.x[i] - x[i])) }
+                x = state.x
+                if rho * step <= 0.05 * dualTolerance { finished = true; break }
+            }
+            if !finished {
+                let residuals = constraints.residuals(problem, x: x, multipliers: state.multipliersByConstraint())
+                throw PortfolioError.solverFailed(operation: operation, status: .iterationLimit,
+                                                  iterations: totalIterations, residuals: residuals)
+            }
+        }
+        var multipliers = state.multipliersByConstraint()
+        var residuals = constraints.residuals(problem, x: x, multipliers: multipliers)
+        // Polish: solve the KKT system on the active set directly and keep it if it is better.
+        if let (polishedX, polishedMultipliers) = constraints.polish(problem, active: state.active) {
+            let polishedResiduals = constraints.residuals(problem, x: polishedX, multipliers: polishedMultipliers)
+            if polishedResiduals.maximum < residuals.maximum {
+                x = polishedX
+                multipliers = polishedMultipliers
+                residuals = polishedResiduals
+            }
+        }
+        guard residuals.primal <= primalTolerance, residuals.dual <= dualTolerance,
+              residuals.complementarity <= complementarityTolerance else {
+            throw PortfolioError.solverFailed(operation: operation, status: .numericalFailure,
+                                              iterations: totalIterations, residuals: residuals)
+        }
+        let split = constraints.split(multipliers, problem: problem)
+        return QPSolution(x: x, objective: problem.objective(at: x), equalityMultipliers: split.equality,
+                          inequalityMultipliers: split.inequality, boundMultipliers: split.bounds,
+                          status: .optimal, iterations: totalIterations, proximalPasses: passes,
+                          residuals: residuals, activeConstraints: state.active.map { constraints.label($0) })
+    }
+}
+
+/// The constraints of a ``QuadraticProgram`` as one-sided rows `sᵢ·(nᵢᵀx) ≥ sᵢ·bᵢ`.
+struct ConstraintSet {
+    enum Source {
+        case equality(Int)
+        case row(Int)
+        case bound(Int)
+    }
+
+    struct Constraint {
+        let source: Source
+        /// +1 for a lower side (`nᵀx ≥ b`), −1 for an upper side (`−nᵀx ≥ −b`).
+        let sign: Double
+        let value: Double
+        let isEquality: Bool
+    }
+
+    let n: Int
+    let constraints: [Constraint]
+    let rows: Matrix
+    let equalities: Matrix
+    let labels: (equality: [String], row: [String], variable: [String])
+
+    init(_ problem: QuadraticProgram) {
+        n = problem.variableCount
+        rows = problem.inequalityMatrix
+        equalities = problem.equalityMatrix
+        labels = (problem.equalityLabels, problem.inequalityLabels, problem.variableNames)
+        var list: [Constraint] = []
+        for k in 0..<problem.equalityVector.count {
+            list.append(Constraint(source: .equality(k), sign: 1, value: problem.equalityVector[k], isEquality: true))
+        }
+        for k in 0..<problem.inequalityLower.count {
+            let (l, u) = (problem.inequalityLower[k], problem.inequalityUpper[k])
+            if l == u {
+                list.append(Constraint(source: .row(k), sign: 1, value: l, isEquality: true))
+                continue
+            }
+            if l.isFinite { list.append(Constraint(source: .row(k), sign: 1, value: l, isEquality: false)) }
+            if u.isFinite { list.append(Constraint(source: .row(k), sign: -1, value: -u, isEquality: false)) }
+        }
+        for k in 0..<n {
+            let (l, u) = (problem.lowerBounds[k], problem.upperBounds[k])
+            if l == u {
+                list.append(Constraint(source: .bound(k), sign: 1, value: l, isEquality: true))
+                continue
+            }
+            if l.isFinite { list.append(Constraint(source: .bound(k), sign: 1, value: l, isEquality: false)) }
+            if u.isFinite { list.append(Constraint(source: .bound(k), sign: -1, value: -u, isEquality: false)) }
+        }
+        constraints = list
+    }
+
+    var count: Int { constraints.count }
+
+    func label(_ k: Int) -> String {
+        let c = constraints[k]
+        switch c.source {
+        case let .equality(i): return labels.equality[i]
+        case let .row(i): return c.isEquality ? labels.row[i] : labels.row[i] + (c.sign > 0 ? " (lower)" : " (upper)")
+        case let .bound(i):
+            let name = labels.variable[i]
+            if c.isEquality { return "\(name) = \(c.value)" }
+            return c.sign > 0 ? "\(name) ≥ \(c.value)" : "\(name) ≤ \(-c.value)"
+        }
+    }
+
+    /// The dense normal `sᵢ·nᵢ`.
+    func normal(_ k: Int) -> [Double] {
+        let c = constraints[k]
+        switch c.source {
+        case let .equality(i): return equalities.row(i).map { c.sign * $0 }
+        case let .row(i): return rows.row(i).map { c.sign * $0 }
+        case let .bound(i):
+            var e = [Double](repeating: 0, count: n)
+            e[i] = c.sign
+            return e
+        }
+    }
+
+    /// `sᵢ·nᵢᵀx − sᵢ·bᵢ`, nonnegative when satisfied.
+    func slack(_ k: Int, _ x: [Double]) -> Double {
+        let c = constraints[k]
+        switch c.source {
+        case let .equality(i): return c.sign * rowDot(equalities, i, x) - c.value
+        case let .row(i): return c.sign * rowDot(rows, i, x) - c.value
+        case let .bound(i): return c.sign * x[i] - c.value
+        }
+    }
+
+    /// The scale `1 + |b| + ‖n‖·‖x‖∞` against which a slack is judged.
+    func scale(_ k: Int, _ x: [Double]) -> Double {
+        let c = constraints[k]
+        let xNorm = x.reduce(0) { Swift.max($0, abs($1)) }
+        switch c.source {
+        case .bound: return 1 + abs(c.value) + xNorm
+        case let .equality(i): return 1 + abs(c.value) + rowNorm(equalities, i) * xNorm
+        case let .row(i): return 1 + abs(c.value) + rowNorm(rows, i) * xNorm
+        }
+    }
+
+    private func rowDot(_ m: Matrix, _ i: Int, _ x: [Double]) -> Double {
+        m.withUnsafeBufferPointer { p in
+            var s = 0.0
+            let base = i * m.columns
+            for j in 0..<m.columns { s += p[base + j] * x[j] }
+            return s
+        }
+    }
+
+    private func rowNorm(_ m: Matrix, _ i: Int) -> Double {
+        m.withUnsafeBufferPointer { p in
+            var s = 0.0
+            let base = i * m.columns
+            for j in 0..<m.columns { s = Swift.max(s, abs(p[base + j])) }
+            return s
+        }
+    }
+
+    /// KKT residuals of `x` with multipliers `u` (one per one-sided constraint, `≥ 0` for inequalities).
+    func residuals(_ problem: QuadraticProgram, x: [Double], multipliers u: [Double]) -> KKTResiduals {
+        var gradient = problem.hessian * x
+        for i in 0..<n { gradient[i] += problem.linear[i] }
+        var primal = 0.0, complementarity = 0.0, signViolation = 0.0
+        for k in 0..<count {
+            let s = slack(k, x)
+            if constraints[k].isEquality {
+                primal = Swift.max(primal, abs(s))
+            } else {
+                primal = Swift.max(primal, Swift.max(0, -s))
+                signViolation = Swift.max(signViolation, Swift.max(0, -u[k]))
+                complementarity = Swift.max(complementarity, abs(u[k] * s))
+            }
+            if u[k] != 0 {
+                let normal = self.normal(k)
+                for i in 0..<n { gradient[i] -= u[k] * normal[i] }
+            }
+        }
+        let dual = gradient.reduce(0) { Swift.max($0, abs($1)) } + signViolation
+        return KKTResiduals(primal: primal, dual: dual, complementarity: complementarity)
+    }
+
+    /// Re-solves `[P −N; Nᵀ 0][x; u] = [−q; b]` on the active set by LU; `nil` when singular.
+    func polish(_ problem: QuadraticProgram, active: [Int]) -> ([Double], [Double])? {
+        let q = active.count
+        let size = n + q
+        var kkt = Matrix(rows: size, columns: size)
+        var rhs = [Double](repeating: 0, count: size)
+        for i in 0..<n {
+            for j in 0..<n { kkt[i, j] = problem.hessian[i, j] }
+            rhs[i] = -problem.linear[i]
+        }
+        for (column, k) in active.enumerated() {
+            let normal = self.normal(k)
+            for i in 0..<n {
+                kkt[i, n + column] = -normal[i]
+                kkt[n + column, i] = normal[i]
+            }
+            rhs[n + column] = constraints[k].value
+        }
+        guard let lu = try? LUDecomposition(kkt), lu.firstZeroPivot == nil,
+              var solution = try? lu.solve(rhs), solution.allSatisfy(\.isFinite) else { return nil }
+        // One step of iterative refinement.
+        let residual = zip(kkt * solution, rhs).map { $1 - $0 }
+        if let correction = try? lu.solve(residual) {
+            for i in 0..<size { solution[i] += correction[i] }
+        }
+        var u = [Double](repeating: 0, count: count)
+        for (column, k) in active.enumerated() { u[k] = solution[n + column] }
+        return (Array(solution[0..<n]), u)
+    }
+
+    /// Folds one-sided multipliers back into the signed per-constraint form of ``QPSolution``.
+    func split(_ u: [Double], problem: QuadraticProgram) -> (equality: [Double], inequality: [Double], bounds: [Double]) {
+        var equality = [Double](repeating: 0, count: problem.equalityVector.count)
+        var inequality = [Double](repeating: 0, count: problem.inequalityLower.count)
+        var bounds = [Double](repeating: 0, count: n)
+        for k in 0..<count {
+            let c = constraints[k]
+            switch c.source {
+            case let .equality(i): equality[i] += c.sign * u[k]
+            case let .row(i): inequality[i] += c.sign * u[k]
+            case let .bound(i): bounds[i] += c.sign * u[k]
+            }
+        }
+        return (equality, inequality, bounds)
+    }
+}
+
+/// The working state of the Goldfarb–Idnani method for `min ½xᵀGx + aᵀx`, `G = LLᵀ`.
+struct DualActiveSet {
+    let n: Int
+    let constraints: ConstraintSet
+    /// `J = L⁻ᵀQ`, `n × n` row-major.
+    var j: [Double]
+    /// Upper-triangular `R` (`n × n` storage, the leading `q × q` block used).
+    var r: [Double]
+    var x: [Double]
+    var active: [Int] = []
+    var u: [Double] = []
+    var isActive: [Bool]
+    var iterations = 0
+    /// −1 for equalities made active with flipped orientation.
+    var orientations: [Int: Double] = [:]
+
+    init(cholesky: Cholesky, linear a: [Double], constraints: ConstraintSet) throws {
+        n = a.count
+        self.constraints = constraints
+        isActive = [Bool](repeating: false, count: constraints.count)
+        // J = L⁻ᵀ: solve Lᵀ J = I column by column (J is upper triangular).
+        let l = cholesky.lower
+        var jm = [Double](repeating: 0, count: n * n)
+        for column in 0..<n {
+            // Solve Lᵀ y = e_column by back substitution; y[i] = 0 for i > column.
+            var i = column
+            while i >= 0 {
+                var s = i == column ? 1.0 : 0.0
+                for k in (i + 1)..<(column + 1) { s -= l[k, i] * jm[k * n + column] }
+                jm[i * n + column] = s / l[i, i]
+                i -= 1
+            }
+        }
+        j = jm
+        r = [Double](repeating: 0, count: n * n)
+        // x = −G⁻¹a = −J Jᵀ a.
+        var jta = [Double](repeating: 0, count: n)
+        for row in 0..<n {
+            let ar = a[row]
+            if ar == 0 { continue }
+            for k in 0..<n { jta[k] += jm[row * n + k] * ar }
+        }
+        var x0 = [Double](repeating: 0, count: n)
+        for row in 0..<n {
+            var s = 0.0
+            for k in 0..<n { s += jm[row * n + k] * jta[k] }
+            x0[row] = -s
+        }
+        x = x0
+    }
+
+    /// `Jᵀ·normal(k)`.
+    func jTransposeNormal(_ k: Int) -> [Double] {
+        let c = constraints.constraints[k]
+        var d = [Double](repeating: 0, count: n)
+        if case let .bound(i) = c.source {
+            for m in 0..<n { d[m] = c.sign * j[i * n + m] }
+            return d
+        }
+        let normal = constraints.normal(k)
+        for row in 0..<n where normal[row] != 0 {
+            let v = normal[row]
+            for m in 0..<n { d[m] += j[row * n + m] * v }
+        }
+        return d
+    }
+
+    mutating func run(maxIterations: Int, operation: String) throws {
+        let count = constraints.count
+        // Equalities first, in order, then the most violated inequality each round.
+        var pendingEqualities = (0..<count).filter { constraints.constraints[$0].isEquality }
+        while true {
+            var p: Int? = nil
+            if !pendingEqualities.isEmpty {
+                p = pendingEqualities.removeFirst()
+            } else {
+                var worst = 0.0
+                for k in 0..<count where !isActive[k] && !constraints.constraints[k].isEquality {
+                    let s = constraints.slack(k, x)
+                    if s >= 0 { continue }
+                    let scaled = s / constraints.scale(k, x)
+                    if scaled < -1e-14 && scaled < worst { worst = scaled; p = k }
+                }
+            }
+            guard let p else { return }
+            try add(p, maxIterations: maxIterations, operation: operation)
+        }
+    }
+
+    /// Makes constraint `p` active (the inner loop of step 2 of the method).
+    mutating func add(_ p: Int, maxIterations: Int, operation: String) throws {
+        let isEquality = constraints.constraints[p].isEquality
+        // An equality whose slack is positive is approached from above: flip its orientation.
+        var orientation = 1.0
+        if isEquality && constraints.slack(p, x) > 0 { orientation = -1 }
+        var uNew = 0.0
+        while true {
+            iterations += 1
+            if iterations > maxIterations {
+                throw PortfolioError.solverFailed(
+                    operation: operation, status: .iterationLimit, iterations: iterations,
+                    residuals: KKTResiduals(primal: abs(constraints.slack(p, x)), dual: .nan, complementarity: .nan))
+            }
+            let q = active.count
+            let d = jTransposeNormal(p).map { $0 * orientation }
+            // z = J₂ d₂ (primal direction), rVec = R⁻¹ d₁ (change of the active multipliers).
+            var z = [Double](repeating: 0, count: n)
+            var tail = 0.0, total = 0.0
+            for m in 0..<n { total += d[m] * d[m] }
+            for m in q..<n where d[m] != 0 {
+                tail += d[m] * d[m]
+                for row in 0..<n { z[row] += j[row * n + m] * d[m] }
+            }
+            var rVec = [Double](repeating: 0, count: q)
+            var i = q - 1
+            while i >= 0 {
+                var s = d[i]
+                for k in (i + 1)..<q { s -= r[i * n + k] * rVec[k] }
+                rVec[i] = s / r[i * n + i]
+                i -= 1
+            }
+            // Partial step: the first active inequality whose multiplier reaches zero.
+            var t1 = Double.infinity
+            var drop = -1
+            for k in 0..<q where !constraints.constraints[active[k]].isEquality && rVec[k] > 0 {
+                let ratio = u[k] / rVec[k]
+                if ratio < t1 { t1 = ratio; drop = k }
+            }
+            let slack = orientation * constraints.slack(p, x)
+            let dependent = tail <= 1e-24 * Swift.max(total, 1e-300)
+            let t2 = dependent ? Double.infinity : -slack / tail
+            if t1 == .infinity && t2 == .infinity {
+                // nₚ lies in the span of the active normals with multipliers of the wrong sign.
+                var conflicting = [constraints.label(p)]
+                let scale = rVec.reduce(0) { Swift.max($0, abs($1)) }
+                for k in 0..<q where abs(rVec[k]) > 1e-9 * scale { conflicting.append(constraints.label(active[k])) }
+                throw PortfolioError.infeasible(
+                    operation: operation, conflicting: conflicting,
+                    detail: "\(constraints.label(p)) is violated by \(-slack) and is implied away by the others")
+            }
+            let t = Swift.min(t1, t2)
+            if t2 < .infinity {
+                for row in 0..<n { x[row] += t * z[row] }
+            }
+            for k in 0..<q { u[k] -= t * rVec[k] }
+            uNew += t
+            if t2 <= t1 {
+                if orientation < 0 { orientations[p] = -1 }
+                appendActive(p, d: d, multiplier: uNew)
+                return
+            }
+            removeActive(at: drop)
+        }
+    }
+
+    mutating func appendActive(_ p: Int, d dIn: [Double], multiplier: Double) {
+        var d = dIn
+        let q = active.count
+        var k = n - 1
+        while k > q {
+            let a = d[k - 1], b = d[k]
+            if b != 0 {
+                let h = (a * a + b * b).squareRoot()
+                let c = a / h, s = b / h
+                d[k - 1] = h
+                d[k] = 0
+                for row in 0..<n {
+                    let left = j[row * n + k - 1], right = j[row * n + k]
+                    j[row * n + k - 1] = c * left + s * right
+                    j[row * n + k] = -s * left + c * right
+                }
+            }
+            k -= 1
+        }
+        for row in 0...q { r[row * n + q] = d[row] }
+        active.append(p)
+        u.append(multiplier)
+        isActive[p] = true
+    }
+
+    mutating func removeActive(at position: Int) {
+        let q = active.count
+        isActive[active[position]] = false
+        active.remove(at: position)
+        u.remove(at: position)
+        // Delete column `position` of R, then restore the triangle with Givens rotations on rows.
+        for column in position..<(q - 1) {
+            for row in 0..<q { r[row * n + column] = r[row * n + column + 1] }
+        }
+        for row in 0..<q { r[row * n + q - 1] = 0 }
+        for i in position..<Swift.max(position, q - 1) {
+            let a = r[i * n + i], b = r[(i + 1) * n + i]
+            if b == 0 { continue }
+            let h = (a * a + b * b).squareRoot()
+            let c = a / h, s = b / h
+            for column in i..<(q - 1) {
+                let top = r[i * n + column], bottom = r[(i + 1) * n + column]
+                r[i * n + column] = c * top + s * bottom
+                r[(i + 1) * n + column] = -s * top + c * bottom
+            }
+            r[(i + 1) * n + i] = 0
+            for row in 0..<n {
+                let left = j[row * n + i], right = j[row * n + i + 1]
+                j[row * n + i] = c * left + s * right
+                j[row * n + i + 1] = -s * left + c * right
+            }
+        }
+    }
+
+    /// Multipliers indexed by constraint (zero for inactive ones); an equality's sign follows
+    /// the orientation it was added with.
+    func multipliersByConstraint() -> [Double] {
+        var result = [Double](repeating: 0, count: constraints.count)
+        for (position, k) in active.enumerated() {
+            // An equality added with flipped orientation has normal −n: its multiplier on +n is −u.
+            result[k] = u[position] * orientationSign(k)
+        }
+        return result
+    }
+
+    private func orientationSign(_ k: Int) -> Double {
+        orientations[k] ?? 1
+    }
+}
