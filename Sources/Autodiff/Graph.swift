@@ -96,6 +96,13 @@ enum Backward<Scalar: TensorScalar>: Sendable {
     }
 }
 
+/// An immutable holder of one node's ``Backward`` rule (see ``Node/rule``).
+@usableFromInline
+final class RuleBox<Scalar: TensorScalar>: Sendable {
+    let backward: Backward<Scalar>
+    init(_ backward: Backward<Scalar>) { self.backward = backward }
+}
+
 /// A vertex of the implicit computation graph.
 ///
 /// Ownership: a tensor that requires gradients holds a strong reference to its
@@ -117,13 +124,27 @@ final class Node<Scalar: TensorScalar>: Sendable {
     /// `true` for a variable created by ``Tensor/requiringGradient()``.
     let isLeaf: Bool
     let tracker: NodeTracker?
-    let rule: Mutex<Backward<Scalar>?>
+    /// 0 for a leaf, else one more than the largest generation among the parents: every node's
+    /// generation exceeds its ancestors', which gives the backward pass its order for free.
+    let generation: Int
+    /// The backward rule: a ``RuleBox`` stored as `AnyObject`, so the field's type is not generic
+    /// and the (unspecialized) deinitializer destroys it without a generic metadata lookup on
+    /// every release. Only ``box(_:)`` reads it back, with the type it was stored with.
+    let rule: Mutex<AnyObject?>
 
     init(shape: TensorShape, rule: Backward<Scalar>?, tracker: NodeTracker?) {
         self.shape = shape
         self.isLeaf = rule == nil
         self.tracker = tracker
-        self.rule = Mutex(rule)
+        var generation = 0
+        switch rule {
+        case .unary(let p, _)?: generation = p.generation + 1
+        case .binary(let a, let b, _)?: generation = Swift.max(a?.generation ?? 0, b?.generation ?? 0) + 1
+        case .nary(let ps, _)?: for case let p? in ps { generation = Swift.max(generation, p.generation + 1) }
+        case nil: break
+        }
+        self.generation = generation
+        self.rule = Mutex(rule.map { RuleBox($0) as AnyObject })
         tracker?.didCreate()
     }
 
@@ -131,25 +152,50 @@ final class Node<Scalar: TensorScalar>: Sendable {
     /// very deep graph (an RNN unrolled over many steps) cannot overflow the stack.
     deinit {
         tracker?.didDestroy()
+        Node.releaseRule(of: self)
+    }
+
+    /// Drops `node`'s rule and then, iteratively, the rules of the ancestors it owned uniquely.
+    ///
+    /// Called from `deinit`, whose body is unspecialized generic code: doing the work in a
+    /// function pre-specialized for `Float` and `Double` avoids looking up the generic metadata of
+    /// the rule's type on every node release.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func releaseRule(of node: Node) {
+        // Fast path: a node already freed by backward (or a leaf) owns nothing. The rule must be
+        // destroyed before the loop below (hence the scope): while it lives, the parents are not
+        // uniquely referenced and would be released recursively at the end of `deinit`.
         var pending: [Node] = []
         do {
-            // Fast path: a node already freed by backward (or a leaf) owns nothing. The rule must
-            // be destroyed before the loop below (hence the scope): while it lives, the parents are
-            // not uniquely referenced and would be released recursively at the end of `deinit`.
-            guard let first = rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) else { return }
-            first.forEachParent { pending.append($0) }
+            guard let first = node.rule.withLock({ r in box(r.take()) }) else { return }
+            switch first.backward {
+            case .unary(let p, _): pending.append(p)
+            case .binary(let a, let b, _):
+                if let a { pending.append(a) }
+                if let b { pending.append(b) }
+            case .nary(let ps, _): for case let p? in ps { pending.append(p) }
+            }
         }
-        while var node = pending.popLast() {
-            if isKnownUniquelyReferenced(&node) {
-                if let r = node.rule.withLock({ r -> Backward<Scalar>? in let old = r; r = nil; return old }) {
-                    r.forEachParent { pending.append($0) }
+        while var next = pending.popLast() {
+            if isKnownUniquelyReferenced(&next) {
+                if let r = next.rule.withLock({ r in box(r.take()) }) {
+                    r.backward.forEachParent { pending.append($0) }
                 }
             }
         }
     }
 
-    func takeRule() -> Backward<Scalar>? { rule.withLock { r in r } }
-    func freeRule() { rule.withLock { $0 = nil } }
+    /// A copy of the backward rule (the graph is retained).
+    func readRule() -> RuleBox<Scalar>? { rule.withLock { r in Node.box(r) } }
+    /// Removes and returns the backward rule (the graph is freed once the caller drops it).
+    func removeRule() -> RuleBox<Scalar>? { rule.withLock { r in Node.box(r.take()) } }
+
+    /// The stored rule with its static type (``rule`` only ever holds a `RuleBox<Scalar>`).
+    @inline(__always)
+    static func box(_ object: AnyObject?) -> RuleBox<Scalar>? {
+        object.map { unsafeDowncast($0, to: RuleBox<Scalar>.self) }
+    }
 }
 
 // MARK: - Recording helpers
@@ -231,7 +277,7 @@ extension Tensor {
 /// and of other tasks.
 ///
 /// Complexity: one pullback per graph node that lies on a path from an input
-/// to `output`, plus an O(nodes) topological sort.
+/// to `output`, plus an O(edges · log nodes) ordering of the reachable nodes.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>], seed: Tensor<Scalar>? = nil,
@@ -252,64 +298,155 @@ public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scal
     }
     let seedTensor = seed ?? Tensor(shape: output.shape, repeating: 1)
 
-    // Topological order by iterative depth-first search (parents before children).
-    // Each node's rule is read once, under its lock, when the node is first reached.
-    // `index` maps a node to its position in `entries`, or -1 while it is on the stack.
-    var entries: [BackwardEntry<Scalar>] = []
-    var index: [ObjectIdentifier: Int] = [:]
-    index.reserveCapacity(16)
-    var stack: [BackwardEntry<Scalar>] = [BackwardEntry(node: root, rule: nil)]
-    while var top = stack.popLast() {
-        if top.expanded {
-            index[ObjectIdentifier(top.node)] = entries.count
-            entries.append(top)
-            continue
+    var pass = BackwardPass(root: root, retain: retain)
+    pass.markNeeded(inputs)
+    if GradientContext.current.isRecording == createGraph {
+        pass.run(seed: seedTensor, retain: retain)
+    } else {
+        var context = GradientContext.current
+        context.isRecording = createGraph
+        GradientContext.$current.withValue(context) { pass.run(seed: seedTensor, retain: retain) }
+    }
+    return pass.gradients(for: inputs)
+}
+
+/// The scratch state of one backward pass, in parallel arrays indexed by a node's position in
+/// reverse topological order. Nothing is stored on the nodes, so passes are independent.
+///
+/// Order: node `k` is reached before its parents because every node's ``Node/generation`` exceeds
+/// its parents'. The pass pops nodes from a max-heap keyed by `(generation, identity)`; a node
+/// reached along several paths pops several times in a row and is expanded once. Positions are
+/// therefore sorted by descending key, and a node's position is found by binary search: no
+/// hashing, no visited set.
+@usableFromInline
+struct BackwardPass<Scalar: TensorScalar> {
+    /// Reachable nodes, newest (the output) first.
+    var nodes: [Node<Scalar>] = []
+    /// Each node's backward rule, read (or, without `retain`, removed) once under its lock.
+    var rules: [RuleBox<Scalar>?] = []
+    /// Bit 0: the node lies on a path from an input (its pullback must run). Bit 1: it is an input.
+    var flags: [UInt8] = []
+    /// Gradients flowing into each node, accumulated until its pullback runs.
+    var gradients: [Tensor<Scalar>?] = []
+
+    @inline(__always)
+    static func precedes(_ a: Node<Scalar>, _ b: Node<Scalar>) -> Bool {
+        a.generation != b.generation ? a.generation > b.generation : ObjectIdentifier(a) > ObjectIdentifier(b)
+    }
+
+    /// Collects the nodes reachable from `root` in descending key order.
+    init(root: Node<Scalar>, retain: Bool) {
+        var heap: [Node<Scalar>] = [root]
+        heap.reserveCapacity(8)
+        nodes.reserveCapacity(8)
+        rules.reserveCapacity(8)
+        while let node = Self.pop(&heap) {
+            if let last = nodes.last, last === node { continue }
+            let rule = retain ? node.readRule() : node.removeRule()
+            if rule == nil && !node.isLeaf {
+                fatalError("gradient(of:wrt:): the graph was freed by an earlier backward pass; pass retainGraph: true to the first call to differentiate it again")
+            }
+            nodes.append(node)
+            switch rule?.backward {
+            case .unary(let p, _)?: Self.push(p, &heap)
+            case .binary(let a, let b, _)?:
+                if let a { Self.push(a, &heap) }
+                if let b { Self.push(b, &heap) }
+            case .nary(let ps, _)?: for case let p? in ps { Self.push(p, &heap) }
+            case nil: break
+            }
+            rules.append(rule)
         }
-        let id = ObjectIdentifier(top.node)
-        if index[id] != nil { continue }
-        index[id] = -1
-        top.rule = top.node.takeRule()
-        if top.rule == nil && !top.node.isLeaf {
-            fatalError("gradient(of:wrt:): the graph was freed by an earlier backward pass; pass retainGraph: true to the first call to differentiate it again")
-        }
-        top.expanded = true
-        let rule = top.rule
-        stack.append(top)
-        rule?.forEachParent { parent in
-            if index[ObjectIdentifier(parent)] == nil { stack.append(BackwardEntry(node: parent, rule: nil)) }
+        flags = filledArray(repeating: 0, count: nodes.count)
+        gradients = filledArray(repeating: nil, count: nodes.count)
+    }
+
+    @inline(__always)
+    static func push(_ node: Node<Scalar>, _ heap: inout [Node<Scalar>]) {
+        heap.append(node)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard precedes(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
         }
     }
 
-    // Nodes that lie on a path from some input: only their pullbacks are needed.
-    for x in inputs {
-        if let i = index[ObjectIdentifier(x.node!)] { entries[i].needed = true; entries[i].isInput = true }
-    }
-    for i in entries.indices where !entries[i].needed {
-        var any = false
-        entries[i].rule?.forEachParent { p in if entries[index[ObjectIdentifier(p)]!].needed { any = true } }
-        entries[i].needed = any
+    @inline(__always)
+    static func pop(_ heap: inout [Node<Scalar>]) -> Node<Scalar>? {
+        guard heap.count > 1 else { return heap.popLast() }
+        heap.swapAt(0, heap.count - 1)
+        let top = heap.removeLast()
+        var parent = 0
+        let count = heap.count
+        while true {
+            let left = 2 * parent + 1
+            guard left < count else { break }
+            var best = left
+            if left + 1 < count && precedes(heap[left + 1], heap[left]) { best = left + 1 }
+            guard precedes(heap[best], heap[parent]) else { break }
+            heap.swapAt(best, parent)
+            parent = best
+        }
+        return top
     }
 
-    entries[entries.count - 1].gradient = seedTensor
-    var context = GradientContext.current
-    context.isRecording = createGraph
-    GradientContext.$current.withValue(context) {
-        func accumulate(_ parent: Node<Scalar>?, _ g: Tensor<Scalar>?) {
-            guard let parent, let g else { return }
-            let i = index[ObjectIdentifier(parent)]!
-            guard entries[i].needed else { return }
-            precondition(g.shape == parent.shape,
-                         "internal error: gradient of shape \(g.shape) for a node of shape \(parent.shape)")
-            if let existing = entries[i].gradient { entries[i].gradient = existing + g } else { entries[i].gradient = g }
+    /// The position of `node`, or `nil` when it is not reachable from the output.
+    @inline(__always)
+    func position(of node: Node<Scalar>) -> Int? {
+        var low = 0, high = nodes.count
+        while low < high {
+            let mid = (low &+ high) >> 1
+            let candidate = nodes[mid]
+            if candidate === node { return mid }
+            if Self.precedes(candidate, node) { low = mid + 1 } else { high = mid }
         }
-        for i in stride(from: entries.count - 1, through: 0, by: -1) {
-            let node = entries[i].node
-            let rule = entries[i].rule
-            if !retain { entries[i].rule = nil; node.freeRule() }
-            guard entries[i].needed, let g = entries[i].gradient, let rule else { continue }
+        return nil
+    }
+
+    /// Marks the inputs and every node that lies on a path from one of them.
+    mutating func markNeeded(_ inputs: [Tensor<Scalar>]) {
+        for x in inputs {
+            if let i = position(of: x.node!) { flags[i] = 3 }
+        }
+        // Oldest first: a node's parents (older) are decided before it.
+        for i in stride(from: nodes.count - 1, through: 0, by: -1) where flags[i] == 0 {
+            var any = false
+            switch rules[i]?.backward {
+            case .unary(let p, _)?: any = flags[position(of: p)!] & 1 != 0
+            case .binary(let a, let b, _)?:
+                if let a, flags[position(of: a)!] & 1 != 0 { any = true }
+                if let b, flags[position(of: b)!] & 1 != 0 { any = true }
+            case .nary(let ps, _)?:
+                for case let p? in ps where flags[position(of: p)!] & 1 != 0 { any = true }
+            case nil: break
+            }
+            if any { flags[i] = 1 }
+        }
+    }
+
+    @inline(__always)
+    mutating func accumulate(_ parent: Node<Scalar>?, _ g: Tensor<Scalar>?) {
+        guard let parent, let g else { return }
+        let i = position(of: parent)!
+        guard flags[i] & 1 != 0 else { return }
+        precondition(g.shape == parent.shape,
+                     "internal error: gradient of shape \(g.shape) for a node of shape \(parent.shape)")
+        if let existing = gradients[i] { gradients[i] = existing + g } else { gradients[i] = g }
+    }
+
+    /// Runs the pullbacks newest first, starting from `seed` at the output.
+    mutating func run(seed: Tensor<Scalar>, retain: Bool) {
+        gradients[0] = seed
+        for i in 0..<nodes.count {
+            // Without `retain`, the rule leaves the pass here and is released after its pullback.
+            let rule = retain ? rules[i] : rules[i].take()
+            guard flags[i] & 1 != 0, let rule else { continue }
             // Intermediate gradients are not needed after their pullback ran.
-            if !entries[i].isInput { entries[i].gradient = nil }
-            switch rule {
+            guard let g = flags[i] & 2 != 0 ? gradients[i] : gradients[i].take() else { continue }
+            let node = nodes[i]
+            switch rule.backward {
             case .unary(let p, let pullback):
                 accumulate(p, pullback(g, node))
             case .binary(let a, let b, let pullback):
@@ -322,24 +459,15 @@ public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scal
             }
         }
     }
-    return inputs.map { x in
-        if let i = index[ObjectIdentifier(x.node!)], let g = entries[i].gradient { return g }
-        return Tensor.zeros(x.shape)
-    }
-}
 
-/// Per-node scratch state of one backward pass (never stored on the node, so passes are independent).
-struct BackwardEntry<Scalar: TensorScalar> {
-    let node: Node<Scalar>
-    var rule: Backward<Scalar>?
-    var expanded = false
-    var needed = false
-    var isInput = false
-    var gradient: Tensor<Scalar>? = nil
-
-    init(node: Node<Scalar>, rule: Backward<Scalar>?) {
-        self.node = node
-        self.rule = rule
+    /// One gradient per input: the accumulated one, or zeros for an input the output does not reach.
+    func gradients(for inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        var result: [Tensor<Scalar>] = []
+        result.reserveCapacity(inputs.count)
+        for x in inputs {
+            if let i = position(of: x.node!), let g = gradients[i] { result.append(g) } else { result.append(Tensor.zeros(x.shape)) }
+        }
+        return result
     }
 }
 

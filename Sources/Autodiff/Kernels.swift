@@ -7,6 +7,45 @@
 // run over unsafe buffers of preallocated, uninitialized arrays; nothing is
 // allocated inside a loop.
 
+// MARK: - Array allocation
+
+/// Arrays up to this many elements are allocated by ``uninitializedArray(_:_:)`` through the
+/// inlinable `append(contentsOf:)` path (see there); larger ones directly.
+let smallArrayLimit = 4096
+
+/// An array of `count` scalars initialized by `body`, which must set its second argument to
+/// `count` (the contract of `Array(unsafeUninitializedCapacity:initializingWith:)`).
+///
+/// `Array(unsafeUninitializedCapacity:initializingWith:)` and `Array(repeating:count:)` allocate
+/// through a stdlib entry point that is neither inlinable nor specialized, so every call looks up
+/// the generic metadata of the array's storage class at run time: a few hundred instructions, more
+/// than a whole elementwise kernel on a small tensor. `append(contentsOf:)` is inlinable and,
+/// specialized here, allocates with a statically known storage class. For a small array the
+/// zero fill it implies costs less than the lookup; a large array is allocated uninitialized.
+@inline(__always)
+func uninitializedArray<S: TensorScalar>(_ count: Int,
+                                         _ body: (inout UnsafeMutableBufferPointer<S>, inout Int) -> Void) -> [S] {
+    if count > smallArrayLimit {
+        return [S](unsafeUninitializedCapacity: count, initializingWith: body)
+    }
+    var result = filledArray(repeating: 0 as S, count: count)
+    result.withUnsafeMutableBufferPointer { buffer in
+        var initialized = 0
+        body(&buffer, &initialized)
+        precondition(initialized == count, "internal error: kernel initialized \(initialized) of \(count) elements")
+    }
+    return result
+}
+
+/// `count` copies of `value`, as `Array(repeating:count:)` but through the inlinable
+/// `append(contentsOf:)` path (no run-time metadata lookup; see ``uninitializedArray(_:_:)``).
+@inline(__always)
+func filledArray<Element>(repeating value: Element, count: Int) -> [Element] {
+    var result: [Element] = []
+    result.append(contentsOf: repeatElement(value, count: count))
+    return result
+}
+
 /// Elementwise functions of one tensor. Parameters (`p`, `q`) are passed beside the op.
 @usableFromInline
 enum UnaryOp: Sendable {
@@ -44,7 +83,7 @@ func sigmoidScalar<S: TensorScalar>(_ x: S) -> S {
 @_specialize(where S == Double)
 func unaryKernel<S: TensorScalar>(_ op: UnaryOp, _ x: [S], _ p: S = 0, _ q: S = 0) -> [S] {
     let n = x.count
-    return [S](unsafeUninitializedCapacity: n) { out, initialized in
+    return uninitializedArray(n) { out, initialized in
         x.withUnsafeBufferPointer { xb in
             guard n > 0, let xs = xb.baseAddress, let ys = out.baseAddress else { return }
             @inline(__always) func map(_ f: (S) -> S) { for i in 0..<n { ys[i] = f(xs[i]) } }
@@ -130,7 +169,7 @@ func broadcastStrides(_ source: TensorShape, to target: TensorShape) -> [Int] {
 func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: TensorShape,
                                    _ b: [S], _ bShape: TensorShape, _ outShape: TensorShape) -> [S] {
     let count = outShape.scalarCount
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         a.withUnsafeBufferPointer { ab in
@@ -174,7 +213,7 @@ func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: TensorSha
 @_specialize(where S == Double)
 func stridedGather<S: TensorScalar>(_ source: [S], offset: Int, strides: [Int], shape: TensorShape) -> [S] {
     let count = shape.scalarCount
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         source.withUnsafeBufferPointer { sb in
@@ -210,7 +249,7 @@ func stridedGather<S: TensorScalar>(_ source: [S], offset: Int, strides: [Int], 
 @_specialize(where S == Double)
 func stridedScatter<S: TensorScalar>(_ source: [S], shape: TensorShape, into count: Int, fill: S,
                                      offset: Int, strides: [Int]) -> [S] {
-    var result = [S](repeating: fill, count: count)
+    var result = filledArray(repeating: fill, count: count)
     let total = shape.scalarCount
     guard total > 0 else { return result }
     result.withUnsafeMutableBufferPointer { rb in
@@ -247,7 +286,7 @@ enum ReduceOp: Sendable { case sum, max, min }
 @_specialize(where S == Double)
 func reduceKernel<S: TensorScalar>(_ op: ReduceOp, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
     let count = outer * inner
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         let po = out.baseAddress!
@@ -277,7 +316,7 @@ func reduceKernel<S: TensorScalar>(_ op: ReduceOp, _ x: [S], outer: Int, n: Int,
 @_specialize(where S == Double)
 func cumulativeKernel<S: TensorScalar>(product: Bool, reverse: Bool, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
     let count = x.count
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         let po = out.baseAddress!
@@ -306,7 +345,7 @@ func cumulativeKernel<S: TensorScalar>(product: Bool, reverse: Bool, _ x: [S], o
 @_specialize(where S == Double)
 func softmaxKernel<S: TensorScalar>(log: Bool, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
     let count = x.count
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         let po = out.baseAddress!
@@ -339,7 +378,7 @@ func softmaxKernel<S: TensorScalar>(log: Bool, _ x: [S], outer: Int, n: Int, inn
 @_specialize(where S == Double)
 func selectKernel<S: TensorScalar>(_ mask: [S], _ a: [S], _ b: [S]) -> [S] {
     let n = mask.count
-    return [S](unsafeUninitializedCapacity: n) { out, initialized in
+    return uninitializedArray(n) { out, initialized in
         initialized = n
         guard n > 0 else { return }
         mask.withUnsafeBufferPointer { m in a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
@@ -353,7 +392,7 @@ func selectKernel<S: TensorScalar>(_ mask: [S], _ a: [S], _ b: [S]) -> [S] {
 @_specialize(where S == Double)
 func indexSelectKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, indices: [Int]) -> [S] {
     let m = indices.count, count = outer * m * inner
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         x.withUnsafeBufferPointer { xb in
@@ -372,7 +411,7 @@ func indexSelectKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func indexAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, indices: [Int]) -> [S] {
-    var result = [S](repeating: 0, count: outer * n * inner)
+    var result: [S] = filledArray(repeating: 0, count: outer * n * inner)
     let m = indices.count
     guard outer * m * inner > 0 else { return result }
     result.withUnsafeMutableBufferPointer { rb in
@@ -394,7 +433,7 @@ func indexAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, i
 @_specialize(where S == Double)
 func gatherKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> [S] {
     let count = outer * m * inner
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         x.withUnsafeBufferPointer { xb in
@@ -414,7 +453,7 @@ func gatherKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, m: 
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func scatterAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> [S] {
-    var result = [S](repeating: 0, count: outer * n * inner)
+    var result: [S] = filledArray(repeating: 0, count: outer * n * inner)
     result.withUnsafeMutableBufferPointer { rb in
         g.withUnsafeBufferPointer { gb in
             for o in 0..<outer {
@@ -443,7 +482,7 @@ struct Window1D: Sendable, Hashable {
 func unfoldKernel<S: TensorScalar>(_ x: [S], batch: Int, channels: Int, window w: Window1D, padValue: S) -> [S] {
     let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
     let count = batch * channels * K * Lout
-    return [S](unsafeUninitializedCapacity: count) { out, initialized in
+    return uninitializedArray(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         x.withUnsafeBufferPointer { xb in
@@ -471,7 +510,7 @@ func unfoldKernel<S: TensorScalar>(_ x: [S], batch: Int, channels: Int, window w
 @_specialize(where S == Double)
 func foldKernel<S: TensorScalar>(_ cols: [S], batch: Int, channels: Int, window w: Window1D) -> [S] {
     let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
-    var result = [S](repeating: 0, count: batch * channels * L)
+    var result: [S] = filledArray(repeating: 0, count: batch * channels * L)
     guard batch * channels * K * Lout > 0 else { return result }
     result.withUnsafeMutableBufferPointer { rb in
         cols.withUnsafeBufferPointer { cb in

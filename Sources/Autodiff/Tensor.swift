@@ -109,7 +109,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// A tensor whose every element is `value`.
     public init(shape: TensorShape, repeating value: Scalar) {
-        self.init(shape: shape, storage: [Scalar](repeating: value, count: shape.scalarCount))
+        self.init(shape: shape, storage: filledArray(repeating: value, count: shape.scalarCount))
     }
 
     /// A rank-2 tensor with the entries of `matrix` (converted from `Double`).
