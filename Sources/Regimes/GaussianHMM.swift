@@ -1,0 +1,241 @@
+import Linalg
+import Market
+import RealModule
+
+/// A Gaussian hidden Markov model: a Markov chain of `K` hidden states with start
+/// probabilities `π`, transition matrix `A` (`A[i, j] = Pr(sₜ = j | sₜ₋₁ = i)`) and Gaussian
+/// emissions `xₜ | sₜ = k ~ N(μₖ, Σₖ)` (Rabiner 1989; Hamilton 1989 for regime switching).
+///
+/// Every recursion runs in log space (forward, backward and Viterbi use log-sum-exp and
+/// `log A`, with `log 0 = −∞` for structural zeros), so long series never underflow.
+/// Each inference method costs O(n·K² + n·K·d²) for `n` observations of `d` features.
+///
+/// Covariances are stored as full `d × d` matrices for every ``CovarianceType``.
+public struct GaussianHMM: Sendable, Hashable {
+    /// Start probabilities `π`, length `K`, summing to 1.
+    public let startProbabilities: [Double]
+    /// Row-stochastic transition matrix, `K × K`.
+    public let transition: Matrix
+    /// State means, `K × d`.
+    public let means: Matrix
+    /// State covariances, `K` matrices of `d × d`.
+    public let covariances: [Matrix]
+    /// The covariance parameterization.
+    public let covarianceType: CovarianceType
+
+    /// Number of states `K`.
+    public var states: Int { startProbabilities.count }
+    /// Number of features `d`.
+    public var features: Int { means.columns }
+
+    /// A model from explicit parameters.
+    ///
+    /// - Throws: ``RegimesError/shapeMismatch(operation:what:expected:found:)`` for inconsistent shapes;
+    ///   ``RegimesError/invalidArgument(operation:message:)`` when `π` or a row of `A` is negative or does
+    ///   not sum to 1 (within 1e−10); ``RegimesError/notPositiveDefinite(operation:state:pivot:iteration:)``.
+    public init(startProbabilities: [Double], transition: Matrix, means: Matrix, covariances: [Matrix],
+                covarianceType: CovarianceType = .full) throws {
+        let operation = "GaussianHMM.init"
+        let k = startProbabilities.count, d = means.columns
+        guard k >= 1, transition.rows == k, transition.columns == k else {
+            throw RegimesError.shapeMismatch(operation: operation, what: "transition", expected: "\(k)×\(k)",
+                                             found: "\(transition.rows)×\(transition.columns)")
+        }
+        guard means.rows == k, d >= 1 else {
+            throw RegimesError.shapeMismatch(operation: operation, what: "means", expected: "\(k)×d with d ≥ 1", found: "\(means.rows)×\(d)")
+        }
+        guard covariances.count == k, covariances.allSatisfy({ $0.rows == d && $0.columns == d }) else {
+            throw RegimesError.shapeMismatch(operation: operation, what: "covariances", expected: "\(k) × (\(d)×\(d))",
+                                             found: covariances.map { "\($0.rows)×\($0.columns)" }.joined(separator: ","))
+        }
+        func check(_ p: [Double], _ what: String) throws {
+            guard p.allSatisfy({ $0 >= 0 && $0.isFinite }), Swift.abs(p.reduce(0, +) - 1) <= 1e-10 else {
+                throw RegimesError.invalidArgument(operation: operation, message: "\(what) must be non-negative and sum to 1, got \(p)")
+            }
+        }
+        try check(startProbabilities, "start probabilities")
+        for i in 0..<k { try check(transition.row(i), "transition row \(i)") }
+        if let bad = means.firstNonFiniteIndex() {
+            throw RegimesError.nonFinite(operation: operation, row: bad.row, column: bad.column)
+        }
+        _ = try GaussianBank(means: means, covariances: covariances, operation: operation, iteration: 0)
+        self.init(unchecked: startProbabilities, transition: transition, means: means, covariances: covariances, covarianceType: covarianceType)
+    }
+
+    init(unchecked start: [Double], transition: Matrix, means: Matrix, covariances: [Matrix], covarianceType: CovarianceType) {
+        startProbabilities = start
+        self.transition = transition
+        self.means = means
+        self.covariances = covariances
+        self.covarianceType = covarianceType
+    }
+
+    func checkFeatures(_ data: Matrix, _ operation: String) throws {
+        try validateObservations(data, operation)
+        guard data.columns == features else {
+            throw RegimesError.shapeMismatch(operation: operation, what: "data", expected: "n×\(features)", found: "\(data.rows)×\(data.columns)")
+        }
+    }
+
+    // MARK: Inference
+
+    /// Log-space lattices of one pass.
+    struct Lattices {
+        var logEmission: [Double]   // n × K
+        var forward: [Double]       // n × K, log α
+        var logLikelihood: Double
+    }
+
+    var logTransition: [Double] { transition.elements.map { Double.log($0) } }
+
+    func forwardPass(_ data: Matrix, _ operation: String, iteration: Int) throws -> Lattices {
+        let bank = try GaussianBank(means: means, covariances: covariances, operation: operation, iteration: iteration)
+        let logB = bank.logDensities(data)
+        let n = data.rows, k = states
+        let logA = logTransition
+        var alpha = [Double](repeating: 0, count: n * k)
+        var work = [Double](repeating: 0, count: k)
+        for s in 0..<k { alpha[s] = Double.log(startProbabilities[s]) + logB[s] }
+        for t in 1..<Swift.max(n, 1) {
+            for j in 0..<k {
+                for i in 0..<k { work[i] = alpha[(t - 1) * k + i] + logA[i * k + j] }
+                alpha[t * k + j] = logSumExp(work) + logB[t * k + j]
+            }
+        }
+        let last = Array(alpha[(n - 1) * k ..< n * k])
+        return Lattices(logEmission: logB, forward: alpha, logLikelihood: logSumExp(last))
+    }
+
+    func backwardPass(_ lattices: Lattices, n: Int) -> [Double] {
+        let k = states, logA = logTransition, logB = lattices.logEmission
+        var beta = [Double](repeating: 0, count: n * k)
+        var work = [Double](repeating: 0, count: k)
+        if n >= 2 {
+            for t in stride(from: n - 2, through: 0, by: -1) {
+                for i in 0..<k {
+                    for j in 0..<k { work[j] = logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j] }
+                    beta[t * k + i] = logSumExp(work)
+                }
+            }
+        }
+        return beta
+    }
+
+    /// Total log-likelihood `log p(x₁…xₙ)` by the forward algorithm. O(n·K² + n·K·d²).
+    ///
+    /// - Throws: ``RegimesError`` for empty or non-finite data or a feature-count mismatch.
+    public func logLikelihood(_ data: Matrix) throws -> Double {
+        try checkFeatures(data, "GaussianHMM.logLikelihood")
+        return try forwardPass(data, "GaussianHMM.logLikelihood", iteration: 0).logLikelihood
+    }
+
+    /// Smoothed posteriors `Pr(sₜ = k | x₁…xₙ)` by forward–backward, `n × K` (rows sum to 1).
+    /// These use the whole series and are **not causal**; see ``filteredProbabilities(_:)``.
+    ///
+    /// - Throws: as ``logLikelihood(_:)``.
+    public func posteriors(_ data: Matrix) throws -> Matrix {
+        try checkFeatures(data, "GaussianHMM.posteriors")
+        let lattices = try forwardPass(data, "GaussianHMM.posteriors", iteration: 0)
+        let beta = backwardPass(lattices, n: data.rows)
+        let values = zip(lattices.forward, beta).map { Double.exp($0 + $1 - lattices.logLikelihood) }
+        return try Matrix(rows: data.rows, columns: states, elements: values)
+    }
+
+    /// Filtered (causal) probabilities `Pr(sₜ = k | x₁…xₜ)`, `n × K`: row `t` uses observations up
+    /// to and including `t` only, so it is safe as a trading feature (Hamilton 1989's filter).
+    ///
+    /// - Throws: as ``logLikelihood(_:)``.
+    public func filteredProbabilities(_ data: Matrix) throws -> Matrix {
+        try checkFeatures(data, "GaussianHMM.filteredProbabilities")
+        let alpha = try forwardPass(data, "GaussianHMM.filteredProbabilities", iteration: 0).forward
+        let k = states
+        var values = alpha
+        for t in 0..<data.rows {
+            let norm = logSumExp(Array(alpha[t * k ..< (t + 1) * k]))
+            for s in 0..<k { values[t * k + s] = Double.exp(alpha[t * k + s] - norm) }
+        }
+        return try Matrix(rows: data.rows, columns: k, elements: values)
+    }
+
+    /// The most likely state sequence (Viterbi 1967) and its joint log-probability `log p(x, s*)`.
+    /// Ties go to the lowest state index. O(n·K²).
+    ///
+    /// - Throws: as ``logLikelihood(_:)``.
+    public func viterbi(_ data: Matrix) throws -> (states: [Int], logProbability: Double) {
+        try checkFeatures(data, "GaussianHMM.viterbi")
+        let bank = try GaussianBank(means: means, covariances: covariances, operation: "GaussianHMM.viterbi", iteration: 0)
+        let logB = bank.logDensities(data)
+        let n = data.rows, k = states, logA = logTransition
+        var delta = (0..<k).map { Double.log(startProbabilities[$0]) + logB[$0] }
+        var back = [Int](repeating: 0, count: n * k)
+        for t in 1..<Swift.max(n, 1) {
+            var next = delta
+            for j in 0..<k {
+                var best = -Double.infinity, arg = 0
+                for i in 0..<k {
+                    let v = delta[i] + logA[i * k + j]
+                    if v > best { best = v; arg = i }
+                }
+                next[j] = best + logB[t * k + j]
+                back[t * k + j] = arg
+            }
+            delta = next
+        }
+        var state = (0..<k).max { (delta[$0], -$0) < (delta[$1], -$1) }!
+        let logProbability = delta[state]
+        var path = [Int](repeating: 0, count: n)
+        for t in stride(from: n - 1, through: 0, by: -1) {
+            path[t] = state
+            if t > 0 { state = back[t * k + state] }
+        }
+        return (path, logProbability)
+    }
+
+    /// Number of free parameters (hmmlearn's count): `(K−1) + K(K−1) + K·d +` covariance parameters.
+    public var parameterCount: Int {
+        (states - 1) + states * (states - 1) + states * features + covarianceType.parameterCount(states: states, features: features)
+    }
+
+    /// Bayesian information criterion `−2 log L + p ln n` (Schwarz 1978); lower is better.
+    ///
+    /// - Throws: as ``logLikelihood(_:)``.
+    public func bic(_ data: Matrix) throws -> Double {
+        try -2 * logLikelihood(data) + Double(parameterCount) * Double.log(Double(data.rows))
+    }
+
+    /// Akaike information criterion `−2 log L + 2p`; lower is better.
+    ///
+    /// - Throws: as ``logLikelihood(_:)``.
+    public func aic(_ data: Matrix) throws -> Double {
+        try -2 * logLikelihood(data) + 2 * Double(parameterCount)
+    }
+
+    /// Simulates `count` steps (`count × d` observations and their states) from a generator seeded by `seed`:
+    /// per step one uniform for the state, then `d` standard normals (Box–Muller) for the emission.
+    ///
+    /// - Throws: ``RegimesError/invalidArgument(operation:message:)`` when `count < 1`.
+    public func sample(count: Int, seed: UInt64) throws -> (observations: Matrix, states: [Int]) {
+        guard count >= 1 else { throw RegimesError.invalidArgument(operation: "GaussianHMM.sample", message: "count \(count) must be ≥ 1") }
+        let bank = try GaussianBank(means: means, covariances: covariances, operation: "GaussianHMM.sample", iteration: 0)
+        var rng = Xoshiro256StarStar(seed: seed)
+        var path: [Int] = []
+        var out = Matrix(rows: count, columns: features)
+        var state = drawCategorical(startProbabilities, &rng)
+        for t in 0..<count {
+            if t > 0 { state = drawCategorical(transition.row(state), &rng) }
+            path.append(state)
+            try out.setRow(t, to: drawGaussian(mean: bank.means[state], lower: bank.lowers[state], &rng))
+        }
+        return (out, path)
+    }
+
+    /// The same model with states relabelled: new state `i` is old state `permutation[i]`.
+    public func permuted(_ permutation: [Int]) -> GaussianHMM {
+        let k = states
+        precondition(permutation.sorted() == Array(0..<k), "GaussianHMM.permuted: \(permutation) is not a permutation of 0..<\(k)")
+        return GaussianHMM(unchecked: permutation.map { startProbabilities[$0] },
+                           transition: Matrix(rows: k, columns: k) { i, j in transition[permutation[i], permutation[j]] },
+                           means: Matrix(rows: k, columns: features) { i, j in means[permutation[i], j] },
+                           covariances: permutation.map { covariances[$0] }, covarianceType: covarianceType)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Regimes
-
-// Replaced by the Regimes test suite.
