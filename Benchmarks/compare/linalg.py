@@ -320,7 +320,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="OPENBLAS_NUM_THREADS and OMP_NUM_THREADS for all three (default 1)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="runs of each implementation, order rotated per round (default 3)")
+                        help="rounds; each times every kernel with the three implementations back to back "
+                             "in a rotating order (default 3)")
     parser.add_argument("--budget", type=float, default=1.0,
                         help="target seconds of timed calls per kernel per round (default 1.0)")
     parser.add_argument("--min-reps", type=int, default=15, help="fewest timed calls per kernel (default 15)")
