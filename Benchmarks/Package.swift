@@ -15,6 +15,9 @@ let package = Package(
     dependencies: [
         .package(name: "MetaFolio", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // The two CSV packages of the local mirror, timed against MetaFolio's reader in compare/csv.py.
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         .target(
@@ -41,6 +44,16 @@ let package = Package(
             name: "LinalgTimings",
             dependencies: ["BenchmarkSupport", .product(name: "Linalg", package: "MetaFolio")],
             path: "Sources/LinalgTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "CSVTimings",
+            dependencies: [
+                .product(name: "Market", package: "MetaFolio"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            path: "Sources/CSVTimings",
             swiftSettings: strictSettings
         ),
     ]
