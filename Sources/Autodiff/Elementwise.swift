@@ -8,6 +8,14 @@ extension Tensor {
         Tensor(shape: shape, storage: unaryKernel(op, storage, p, q))
     }
 
+    /// A pullback's value computed by one fused kernel of the incoming gradient `g` and the saved
+    /// output `y` (same shape): used when the backward pass is not recorded, where it gives the
+    /// same elementwise arithmetic, in the same order, as the Tensor-operation form.
+    @inline(__always)
+    static func fusedGradient(_ op: BinaryOp, _ g: Tensor, _ y: [Scalar]) -> Tensor {
+        Tensor(shape: g.shape, storage: binaryKernel(op, g.storage, g.shape, y, g.shape, g.shape))
+    }
+
     /// `eˣ`. Pullback `g·y`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -70,6 +78,8 @@ extension Tensor {
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
         let shape = self.shape
         return Tensor(shape: shape, storage: y, context: context, parent: node!) { g, node in
+            // Not recording (a first-order pass): the same arithmetic in one fused loop.
+            if !isRecordingGradients { return Tensor.fusedGradient(.tanhGradient, g, y) }
             let t = Tensor(shape: shape, storage: y, node: node)
             return g * (1 - t * t)
         }
@@ -83,6 +93,7 @@ extension Tensor {
         guard let context = Tensor.recording(node) else { return Tensor(shape: shape, storage: y) }
         let shape = self.shape
         return Tensor(shape: shape, storage: y, context: context, parent: node!) { g, node in
+            if !isRecordingGradients { return Tensor.fusedGradient(.sigmoidGradient, g, y) }
             let s = Tensor(shape: shape, storage: y, node: node)
             return g * s * (1 - s)
         }

@@ -411,7 +411,10 @@ struct BackwardPass<Scalar: TensorScalar> {
             if let i = position(of: x.node!) { flags[i] = 3 }
         }
         // Oldest first: a node's parents (older) are decided before it.
-        for i in stride(from: nodes.count - 1, through: 0, by: -1) where flags[i] == 0 {
+        var i = nodes.count
+        while i > 0 {
+            i -= 1
+            guard flags[i] == 0 else { continue }
             var any = false
             switch rules[i]?.backward {
             case .unary(let p, _)?: any = flags[position(of: p)!] & 1 != 0

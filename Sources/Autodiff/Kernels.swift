@@ -69,6 +69,10 @@ enum BinaryOp: Sendable {
     case less, lessEqual, greater, greaterEqual, equal, notEqual
     /// `a == b ? 0.5 : (a > b ? 1 : 0)`: the share of a tie-split max gradient going to `a`.
     case maxShare
+    /// `a·(1 − b·b)`: the pullback of tanh for gradient `a` and output `b`, fused.
+    case tanhGradient
+    /// `(a·b)·(1 − b)`: the pullback of sigmoid for gradient `a` and output `b`, fused.
+    case sigmoidGradient
 }
 
 @inline(__always)
@@ -148,6 +152,8 @@ func binaryRow<S: TensorScalar>(_ op: BinaryOp, _ a: UnsafePointer<S>, _ sa: Int
     case .equal: binaryLoop(a, sa, b, sb, o, n) { $0 == $1 ? 1 : 0 }
     case .notEqual: binaryLoop(a, sa, b, sb, o, n) { $0 != $1 ? 1 : 0 }
     case .maxShare: binaryLoop(a, sa, b, sb, o, n) { $0 == $1 ? 0.5 : ($0 > $1 ? 1 : 0) }
+    case .tanhGradient: binaryLoop(a, sa, b, sb, o, n) { $0 * (1 - $1 * $1) }
+    case .sigmoidGradient: binaryLoop(a, sa, b, sb, o, n) { ($0 * $1) * (1 - $1) }
     }
 }
 
@@ -295,6 +301,10 @@ func reduceKernel<S: TensorScalar>(_ op: ReduceOp, _ x: [S], outer: Int, n: Int,
                 for i in 0..<count { po[i] = op == .sum ? 0 : (op == .max ? -S.infinity : S.infinity) }
                 return
             }
+            if op == .sum && inner == 1 {
+                for o in 0..<outer { po[o] = contiguousSum(px + o * n, n) }
+                return
+            }
             for o in 0..<outer {
                 let dst = po + o * inner, src = px + o * n * inner
                 for j in 0..<inner { dst[j] = src[j] }
@@ -310,6 +320,42 @@ func reduceKernel<S: TensorScalar>(_ op: ReduceOp, _ x: [S], outer: Int, n: Int,
         }
     }
 }
+
+/// The sum of `n` contiguous elements in a fixed order that vectorizes.
+///
+/// A single running sum is a chain of dependent additions that the compiler may not reorder, so
+/// it runs at one element per addition latency. Here the elements are summed in blocks of
+/// `sumBlock`: within a block, 16 interleaved partial sums (lane `k` takes elements `k`, `k+16`,
+/// …) that the compiler turns into vector additions, combined by a fixed pairwise tree; the block
+/// sums are then added in order. The order depends only on `n`, so the result is deterministic,
+/// and the blocking keeps the rounding error growth well below that of one running sum.
+@inline(__always)
+func contiguousSum<S: TensorScalar>(_ p: UnsafePointer<S>, _ n: Int) -> S {
+    var total: S = 0
+    var start = 0
+    while start < n {
+        let end = Swift.min(n, start + sumBlock)
+        var a0: S = 0, a1: S = 0, a2: S = 0, a3: S = 0, a4: S = 0, a5: S = 0, a6: S = 0, a7: S = 0
+        var a8: S = 0, a9: S = 0, a10: S = 0, a11: S = 0, a12: S = 0, a13: S = 0, a14: S = 0, a15: S = 0
+        var i = start
+        while i &+ 16 <= end {
+            let q = p + i
+            a0 += q[0]; a1 += q[1]; a2 += q[2]; a3 += q[3]; a4 += q[4]; a5 += q[5]; a6 += q[6]; a7 += q[7]
+            a8 += q[8]; a9 += q[9]; a10 += q[10]; a11 += q[11]; a12 += q[12]; a13 += q[13]; a14 += q[14]; a15 += q[15]
+            i &+= 16
+        }
+        var tail: S = 0
+        while i < end { tail += p[i]; i &+= 1 }
+        let low = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        let high = ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15))
+        total += (low + high) + tail
+        start = end
+    }
+    return total
+}
+
+/// Elements per block of ``contiguousSum(_:_:)``.
+let sumBlock = 2048
 
 /// Inclusive cumulative sum or product along the middle axis of `(outer, n, inner)`, optionally from the end.
 @_specialize(where S == Float)
