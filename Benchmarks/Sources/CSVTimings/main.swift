@@ -5,7 +5,7 @@
 // Usage: CSVTimings --file PATH --parser metafolio|swiftcsv|csvswift [--reps N]
 //
 // Each parser must produce every price as a Double; the checksum (sum of the last row) lets
-// the driver (compare/csv.py) check that all parsers read the same numbers as pandas.
+// the driver (compare/csv_read.py) check that all parsers read the same numbers as pandas.
 
 import CSV
 import Foundation
@@ -70,11 +70,13 @@ func parseWithSwiftCSV(_ path: String) throws -> ParseSummary {
     return ParseSummary(rows: rows, lastRowSum: lastRowSum)
 }
 
-/// CSV.swift: streams from an InputStream and yields rows of Strings; cells are converted with
-/// `Double(_:)`. Dates are left as text.
+/// CSV.swift: yields rows of Strings; cells are converted with `Double(_:)`. Dates are left as
+/// text. Its file-stream mode fails on Linux (Foundation's `InputStream` keeps reporting bytes at
+/// end of file, and the reader then throws `cannotReadFile`), so the file is read into a String
+/// first, as a user on Linux would have to.
 func parseWithCSVSwift(_ path: String) throws -> ParseSummary {
-    guard let stream = InputStream(fileAtPath: path) else { Options.fail("cannot open \(path)") }
-    let reader = try CSVReader(stream: stream, hasHeaderRow: true)
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let reader = try CSVReader(string: text, hasHeaderRow: true)
     var rows = 0
     var lastRowSum = 0.0
     while let row = reader.next() {
