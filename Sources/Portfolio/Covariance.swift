@@ -114,7 +114,7 @@ public struct CovarianceEstimator: Sendable {
             throw PortfolioError.invalidArgument(operation: operation, message: "annualization factor \(a) must be positive")
         }
         let x = returns.values
-        let (t, n) = (x.rows, x.columns)
+        let t = x.rows
         var shrinkage: Double? = nil
         var factors: Int? = nil
         var s: Matrix
@@ -141,7 +141,6 @@ public struct CovarianceEstimator: Sendable {
         }
         s = s.scaled(by: a)
         s.symmetrize()
-        _ = n
         var repaired = false
         if repairToPositiveSemidefinite {
             let smallest = try s.symmetricEigenvalues().first ?? 0
@@ -292,11 +291,10 @@ public struct CovarianceEstimator: Sendable {
             let average = mapped[0..<noiseCount].reduce(0, +) / Double(noiseCount)
             for k in 0..<noiseCount { mapped[k] = average }
         }
-        var denoised = eigen.reconstructed { value in value }
-        // Rebuild with the mapped spectrum (eigenvalues are ascending, so the noise is the head).
+        // Rebuild V·diag(mapped)·Vᵀ (eigenvalues are ascending, so the noise is the head).
         var scaled = eigen.eigenvectors
         for i in 0..<n { for j in 0..<n { scaled[i, j] *= mapped[j] } }
-        denoised = try scaled.multiplied(by: eigen.eigenvectors.transposed())
+        var denoised = try scaled.multiplied(by: eigen.eigenvectors.transposed())
         denoised.symmetrize()
         let d = denoised.diagonalElements.map { 1 / $0.squareRoot() }
         let sd = s.diagonalElements.map { $0.squareRoot() }

@@ -242,7 +242,7 @@ public struct ActiveSetQPSolver: Sendable {
             throw PortfolioError.invalidArgument(operation: operation, message: "the problem has no variables")
         }
         let p = problem.hessian
-        var pd: Cholesky? = try? Cholesky(p)
+        let pd: Cholesky? = try? Cholesky(p)
         if pd == nil {
             let smallest = try p.symmetricEigenvalues().first ?? 0
             let scale = Swift.max(p.maxAbs, 1e-300)
@@ -255,7 +255,8 @@ public struct ActiveSetQPSolver: Sendable {
         var x: [Double]
         var state: DualActiveSet
         if let factor = pd {
-            state = try DualActiveSet(cholesky: factor, linear: problem.linear, constraints: constraints)
+            state = DualActiveSet(inverseFactor: DualActiveSet.inverseTransposedFactor(factor), linear: problem.linear,
+                                  constraints: constraints)
             try state.run(maxIterations: maxIterations, operation: operation)
             totalIterations += state.iterations
             passes = 1
@@ -266,15 +267,14 @@ public struct ActiveSetQPSolver: Sendable {
             let rho = Swift.max(diagonalScale, 1e-2) * 1e-5
             var regularized = p
             for i in 0..<n { regularized[i, i] += rho }
-            let factor = try Cholesky(regularized)
-            pd = nil
+            let inverseFactor = DualActiveSet.inverseTransposedFactor(try Cholesky(regularized))
             x = [Double](repeating: 0, count: n)
             var shifted = problem.linear
             var finished = false
-            state = try DualActiveSet(cholesky: factor, linear: shifted, constraints: constraints)
+            state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
             while passes < maxProximalPasses {
                 for i in 0..<n { shifted[i] = problem.linear[i] - rho * x[i] }
-                state = try DualActiveSet(cholesky: factor, linear: shifted, constraints: constraints)
+                state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
                 try state.run(maxIterations: maxIterations, operation: operation)
                 totalIterations += state.iterations
                 passes += 1
@@ -403,9 +403,8 @@ struct ConstraintSet {
     }
 
     /// The scale `1 + |b| + ‖n‖·‖x‖∞` against which a slack is judged.
-    func scale(_ k: Int, _ x: [Double]) -> Double {
+    func scale(_ k: Int, xNorm: Double) -> Double {
         let c = constraints[k]
-        let xNorm = x.reduce(0) { Swift.max($0, abs($1)) }
         switch c.source {
         case .bound: return 1 + abs(c.value) + xNorm
         case let .equality(i): return 1 + abs(c.value) + rowNorm(equalities, i) * xNorm
@@ -517,23 +516,30 @@ struct DualActiveSet {
     /// −1 for equalities made active with flipped orientation.
     var orientations: [Int: Double] = [:]
 
-    init(cholesky: Cholesky, linear a: [Double], constraints: ConstraintSet) throws {
+    /// `L⁻ᵀ` for the Cholesky factor `L` (upper triangular), by back substitution: `O(n³/3)`.
+    static func inverseTransposedFactor(_ cholesky: Cholesky) -> [Double] {
+        let l = cholesky.lower
+        let n = l.rows
+        var jm = [Double](repeating: 0, count: n * n)
+        l.withUnsafeBufferPointer { lp in
+            for column in 0..<n {
+                // Solve Lᵀ y = e_column by back substitution; y[i] = 0 for i > column.
+                var i = column
+                while i >= 0 {
+                    var s = i == column ? 1.0 : 0.0
+                    for k in (i + 1)..<(column + 1) { s -= lp[k * n + i] * jm[k * n + column] }
+                    jm[i * n + column] = s / lp[i * n + i]
+                    i -= 1
+                }
+            }
+        }
+        return jm
+    }
+
+    init(inverseFactor jm: [Double], linear a: [Double], constraints: ConstraintSet) {
         n = a.count
         self.constraints = constraints
         isActive = [Bool](repeating: false, count: constraints.count)
-        // J = L⁻ᵀ: solve Lᵀ J = I column by column (J is upper triangular).
-        let l = cholesky.lower
-        var jm = [Double](repeating: 0, count: n * n)
-        for column in 0..<n {
-            // Solve Lᵀ y = e_column by back substitution; y[i] = 0 for i > column.
-            var i = column
-            while i >= 0 {
-                var s = i == column ? 1.0 : 0.0
-                for k in (i + 1)..<(column + 1) { s -= l[k, i] * jm[k * n + column] }
-                jm[i * n + column] = s / l[i, i]
-                i -= 1
-            }
-        }
         j = jm
         r = [Double](repeating: 0, count: n * n)
         // x = −G⁻¹a = −J Jᵀ a.
@@ -578,10 +584,11 @@ struct DualActiveSet {
                 p = pendingEqualities.removeFirst()
             } else {
                 var worst = 0.0
+                let xNorm = x.reduce(0) { Swift.max($0, abs($1)) }
                 for k in 0..<count where !isActive[k] && !constraints.constraints[k].isEquality {
                     let s = constraints.slack(k, x)
                     if s >= 0 { continue }
-                    let scaled = s / constraints.scale(k, x)
+                    let scaled = s / constraints.scale(k, xNorm: xNorm)
                     if scaled < -1e-14 && scaled < worst { worst = scaled; p = k }
                 }
             }
