@@ -46,6 +46,28 @@ let package = Package(
             path: "Sources/LinalgTimings",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "AutodiffWorkloads",
+            dependencies: ["BenchmarkSupport", .product(name: "Autodiff", package: "MetaFolio")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "AutodiffBenchmarks",
+            dependencies: [
+                "AutodiffWorkloads",
+                .product(name: "Autodiff", package: "MetaFolio"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/AutodiffBenchmarks",
+            swiftSettings: strictSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "AutodiffTimings",
+            dependencies: ["AutodiffWorkloads", "BenchmarkSupport", .product(name: "Autodiff", package: "MetaFolio")],
+            path: "Sources/AutodiffTimings",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "CSVTimings",
             dependencies: [
