@@ -268,3 +268,14 @@ public struct PortfolioAllocation: Sendable {
         self.diagnostics = diagnostics
     }
 }
+
+/// An allocation method: configured by hyperparameters, then fitted on ``OptimizationInputs``.
+///
+/// The mean-variance family, the naive allocators and (in later releases) HRP, HERC, risk budgeting
+/// and Black–Litterman conform, so a hierarchical allocation can run any of them inside each asset class.
+public protocol PortfolioOptimizer: Sendable {
+    /// Computes the weights and every measure of them.
+    ///
+    /// - Throws: ``PortfolioError`` describing what prevents an allocation.
+    func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation
+}

@@ -20,7 +20,7 @@ import Linalg
 ///
 /// Cost: one QP per objective (`O(n³)` Cholesky plus `O(n²)` per active-set step); efficient risk
 /// and tracking-error limits solve `O(60)` QPs.
-public struct MeanVarianceOptimizer: Sendable {
+public struct MeanVarianceOptimizer: PortfolioOptimizer {
     /// What to optimize.
     public enum Objective: Sendable, Hashable {
         /// Minimum variance.
@@ -310,22 +310,37 @@ public struct MeanVarianceOptimizer: Sendable {
     }
 }
 
-/// Closed-form allocations without an optimizer.
-public enum NaiveAllocator {
-    /// `wᵢ = 1/n`.
-    public static func equalWeight(_ inputs: OptimizationInputs, riskFreeRate: Double = 0) -> PortfolioAllocation {
+/// Equal weights `wᵢ = 1/n` (the 1/N portfolio of DeMiguel, Garlappi and Uppal, Rev. Financ. Stud. 22 (2009)).
+public struct EqualWeight: PortfolioOptimizer {
+    /// The annual risk-free rate used for the reported Sharpe ratio.
+    public var riskFreeRate: Double
+
+    /// Creates the allocator.
+    public init(riskFreeRate: Double = 0) { self.riskFreeRate = riskFreeRate }
+
+    /// `1/n` for every asset. Cost `O(n²)` for the reported measures.
+    public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
         let n = inputs.count
         return PortfolioAllocation(method: "equal", weights: [Double](repeating: 1 / Double(n), count: n), inputs: inputs,
                                    riskFreeRate: riskFreeRate)
     }
+}
 
-    /// `wᵢ ∝ 1/σᵢ` with `σᵢ = √Σᵢᵢ`, normalized to sum to 1. Cost `O(n)`.
+/// Inverse-volatility weights `wᵢ = (1/σᵢ) / Σⱼ(1/σⱼ)` with `σᵢ = √Σᵢᵢ` (naive risk parity).
+public struct InverseVolatility: PortfolioOptimizer {
+    /// The annual risk-free rate used for the reported Sharpe ratio.
+    public var riskFreeRate: Double
+
+    /// Creates the allocator.
+    public init(riskFreeRate: Double = 0) { self.riskFreeRate = riskFreeRate }
+
+    /// The inverse-volatility weights. Cost `O(n²)` for the reported measures.
     ///
     /// - Throws: ``PortfolioError/invalidArgument(operation:message:)`` naming an asset with zero variance.
-    public static func inverseVolatility(_ inputs: OptimizationInputs, riskFreeRate: Double = 0) throws -> PortfolioAllocation {
+    public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
         let variances = inputs.covariance.diagonalElements
         if let k = variances.firstIndex(where: { !($0 > 0) }) {
-            throw PortfolioError.invalidArgument(operation: "NaiveAllocator.inverseVolatility",
+            throw PortfolioError.invalidArgument(operation: "InverseVolatility.fit",
                                                  message: "asset \(inputs.assets[k]) has variance \(variances[k])")
         }
         let raw = variances.map { 1 / $0.squareRoot() }

@@ -242,53 +242,60 @@ public struct ActiveSetQPSolver: Sendable {
             throw PortfolioError.invalidArgument(operation: operation, message: "the problem has no variables")
         }
         let p = problem.hessian
-        let pd: Cholesky? = try? Cholesky(p)
-        if pd == nil {
+        if let factor = try? Cholesky(p) {
+            // Strictly convex: one Goldfarb–Idnani pass. A nearly singular P can leave residuals above
+            // tolerance; the proximal path below, which never inverts P itself, is the fallback.
+            var state = DualActiveSet(inverseFactor: DualActiveSet.inverseTransposedFactor(factor), linear: problem.linear,
+                                      constraints: constraints)
+            do {
+                try state.run(maxIterations: maxIterations, operation: operation)
+                return try finish(problem, constraints, state: state, x: state.x, iterations: state.iterations,
+                                  passes: 1, operation: operation)
+            } catch PortfolioError.solverFailed {
+                // Fall through to the proximal-point path.
+            }
+        } else {
             let smallest = try p.symmetricEigenvalues().first ?? 0
             let scale = Swift.max(p.maxAbs, 1e-300)
             if smallest < -1e-10 * scale {
                 throw PortfolioError.notPositiveSemidefinite(operation: operation, minimumEigenvalue: smallest)
             }
         }
+        // Proximal point on P + ρI; ρ small against the curvature present, positive when there is none.
+        let diagonalScale = p.diagonalElements.map(abs).max() ?? 0
+        let rho = Swift.max(diagonalScale, 1e-2) * 1e-5
+        var regularized = p
+        for i in 0..<n { regularized[i, i] += rho }
+        let inverseFactor = DualActiveSet.inverseTransposedFactor(try Cholesky(regularized))
+        var x = [Double](repeating: 0, count: n)
+        var shifted = problem.linear
+        var state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
         var totalIterations = 0
         var passes = 0
-        var x: [Double]
-        var state: DualActiveSet
-        if let factor = pd {
-            state = DualActiveSet(inverseFactor: DualActiveSet.inverseTransposedFactor(factor), linear: problem.linear,
-                                  constraints: constraints)
+        while passes < maxProximalPasses {
+            for i in 0..<n { shifted[i] = problem.linear[i] - rho * x[i] }
+            state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
             try state.run(maxIterations: maxIterations, operation: operation)
             totalIterations += state.iterations
-            passes = 1
+            passes += 1
+            var step = 0.0
+            for i in 0..<n { step = Swift.max(step, abs(state.x[i] - x[i])) }
             x = state.x
-        } else {
-            // Proximal point on P + ρI; ρ small against the curvature present, positive when there is none.
-            let diagonalScale = p.diagonalElements.map(abs).max() ?? 0
-            let rho = Swift.max(diagonalScale, 1e-2) * 1e-5
-            var regularized = p
-            for i in 0..<n { regularized[i, i] += rho }
-            let inverseFactor = DualActiveSet.inverseTransposedFactor(try Cholesky(regularized))
-            x = [Double](repeating: 0, count: n)
-            var shifted = problem.linear
-            var finished = false
-            state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
-            while passes < maxProximalPasses {
-                for i in 0..<n { shifted[i] = problem.linear[i] - rho * x[i] }
-                state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
-                try state.run(maxIterations: maxIterations, operation: operation)
-                totalIterations += state.iterations
-                passes += 1
-                var step = 0.0
-                for i in 0..<n { step = Swift.max(step, abs(state.x[i] - x[i])) }
-                x = state.x
-                if rho * step <= 0.05 * dualTolerance { finished = true; break }
-            }
-            if !finished {
-                let residuals = constraints.residuals(problem, x: x, multipliers: state.multipliersByConstraint())
-                throw PortfolioError.solverFailed(operation: operation, status: .iterationLimit,
-                                                  iterations: totalIterations, residuals: residuals)
+            if rho * step <= 0.05 * dualTolerance {
+                return try finish(problem, constraints, state: state, x: x, iterations: totalIterations, passes: passes,
+                                  operation: operation)
             }
         }
+        let residuals = constraints.residuals(problem, x: x, multipliers: state.multipliersByConstraint())
+        throw PortfolioError.solverFailed(operation: operation, status: .iterationLimit,
+                                          iterations: totalIterations, residuals: residuals)
+    }
+
+    /// Polishes the final active set, measures the KKT residuals on the original problem and
+    /// returns the solution, or throws when they exceed the tolerances.
+    private func finish(_ problem: QuadraticProgram, _ constraints: ConstraintSet, state: DualActiveSet, x start: [Double],
+                        iterations: Int, passes: Int, operation: String) throws -> QPSolution {
+        var x = start
         var multipliers = state.multipliersByConstraint()
         var residuals = constraints.residuals(problem, x: x, multipliers: multipliers)
         // Polish: solve the KKT system on the active set directly and keep it if it is better.
@@ -303,12 +310,12 @@ public struct ActiveSetQPSolver: Sendable {
         guard residuals.primal <= primalTolerance, residuals.dual <= dualTolerance,
               residuals.complementarity <= complementarityTolerance else {
             throw PortfolioError.solverFailed(operation: operation, status: .numericalFailure,
-                                              iterations: totalIterations, residuals: residuals)
+                                              iterations: iterations, residuals: residuals)
         }
         let split = constraints.split(multipliers, problem: problem)
         return QPSolution(x: x, objective: problem.objective(at: x), equalityMultipliers: split.equality,
                           inequalityMultipliers: split.inequality, boundMultipliers: split.bounds,
-                          status: .optimal, iterations: totalIterations, proximalPasses: passes,
+                          status: .optimal, iterations: iterations, proximalPasses: passes,
                           residuals: residuals, activeConstraints: state.active.map { constraints.label($0) })
     }
 }

@@ -123,10 +123,10 @@ struct MeanVarianceTests {
 
     @Test("inverse volatility matches 1/σ normalized")
     func inverseVolatility() throws {
-        let allocation = try NaiveAllocator.inverseVolatility(inputs)
+        let allocation = try InverseVolatility().fit(inputs)
         // Tolerance 1e-14 scaled: closed form, same arithmetic.
         check(allocation, fixture.inverseVolatility, tolerance: 1e-14, "inverse volatility")
-        let equal = NaiveAllocator.equalWeight(inputs)
+        let equal = try EqualWeight().fit(inputs)
         #expect(equal.weights.allSatisfy { $0 == 0.05 })
     }
 
@@ -247,6 +247,31 @@ struct MeanVarianceTests {
         } catch let PortfolioError.notPositiveSemidefinite(_, smallest) {
             #expect(abs(smallest - (-0.01)) <= 1e-15)
         }
+    }
+
+    @Test("permuting the assets permutes the minimum-variance weights")
+    func permutation() throws {
+        let order = Array((0..<20).reversed().map { ($0 * 7) % 20 })
+        let permuted = try OptimizationInputs(
+            assets: order.map { inputs.assets[$0] },
+            covariance: Matrix(rows: 20, columns: 20) { inputs.covariance[order[$0], order[$1]] },
+            expectedReturns: order.map { inputs.expectedReturns![$0] })
+        let constraints = PortfolioConstraints.boxed(0, 0.1)
+        let base = try MeanVarianceOptimizer(constraints: constraints).fit(inputs).weightsByAsset
+        let other = try MeanVarianceOptimizer(constraints: constraints).fit(permuted).weightsByAsset
+        // Tolerance 1e-12: the active set is the same; only the elimination order differs.
+        for (name, w) in base { #expect(abs(w - other[name]!) <= 1e-12, "\(name)") }
+    }
+
+    @Test("a singular sample covariance (fewer periods than assets) still gives a KKT-certified minimum")
+    func singularCovariance() throws {
+        let returns = try sp500Returns.get()
+        let short = try ReturnObservations(assets: returns.assets, values: returns.values.rows(0..<12))
+        let sigma = try CovarianceEstimator().fit(short)
+        let singular = try OptimizationInputs(expectedReturns: nil, covariance: sigma)
+        let allocation = try MeanVarianceOptimizer(constraints: .boxed(0, 0.1)).fit(singular)
+        checkBudgetAndBounds(allocation, lower: 0, upper: 0.1)
+        #expect(allocation.diagnostics!.residuals.maximum <= kktTolerance, "\(allocation.diagnostics!.residuals)")
     }
 
     @Test("inputs validation names the asset and both sizes")
