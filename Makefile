@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 TEST_FLAGS := -c $(CONFIG) -Xswiftc -enable-testing
 
-.PHONY: deps build run test bench bench-compare docs clean check-warnings
+.PHONY: deps build run test bench bench-compare bench-compare-autodiff docs clean check-warnings
 
 ## Install the Debian packages MetaFolio links against, if any is missing.
 deps:
@@ -45,6 +45,11 @@ bench: deps
 ## Extra options via BENCH_COMPARE_FLAGS, e.g. BENCH_COMPARE_FLAGS="--rounds 5 --write-readme".
 bench-compare: deps
 	SWIFT=$(SWIFT) python3 Benchmarks/compare/linalg.py --threads $(BENCH_THREADS) $(BENCH_COMPARE_FLAGS)
+
+## Same-run comparison of Autodiff against PyTorch (CPU, same thread count); prints medians and ratios.
+## Needs `pip install torch numpy`. Extra options via BENCH_COMPARE_FLAGS as above.
+bench-compare-autodiff: deps
+	SWIFT=$(SWIFT) python3 Benchmarks/compare/autodiff.py --threads $(BENCH_THREADS) $(BENCH_COMPARE_FLAGS)
 
 ## DocC documentation for every module, written to .build/docs.
 docs: deps
