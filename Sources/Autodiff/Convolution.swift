@@ -66,6 +66,12 @@ extension Tensor {
     /// - Parameters:
     ///   - weight: `[outChannels, inChannels/groups, kernelSize]`.
     ///   - bias: `[outChannels]` or `nil`.
+    ///   - stride: Step between consecutive output positions, in input elements (≥ 1).
+    ///   - padding: Zeros added at both ends of the length axis.
+    ///   - dilation: Spacing between the kernel's taps (1 for adjacent taps).
+    ///   - groups: Number of channel groups: input and output channels are split into `groups`
+    ///     blocks, and output block `i` sees only input block `i`; both channel counts must be
+    ///     divisible by it.
     /// - Returns: `[batch, outChannels, outputLength]` for an input `[batch, inChannels, length]`, with
     ///   `outputLength = ⌊(length + 2·padding − dilation·(kernelSize − 1) − 1)/stride⌋ + 1`.
     ///
@@ -96,6 +102,15 @@ extension Tensor {
     /// - Parameters:
     ///   - weight: `[inChannels, outChannels/groups, kernelSize]`.
     ///   - bias: `[outChannels]` or `nil`.
+    ///   - stride: The stride of the convolution this one transposes: input position `t` spreads
+    ///     to output positions starting at `t·stride − padding`.
+    ///   - padding: The padding of the convolution this one transposes: `padding` positions are
+    ///     cropped from both ends of the output.
+    ///   - outputPadding: Extra positions added at the end of the output (smaller than `stride` or
+    ///     `dilation`), to pick among the output lengths that a strided convolution maps to the same
+    ///     input length.
+    ///   - dilation: Spacing between the kernel's taps.
+    ///   - groups: Number of channel groups, as in ``conv1d(weight:bias:stride:padding:dilation:groups:)``.
     /// - Returns: `[batch, outChannels, L]` with
     ///   `L = (length − 1)·stride − 2·padding + dilation·(kernelSize − 1) + outputPadding + 1`.
     ///

@@ -40,7 +40,9 @@ public enum GradientCheck {
     /// - Parameters:
     ///   - inputs: the point; each tensor is perturbed element by element (2 evaluations per element).
     ///   - epsilon: the difference step (default `1e-6`).
-    ///   - absoluteTolerance, relativeTolerance: the pass rule per element.
+    ///   - absoluteTolerance: the absolute part of the pass rule: an element passes when
+    ///     `|analytic − numeric| ≤ absoluteTolerance + relativeTolerance·|numeric|`.
+    ///   - relativeTolerance: the relative part of the same rule.
     ///   - seed: seeds the random cotangent for non-scalar outputs.
     ///   - f: the function; it must be deterministic and use only recorded operations.
     public static func firstOrder(at inputs: [Tensor<Double>], epsilon: Double = 1e-6,
