@@ -196,6 +196,9 @@ public struct SolverDiagnostics: Sendable, Hashable {
     public let iterations: Int
     /// QP solves performed (more than one for efficient risk, tracking-error limits and frontiers).
     public let solves: Int
+    /// Proximal-point passes of the last QP (1 when its Hessian is positive definite; more for the
+    /// semidefinite Hessians of lifted turnover and leverage variables).
+    public let proximalPasses: Int
     /// KKT residuals of the last QP solved (the one giving the weights).
     public let residuals: KKTResiduals
     /// Labels of the constraints active at the solution.

@@ -186,9 +186,12 @@ struct ConstraintModel {
             program.upperBounds[i] = upper[i]
         }
         for k in n..<m { program.lowerBounds[k] = 0 }
-        for row in rows + extraRows {
-            program.addInequality(row.coefficients, lower: row.lower, upper: row.upper, label: row.label)
-        }
+        // Assembled in one pass: appending row by row would copy the matrix each time.
+        let all = rows + extraRows
+        program.inequalityMatrix = try! Matrix(rows: all.count, columns: m, elements: all.flatMap(\.coefficients))
+        program.inequalityLower = all.map(\.lower)
+        program.inequalityUpper = all.map(\.upper)
+        program.inequalityLabels = all.map(\.label)
         return program
     }
 

@@ -120,17 +120,21 @@ public struct MeanVarianceOptimizer: PortfolioOptimizer {
             self.inputs = inputs
             self.optimizer = optimizer
             model = try ConstraintModel(inputs: inputs, constraints: optimizer.constraints, operation: operation)
-            let eigenvalues = try inputs.covariance.symmetricEigenvalues()
-            let scale = Swift.max(eigenvalues.last ?? 0, 1e-300)
-            if let smallest = eigenvalues.first, smallest < -1e-12 * scale {
-                throw PortfolioError.notPositiveSemidefinite(operation: operation, minimumEigenvalue: smallest)
+            // A successful Cholesky proves positive definiteness; only otherwise are eigenvalues needed.
+            if (try? Cholesky(inputs.covariance)) == nil {
+                let eigenvalues = try inputs.covariance.symmetricEigenvalues()
+                let scale = Swift.max(eigenvalues.last ?? 0, 1e-300)
+                if let smallest = eigenvalues.first, smallest < -1e-12 * scale {
+                    throw PortfolioError.notPositiveSemidefinite(operation: operation, minimumEigenvalue: smallest)
+                }
             }
         }
 
         func diagnostics() -> SolverDiagnostics? {
             guard let last else { return nil }
             return SolverDiagnostics(status: last.status, iterations: iterations, solves: solves,
-                                     residuals: last.residuals, activeConstraints: last.activeConstraints)
+                                     proximalPasses: last.proximalPasses, residuals: last.residuals,
+                                     activeConstraints: last.activeConstraints)
         }
 
         func requireReturns(_ what: String) throws -> [Double] {

@@ -245,7 +245,7 @@ public struct ActiveSetQPSolver: Sendable {
         if let factor = try? Cholesky(p) {
             // Strictly convex: one Goldfarb–Idnani pass. A nearly singular P can leave residuals above
             // tolerance; the proximal path below, which never inverts P itself, is the fallback.
-            var state = DualActiveSet(inverseFactor: DualActiveSet.inverseTransposedFactor(factor), linear: problem.linear,
+            var state = DualActiveSet(inverseFactor: DualActiveSet.inverseFactor(factor), linear: problem.linear,
                                       constraints: constraints)
             do {
                 try state.run(maxIterations: maxIterations, operation: operation)
@@ -266,7 +266,7 @@ public struct ActiveSetQPSolver: Sendable {
         let rho = Swift.max(diagonalScale, 1e-2) * 1e-5
         var regularized = p
         for i in 0..<n { regularized[i, i] += rho }
-        let inverseFactor = DualActiveSet.inverseTransposedFactor(try Cholesky(regularized))
+        let inverseFactor = DualActiveSet.inverseFactor(try Cholesky(regularized))
         var x = [Double](repeating: 0, count: n)
         var shifted = problem.linear
         var state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
@@ -298,8 +298,11 @@ public struct ActiveSetQPSolver: Sendable {
         var x = start
         var multipliers = state.multipliersByConstraint()
         var residuals = constraints.residuals(problem, x: x, multipliers: multipliers)
-        // Polish: solve the KKT system on the active set directly and keep it if it is better.
-        if let (polishedX, polishedMultipliers) = constraints.polish(problem, active: state.active) {
+        // Polish when the residuals are not already far inside the tolerances: solve the KKT system on
+        // the active set directly (an O((n + q)³) LU) and keep the result if it is better.
+        let comfortable = residuals.primal <= 1e-3 * primalTolerance && residuals.dual <= 1e-3 * dualTolerance
+            && residuals.complementarity <= 1e-3 * complementarityTolerance
+        if !comfortable, let (polishedX, polishedMultipliers) = constraints.polish(problem, active: state.active) {
             let polishedResiduals = constraints.residuals(problem, x: polishedX, multipliers: polishedMultipliers)
             if polishedResiduals.maximum < residuals.maximum {
                 x = polishedX
@@ -336,16 +339,45 @@ struct ConstraintSet {
         let isEquality: Bool
     }
 
+    /// The nonzeros of one constraint row.
+    struct SparseRow {
+        let indices: [Int]
+        let values: [Double]
+
+        init(_ matrix: Matrix, row: Int) {
+            var indices: [Int] = [], values: [Double] = []
+            for j in 0..<matrix.columns where matrix[row, j] != 0 {
+                indices.append(j)
+                values.append(matrix[row, j])
+            }
+            self.indices = indices
+            self.values = values
+        }
+
+        @inline(__always)
+        func dot(_ x: [Double]) -> Double {
+            var s = 0.0
+            for k in indices.indices { s += values[k] * x[indices[k]] }
+            return s
+        }
+    }
+
     let n: Int
     let constraints: [Constraint]
     let rows: Matrix
     let equalities: Matrix
+    /// Rows of `C` and `A` by their nonzeros: lifted constraints touch two variables, so slacks and
+    /// `Jᵀn` cost `O(nnz)` and `O(n·nnz)` instead of `O(n)` and `O(n²)`.
+    let sparseRows: [SparseRow]
+    let sparseEqualities: [SparseRow]
     let labels: (equality: [String], row: [String], variable: [String])
 
     init(_ problem: QuadraticProgram) {
         n = problem.variableCount
         rows = problem.inequalityMatrix
         equalities = problem.equalityMatrix
+        sparseRows = (0..<problem.inequalityMatrix.rows).map { SparseRow(problem.inequalityMatrix, row: $0) }
+        sparseEqualities = (0..<problem.equalityMatrix.rows).map { SparseRow(problem.equalityMatrix, row: $0) }
         labels = (problem.equalityLabels, problem.inequalityLabels, problem.variableNames)
         var list: [Constraint] = []
         for k in 0..<problem.equalityVector.count {
@@ -403,8 +435,8 @@ struct ConstraintSet {
     func slack(_ k: Int, _ x: [Double]) -> Double {
         let c = constraints[k]
         switch c.source {
-        case let .equality(i): return c.sign * rowDot(equalities, i, x) - c.value
-        case let .row(i): return c.sign * rowDot(rows, i, x) - c.value
+        case let .equality(i): return c.sign * sparseEqualities[i].dot(x) - c.value
+        case let .row(i): return c.sign * sparseRows[i].dot(x) - c.value
         case let .bound(i): return c.sign * x[i] - c.value
         }
     }
@@ -416,15 +448,6 @@ struct ConstraintSet {
         case .bound: return 1 + abs(c.value) + xNorm
         case let .equality(i): return 1 + abs(c.value) + rowNorm(equalities, i) * xNorm
         case let .row(i): return 1 + abs(c.value) + rowNorm(rows, i) * xNorm
-        }
-    }
-
-    private func rowDot(_ m: Matrix, _ i: Int, _ x: [Double]) -> Double {
-        m.withUnsafeBufferPointer { p in
-            var s = 0.0
-            let base = i * m.columns
-            for j in 0..<m.columns { s += p[base + j] * x[j] }
-            return s
         }
     }
 
@@ -452,8 +475,12 @@ struct ConstraintSet {
                 complementarity = Swift.max(complementarity, abs(u[k] * s))
             }
             if u[k] != 0 {
-                let normal = self.normal(k)
-                for i in 0..<n { gradient[i] -= u[k] * normal[i] }
+                if case let .bound(i) = constraints[k].source {
+                    gradient[i] -= u[k] * constraints[k].sign
+                } else {
+                    let normal = self.normal(k)
+                    for i in 0..<n { gradient[i] -= u[k] * normal[i] }
+                }
             }
         }
         let dual = gradient.reduce(0) { Swift.max($0, abs($1)) } + signViolation
@@ -508,11 +535,14 @@ struct ConstraintSet {
 }
 
 /// The working state of the Goldfarb–Idnani method for `min ½xᵀGx + aᵀx`, `G = LLᵀ`.
+///
+/// `J = L⁻ᵀQ` is stored transposed (`jt`, row `k` = column `k` of `J`), so the column operations the
+/// method needs (the primal step `z = J₂d₂`, Givens rotations of column pairs) run on contiguous memory.
 struct DualActiveSet {
     let n: Int
     let constraints: ConstraintSet
-    /// `J = L⁻ᵀQ`, `n × n` row-major.
-    var j: [Double]
+    /// `Jᵀ`, `n × n` row-major (initially `L⁻¹`).
+    var jt: [Double]
     /// Upper-triangular `R` (`n × n` storage, the leading `q × q` block used).
     var r: [Double]
     var x: [Double]
@@ -523,44 +553,49 @@ struct DualActiveSet {
     /// −1 for equalities made active with flipped orientation.
     var orientations: [Int: Double] = [:]
 
-    /// `L⁻ᵀ` for the Cholesky factor `L` (upper triangular), by back substitution: `O(n³/3)`.
-    static func inverseTransposedFactor(_ cholesky: Cholesky) -> [Double] {
+    /// `L⁻¹` (row-major, lower triangular) for the Cholesky factor `L`, by forward substitution
+    /// on whole rows: `O(n³/3)`.
+    static func inverseFactor(_ cholesky: Cholesky) -> [Double] {
         let l = cholesky.lower
         let n = l.rows
-        var jm = [Double](repeating: 0, count: n * n)
+        var inverse = [Double](repeating: 0, count: n * n)
         l.withUnsafeBufferPointer { lp in
-            for column in 0..<n {
-                // Solve Lᵀ y = e_column by back substitution; y[i] = 0 for i > column.
-                var i = column
-                while i >= 0 {
-                    var s = i == column ? 1.0 : 0.0
-                    for k in (i + 1)..<(column + 1) { s -= lp[k * n + i] * jm[k * n + column] }
-                    jm[i * n + column] = s / lp[i * n + i]
-                    i -= 1
+            inverse.withUnsafeMutableBufferPointer { xp in
+                guard let x = xp.baseAddress else { return }
+                for k in 0..<n {
+                    // Row k of X: (e_k − Σ_{m<k} L[k,m]·X[m,:]) / L[k,k]; X[m,:] vanishes beyond column m.
+                    let row = x + k * n
+                    row[k] = 1
+                    for m in 0..<k {
+                        let factor = lp[k * n + m]
+                        if factor == 0 { continue }
+                        let source = x + m * n
+                        for c in 0...m { row[c] -= factor * source[c] }
+                    }
+                    let pivot = 1 / lp[k * n + k]
+                    for c in 0...k { row[c] *= pivot }
                 }
             }
         }
-        return jm
+        return inverse
     }
 
     init(inverseFactor jm: [Double], linear a: [Double], constraints: ConstraintSet) {
         n = a.count
         self.constraints = constraints
         isActive = [Bool](repeating: false, count: constraints.count)
-        j = jm
+        jt = jm
         r = [Double](repeating: 0, count: n * n)
-        // x = −G⁻¹a = −J Jᵀ a.
-        var jta = [Double](repeating: 0, count: n)
-        for row in 0..<n {
-            let ar = a[row]
-            if ar == 0 { continue }
-            for k in 0..<n { jta[k] += jm[row * n + k] * ar }
-        }
+        // x = −G⁻¹a = −J·(Jᵀa).
+        let n = self.n
         var x0 = [Double](repeating: 0, count: n)
-        for row in 0..<n {
-            var s = 0.0
-            for k in 0..<n { s += jm[row * n + k] * jta[k] }
-            x0[row] = -s
+        jm.withUnsafeBufferPointer { j in
+            for k in 0..<n {
+                var dotProduct = 0.0
+                for row in 0..<n { dotProduct += j[k * n + row] * a[row] }
+                if dotProduct == 0 { continue }
+                for row in 0..<n { x0[row] -= dotProduct * j[k * n + row] }
+            }
         }
         x = x0
     }
@@ -569,14 +604,24 @@ struct DualActiveSet {
     func jTransposeNormal(_ k: Int) -> [Double] {
         let c = constraints.constraints[k]
         var d = [Double](repeating: 0, count: n)
+        let n = self.n
         if case let .bound(i) = c.source {
-            for m in 0..<n { d[m] = c.sign * j[i * n + m] }
+            jt.withUnsafeBufferPointer { j in
+                for m in 0..<n { d[m] = c.sign * j[m * n + i] }
+            }
             return d
         }
-        let normal = constraints.normal(k)
-        for row in 0..<n where normal[row] != 0 {
-            let v = normal[row]
-            for m in 0..<n { d[m] += j[row * n + m] * v }
+        let sparse: ConstraintSet.SparseRow
+        switch c.source {
+        case let .equality(i): sparse = constraints.sparseEqualities[i]
+        case let .row(i): sparse = constraints.sparseRows[i]
+        case .bound: return d
+        }
+        jt.withUnsafeBufferPointer { j in
+            for (index, value) in zip(sparse.indices, sparse.values) {
+                let v = c.sign * value
+                for m in 0..<n { d[m] += j[m * n + index] * v }
+            }
         }
         return d
     }
@@ -611,6 +656,7 @@ struct DualActiveSet {
         var orientation = 1.0
         if isEquality && constraints.slack(p, x) > 0 { orientation = -1 }
         var uNew = 0.0
+        let n = self.n
         while true {
             iterations += 1
             if iterations > maxIterations {
@@ -619,14 +665,21 @@ struct DualActiveSet {
                     residuals: KKTResiduals(primal: abs(constraints.slack(p, x)), dual: .nan, complementarity: .nan))
             }
             let q = active.count
-            let d = jTransposeNormal(p).map { $0 * orientation }
+            var d = jTransposeNormal(p)
+            if orientation < 0 { for m in 0..<n { d[m] = -d[m] } }
             // z = J₂ d₂ (primal direction), rVec = R⁻¹ d₁ (change of the active multipliers).
             var z = [Double](repeating: 0, count: n)
             var tail = 0.0, total = 0.0
             for m in 0..<n { total += d[m] * d[m] }
-            for m in q..<n where d[m] != 0 {
-                tail += d[m] * d[m]
-                for row in 0..<n { z[row] += j[row * n + m] * d[m] }
+            jt.withUnsafeBufferPointer { j in
+                z.withUnsafeMutableBufferPointer { zp in
+                    for m in q..<n where d[m] != 0 {
+                        let dm = d[m]
+                        tail += dm * dm
+                        let column = j.baseAddress! + m * n
+                        for row in 0..<n { zp[row] += column[row] * dm }
+                    }
+                }
             }
             var rVec = [Double](repeating: 0, count: q)
             var i = q - 1
@@ -670,6 +723,20 @@ struct DualActiveSet {
         }
     }
 
+    /// Rotates rows `a` and `b` of `jt` (columns of `J`): `(a, b) ← (c·a + s·b, −s·a + c·b)`.
+    @inline(__always)
+    mutating func rotateColumns(_ a: Int, _ b: Int, c: Double, s: Double) {
+        let n = self.n
+        jt.withUnsafeMutableBufferPointer { j in
+            let first = j.baseAddress! + a * n, second = j.baseAddress! + b * n
+            for row in 0..<n {
+                let left = first[row], right = second[row]
+                first[row] = c * left + s * right
+                second[row] = -s * left + c * right
+            }
+        }
+    }
+
     mutating func appendActive(_ p: Int, d dIn: [Double], multiplier: Double) {
         var d = dIn
         let q = active.count
@@ -681,11 +748,7 @@ struct DualActiveSet {
                 let c = a / h, s = b / h
                 d[k - 1] = h
                 d[k] = 0
-                for row in 0..<n {
-                    let left = j[row * n + k - 1], right = j[row * n + k]
-                    j[row * n + k - 1] = c * left + s * right
-                    j[row * n + k] = -s * left + c * right
-                }
+                rotateColumns(k - 1, k, c: c, s: s)
             }
             k -= 1
         }
@@ -716,11 +779,7 @@ struct DualActiveSet {
                 r[(i + 1) * n + column] = -s * top + c * bottom
             }
             r[(i + 1) * n + i] = 0
-            for row in 0..<n {
-                let left = j[row * n + i], right = j[row * n + i + 1]
-                j[row * n + i] = c * left + s * right
-                j[row * n + i + 1] = -s * left + c * right
-            }
+            rotateColumns(i, i + 1, c: c, s: s)
         }
     }
 
@@ -730,12 +789,8 @@ struct DualActiveSet {
         var result = [Double](repeating: 0, count: constraints.count)
         for (position, k) in active.enumerated() {
             // An equality added with flipped orientation has normal −n: its multiplier on +n is −u.
-            result[k] = u[position] * orientationSign(k)
+            result[k] = u[position] * (orientations[k] ?? 1)
         }
         return result
-    }
-
-    private func orientationSign(_ k: Int) -> Double {
-        orientations[k] ?? 1
     }
 }

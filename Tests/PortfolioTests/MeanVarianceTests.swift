@@ -274,6 +274,21 @@ struct MeanVarianceTests {
         #expect(allocation.diagnostics!.residuals.maximum <= kktTolerance, "\(allocation.diagnostics!.residuals)")
     }
 
+    @Test("asset-class group bounds use the classes carried by the inputs")
+    func assetClassGroups() throws {
+        let classes = (0..<20).map { $0 < 10 ? AssetClass.equity : AssetClass.bond }
+        let labelled = try OptimizationInputs(assets: inputs.assets, covariance: inputs.covariance,
+                                              expectedReturns: inputs.expectedReturns, assetClasses: classes)
+        let constraints = PortfolioConstraints(groups: [GroupConstraint(name: "bonds", members: .assetClass(.bond), upper: 0.3)])
+        let free = try MeanVarianceOptimizer(objective: .minimumVariance).fit(labelled)
+        #expect(free.weights[10...].reduce(0, +) > 0.3)   // the bound binds
+        let allocation = try MeanVarianceOptimizer(objective: .minimumVariance, constraints: constraints).fit(labelled)
+        // The group total sits on its bound (1e-12) and the solution is KKT-certified.
+        #expect(abs(allocation.weights[10...].reduce(0, +) - 0.3) <= 1e-12)
+        #expect(allocation.diagnostics!.residuals.maximum <= kktTolerance)
+        #expect(allocation.diagnostics!.activeConstraints.contains("group bonds in [-inf, 0.3] (upper)"))
+    }
+
     @Test("inputs validation names the asset and both sizes")
     func inputValidation() throws {
         var sigma = Matrix.identity(2)
