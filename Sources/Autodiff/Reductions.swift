@@ -77,7 +77,19 @@ extension Tensor {
     /// The sum of all elements, as a rank-0 tensor.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func sum() -> Tensor { sum(alongAxes: Array(0..<rank)) }
+    public func sum() -> Tensor {
+        // The same result and pullback as `sum(alongAxes: Array(0..<rank))`, without its axis
+        // bookkeeping (five small arrays and a set per call).
+        if rank == 0 { return self }
+        let out = reduceKernel(.sum, storage, outer: 1, n: scalarCount, inner: 1)
+        let outShape = TensorShape(unchecked: [])
+        guard let context = Tensor.recording(node) else { return Tensor(shape: outShape, storage: out) }
+        let inShape = shape
+        let kept = TensorShape(unchecked: [Int](repeating: 1, count: rank))
+        return Tensor(shape: outShape, storage: out, context: context, parent: node!) { g, _ in
+            g.reshaped(to: kept).expanded(to: inShape)
+        }
+    }
 
     /// The arithmetic mean over `axes`.
     @_specialize(where Scalar == Float)
