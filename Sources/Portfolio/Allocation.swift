@@ -189,7 +189,7 @@ public struct OptimizationInputs: Sendable {
 }
 
 /// How an optimizer reached its weights.
-public struct SolverDiagnostics: Sendable, Hashable {
+public struct SolverDiagnostics: Sendable, Hashable, Codable {
     /// The final status.
     public let status: SolverStatus
     /// Active-set iterations over all QP solves.
@@ -269,6 +269,30 @@ public struct PortfolioAllocation: Sendable {
             turnover = nil
         }
         self.diagnostics = diagnostics
+    }
+}
+
+extension PortfolioAllocation: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case method, assets, weights, expectedReturn, volatility, riskFreeRate, sharpeRatio, riskContributions
+        case turnover, diagnostics
+    }
+
+    /// Encodes `"weights"` and `"riskContributions"` as objects keyed by asset name (the CLI's
+    /// `--json` shape), `"assets"` as the ordered names, and the other measures as numbers
+    /// (absent when `nil`).
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(method, forKey: .method)
+        try container.encode(assets, forKey: .assets)
+        try container.encode(weightsByAsset, forKey: .weights)
+        try container.encodeIfPresent(expectedReturn, forKey: .expectedReturn)
+        try container.encode(volatility, forKey: .volatility)
+        try container.encode(riskFreeRate, forKey: .riskFreeRate)
+        try container.encodeIfPresent(sharpeRatio, forKey: .sharpeRatio)
+        try container.encode(Dictionary(uniqueKeysWithValues: zip(assets, riskContributions)), forKey: .riskContributions)
+        try container.encodeIfPresent(turnover, forKey: .turnover)
+        try container.encodeIfPresent(diagnostics, forKey: .diagnostics)
     }
 }
 

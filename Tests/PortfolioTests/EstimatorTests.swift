@@ -10,6 +10,7 @@ struct EstimatorsFixture: Decodable {
     let assets: [String]
     let periods: Int
     let mean: [Double]
+    let meanCompounded: [Double]
     let ewmaMeanSpan500: [Double]
     let capm: [Double]
     let capmRiskFree: Double
@@ -45,6 +46,27 @@ struct EstimatorTests {
         // Tolerance 1e-13 scaled: a sum of 8312 terms in a different order (ours is refined by a second pass).
         let error = worstScaledError(mu.values, fixture.mean)
         #expect(error <= 1e-13, "worst \(error)")
+    }
+
+    @Test("compounded historical mean matches PyPortfolioOpt mean_historical_return(compounding=True)")
+    func compoundedMean() throws {
+        let mu = try ExpectedReturnsEstimator(method: .historicalMean, compounding: true).fit(returns)
+        // Tolerance 1e-12 scaled: a product of 8312 growth factors (pandas) against a sum of log1p (ours),
+        // raised to the power 252/8312.
+        let error = worstScaledError(mu.values, fixture.meanCompounded)
+        #expect(error <= 1e-12, "worst \(error)")
+    }
+
+    @Test("James–Stein toward the minimum-variance portfolio's mean stays between target and sample")
+    func jamesSteinMinimumVariance() throws {
+        let plain = try ExpectedReturnsEstimator().fit(returns).values
+        let shrunk = try ExpectedReturnsEstimator(method: .jamesStein(target: .minimumVariancePortfolio)).fit(returns)
+        let phi = try #require(shrunk.shrinkage)
+        #expect(phi > 0 && phi <= 1)
+        // m − ŝ = (1 − φ)(m − μ₀) is the same affine map for every asset: recover μ₀ from one asset and check all.
+        let target = (shrunk.values[0] - (1 - phi) * plain[0]) / phi
+        let expected = plain.map { target + (1 - phi) * ($0 - target) }
+        #expect(worstScaledError(shrunk.values, expected) <= 1e-12)
     }
 
     @Test("EWMA mean matches PyPortfolioOpt ema_historical_return(span=500, compounding=False)")

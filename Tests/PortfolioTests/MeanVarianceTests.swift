@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 import Market
 import Testing
@@ -287,6 +288,30 @@ struct MeanVarianceTests {
         #expect(abs(allocation.weights[10...].reduce(0, +) - 0.3) <= 1e-12)
         #expect(allocation.diagnostics!.residuals.maximum <= kktTolerance)
         #expect(allocation.diagnostics!.activeConstraints.contains("group bonds in [-inf, 0.3] (upper)"))
+    }
+
+    @Test("a turnover limit too small to reach the caps from the current weights names the turnover constraint")
+    func infeasibleTurnover() throws {
+        // Everything is in AAPL; a 10% cap forces selling 0.9 and buying 0.9 (turnover 1.8 > 0.5).
+        let constraints = PortfolioConstraints(maximumWeight: 0.1, currentWeights: ["AAPL": 1], turnoverLimit: 0.5)
+        do {
+            _ = try MeanVarianceOptimizer(constraints: constraints).fit(inputs)
+            Issue.record("expected infeasible")
+        } catch let PortfolioError.infeasible(_, conflicting, _) {
+            #expect(conflicting.contains("turnover Σ|w − w0| ≤ 0.5 (upper)"), "\(conflicting)")
+        }
+    }
+
+    @Test("the allocation encodes weights keyed by asset name")
+    func json() throws {
+        let allocation = try MeanVarianceOptimizer(constraints: .boxed(0, 0.1)).fit(inputs)
+        let data = try JSONEncoder().encode(allocation)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let weights = try #require(object["weights"] as? [String: Double])
+        // Within 2 ulp: Foundation's JSONSerialization on Linux does not always parse to the nearest double.
+        #expect(abs(weights["AAPL"]! - allocation.weights[0]) <= 2 * allocation.weights[0].ulp)
+        #expect(object["method"] as? String == "min-variance")
+        #expect((object["diagnostics"] as? [String: Any])?["status"] as? String == "optimal")
     }
 
     @Test("inputs validation names the asset and both sizes")
