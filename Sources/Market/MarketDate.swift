@@ -250,3 +250,19 @@ extension MarketDate {
         try container.encode(description)
     }
 }
+
+extension MarketDate {
+    /// Fast path for the commonest date cell: exactly `YYYY-MM-DD` in the ten bytes at `p`
+    /// (the caller guarantees they are readable). `nil` when the bytes have another shape or
+    /// name no calendar day; the caller then uses ``parse(_:_:_:format:)``, which accepts
+    /// everything this does (with the same result) and more.
+    @inline(__always)
+    static func parseFixedISO(_ p: UnsafePointer<UInt8>) -> MarketDate? {
+        guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
+        let y0 = p[0] &- 48, y1 = p[1] &- 48, y2 = p[2] &- 48, y3 = p[3] &- 48
+        let m0 = p[5] &- 48, m1 = p[6] &- 48, d0 = p[8] &- 48, d1 = p[9] &- 48
+        guard y0 < 10, y1 < 10, y2 < 10, y3 < 10, m0 < 10, m1 < 10, d0 < 10, d1 < 10 else { return nil }
+        let year = Int(y0) * 1000 + Int(y1) * 100 + Int(y2) * 10 + Int(y3)
+        return MarketDate(validYear: year, month: Int(m0) * 10 + Int(m1), day: Int(d0) * 10 + Int(d1))
+    }
+}

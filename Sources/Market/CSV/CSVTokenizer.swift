@@ -128,6 +128,25 @@ struct CSVTokenizer<Source: ByteChunkSource> {
         return true
     }
 
+    /// Lets `body` parse records in place in the unread part of the current chunk, without copying.
+    ///
+    /// `body` gets the chunk, the read position and the current line; it advances both past the
+    /// complete records it consumes and leaves the rest (a record that straddles the chunk end, a
+    /// quoted field, a blank line, anything unusual) to ``next(into:)``, which resumes from there.
+    /// A line feed pending after a carriage return at the previous chunk's end is skipped first.
+    mutating func withUnreadChunk<Result>(_ body: (UnsafeBufferPointer<UInt8>, inout Int, inout Int) -> Result) -> Result {
+        if skipLineFeed, position < chunk.count {
+            skipLineFeed = false
+            if chunk[position] == Self.lineFeed { position += 1 }
+        }
+        // Local copies: `chunk` is borrowed for the whole call.
+        var position = self.position, line = self.line
+        let result = chunk.withUnsafeBufferPointer { body($0, &position, &line) }
+        self.position = position
+        self.line = line
+        return result
+    }
+
     /// Reads the next non-empty record into `record`; returns `false` at the end of input.
     ///
     /// - Throws: ``MarketError/malformedQuote(file:line:column:)``, or a read error of the source.

@@ -99,6 +99,12 @@ public struct PanelCSVReader: Sendable {
         return try parse(&tokenizer, file: name)
     }
 
+    /// Reads CSV from any chunk source (tests use tiny chunks to put chunk ends everywhere).
+    func read<Source: ByteChunkSource>(source: Source, name: String) throws -> PricePanel {
+        var tokenizer = CSVTokenizer(source: source, delimiter: delimiter, file: name)
+        return try parse(&tokenizer, file: name)
+    }
+
     /// Reads CSV text; `name` stands for the file in errors.
     ///
     /// - Throws: ``MarketError`` (see the type's documentation).
@@ -214,9 +220,19 @@ public struct PanelCSVReader: Sendable {
         let tokens = missingTokens
         var format = dateFormat
         var dates: [MarketDate] = []
-        var values: [Double] = []
+        var values = DoubleAccumulator()
+        defer { values.deallocate() }
         var rowCount = 0
-        while try tokenizer.next(into: &record) {
+        let fast = WideFastPath(width: width, dateIndex: dateIndex, delimiter: delimiter, positive: kind == .prices, tokens: tokens)
+        while true {
+            // Ordinary records are parsed in place; the tokenizer takes the rest one record at a time.
+            if let fast {
+                let currentFormat = format
+                tokenizer.withUnreadChunk { buffer, position, line in
+                    fast.records(buffer, &position, &line, values: &values, dates: &dates, rowCount: &rowCount, format: currentFormat)
+                }
+            }
+            guard try tokenizer.next(into: &record) else { break }
             let line = record.line
             guard record.count == width else {
                 throw MarketError.raggedRow(file: file, line: line, expected: width, found: record.count)
@@ -239,8 +255,11 @@ public struct PanelCSVReader: Sendable {
         }
         guard rowCount > 0 else { throw MarketError.noDataRows(file: file) }
         let index = dateIndex == nil ? TimeIndex(periodCount: rowCount) : TimeIndex(uncheckedDates: dates)
-        let close = try Matrix(rows: rowCount, columns: assets.count, elements: values)
-        let mask = try AvailabilityMask(timeCount: rowCount, assetCount: assets.count, cells: values.map { !$0.isNaN })
+        let elements = values.array
+        let close = try Matrix(rows: rowCount, columns: assets.count, elements: elements)
+        // Most files have no missing cell: skip building the mask cell by cell.
+        let cells = elements.contains { $0.isNaN } ? elements.map { !$0.isNaN } : Array(repeating: true, count: elements.count)
+        let mask = try AvailabilityMask(timeCount: rowCount, assetCount: assets.count, cells: cells)
         return PricePanel(unchecked: index, assets: assets, assetClasses: Array(repeating: assetClass, count: assets.count),
                           kind: kind, fields: [.close: close], mask: mask)
     }
