@@ -120,14 +120,8 @@ public struct MeanVarianceOptimizer: PortfolioOptimizer {
             self.inputs = inputs
             self.optimizer = optimizer
             model = try ConstraintModel(inputs: inputs, constraints: optimizer.constraints, operation: operation)
-            // A successful Cholesky proves positive definiteness; only otherwise are eigenvalues needed.
-            if (try? Cholesky(inputs.covariance)) == nil {
-                let eigenvalues = try inputs.covariance.symmetricEigenvalues()
-                let scale = Swift.max(eigenvalues.last ?? 0, 1e-300)
-                if let smallest = eigenvalues.first, smallest < -1e-12 * scale {
-                    throw PortfolioError.notPositiveSemidefinite(operation: operation, minimumEigenvalue: smallest)
-                }
-            }
+            // Positive semidefiniteness is checked by the QP solver on its Hessian (a multiple of Σ plus
+            // 2γI); `run` restates a failure in terms of Σ's own smallest eigenvalue.
         }
 
         func diagnostics() -> SolverDiagnostics? {
@@ -153,6 +147,9 @@ public struct MeanVarianceOptimizer: PortfolioOptimizer {
                 return solution.x
             } catch let PortfolioError.infeasible(_, conflicting, detail) {
                 throw PortfolioError.infeasible(operation: operation, conflicting: conflicting, detail: detail)
+            } catch PortfolioError.notPositiveSemidefinite {
+                let smallest = try inputs.covariance.symmetricEigenvalues().first ?? 0
+                throw PortfolioError.notPositiveSemidefinite(operation: operation, minimumEigenvalue: smallest)
             } catch let PortfolioError.solverFailed(_, status, iterations, residuals) {
                 throw PortfolioError.solverFailed(operation: operation, status: status, iterations: iterations, residuals: residuals)
             }

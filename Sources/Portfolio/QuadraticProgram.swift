@@ -168,9 +168,10 @@ public struct QPSolution: Sendable {
     public let boundMultipliers: [Double]
     /// The termination status (always ``SolverStatus/optimal`` for a returned solution).
     public let status: SolverStatus
-    /// Goldfarb–Idnani iterations (constraint additions and drops), summed over proximal passes.
+    /// Goldfarb–Idnani iterations (constraint additions and drops) summed over proximal passes, or the
+    /// primal–dual active-set iterations of the bound fast path.
     public let iterations: Int
-    /// Proximal-point passes (1 when `P` is positive definite).
+    /// Proximal-point passes (1 when `P` is positive definite, 0 when the bound fast path solved it).
     public let proximalPasses: Int
     /// KKT residuals of ``x`` and the multipliers, measured on the original problem.
     public let residuals: KKTResiduals
@@ -194,6 +195,11 @@ public struct QPSolution: Sendable {
 /// `q − ρxₖ`; the stationarity residual of the original problem is `ρ‖xₖ₊₁ − xₖ‖`, and the passes stop
 /// when it is below ``dualTolerance``. Polyhedral problems converge in finitely many passes.
 ///
+/// Problems whose only inequalities are variable bounds (minimum variance with a budget and caps)
+/// first try the primal–dual active-set method of Hintermüller, Ito and Kunisch, which settles in a
+/// few reduced solves; its answer is kept only when its KKT residuals pass the same tolerances, and
+/// the dual method runs otherwise (``usesBoundFastPath`` turns this off).
+///
 /// After the active set is found, the KKT system on it is re-solved by LU and kept when it lowers
 /// the residuals (a polishing step), and the KKT residuals are measured on the original problem.
 /// A solution is returned only when they are within tolerance; otherwise the solver throws
@@ -213,16 +219,20 @@ public struct ActiveSetQPSolver: Sendable {
     public var maxIterations: Int
     /// Limit on proximal-point passes for a semidefinite `P`.
     public var maxProximalPasses: Int
+    /// Try the primal–dual active-set fast path first when the only inequalities are bounds and
+    /// `P` is positive definite (its result is accepted only with KKT residuals within tolerance).
+    public var usesBoundFastPath: Bool
 
     /// Creates a solver; the defaults ask for residuals ≤ 1e-10.
     public init(primalTolerance: Double = 1e-10, dualTolerance: Double = 1e-10,
                 complementarityTolerance: Double = 1e-10, maxIterations: Int = 10_000,
-                maxProximalPasses: Int = 2_000) {
+                maxProximalPasses: Int = 2_000, usesBoundFastPath: Bool = true) {
         self.primalTolerance = primalTolerance
         self.dualTolerance = dualTolerance
         self.complementarityTolerance = complementarityTolerance
         self.maxIterations = maxIterations
         self.maxProximalPasses = maxProximalPasses
+        self.usesBoundFastPath = usesBoundFastPath
     }
 
     /// Solves `problem`.
@@ -243,6 +253,22 @@ public struct ActiveSetQPSolver: Sendable {
         }
         let p = problem.hessian
         if let factor = try? Cholesky(p) {
+            if usesBoundFastPath, problem.inequalityMatrix.rows == 0,
+               let fast = BoundConstrainedQP.solve(problem, constraints) {
+                let residuals = constraints.residuals(problem, x: fast.x, multipliers: fast.multipliers)
+                if residuals.primal <= primalTolerance, residuals.dual <= dualTolerance,
+                   residuals.complementarity <= complementarityTolerance {
+                    let split = constraints.split(fast.multipliers, problem: problem)
+                    let active = (0..<constraints.count).filter {
+                        constraints.constraints[$0].isEquality || constraints.slack($0, fast.x) == 0
+                    }
+                    return QPSolution(x: fast.x, objective: problem.objective(at: fast.x),
+                                      equalityMultipliers: split.equality, inequalityMultipliers: split.inequality,
+                                      boundMultipliers: split.bounds, status: .optimal, iterations: fast.iterations,
+                                      proximalPasses: 0, residuals: residuals,
+                                      activeConstraints: active.map { constraints.label($0) })
+                }
+            }
             // Strictly convex: one Goldfarb–Idnani pass. A nearly singular P can leave residuals above
             // tolerance; the proximal path below, which never inverts P itself, is the fallback.
             var state = DualActiveSet(inverseFactor: DualActiveSet.inverseFactor(factor), linear: problem.linear,

@@ -108,6 +108,23 @@ struct QuadraticProgramTests {
         #expect(solution.objective <= problem.objective(at: solution.x) + 1e-15)
     }
 
+    @Test("the bound fast path and the dual method agree on minimum variance with caps", arguments: [0.06, 0.1, 1.0])
+    func fastPathAgreement(cap: Double) throws {
+        let inputs = try sp500Inputs()
+        var problem = QuadraticProgram(hessian: inputs.covariance.scaled(by: 2), linear: [Double](repeating: 0, count: 20))
+        problem.addEquality([Double](repeating: 1, count: 20), 1, label: "budget")
+        problem.lowerBounds = [Double](repeating: 0, count: 20)
+        problem.upperBounds = [Double](repeating: cap, count: 20)
+        let fast = try ActiveSetQPSolver().solve(problem)
+        let dual = try ActiveSetQPSolver(usesBoundFastPath: false).solve(problem)
+        #expect(fast.proximalPasses == 0 && dual.proximalPasses == 1)
+        // Both are exact active-set answers: they agree to rounding (1e-12) and pass independent KKT checks.
+        #expect(worstScaledError(fast.x, dual.x) <= 1e-12)
+        #expect(independentResiduals(problem, fast).maximum <= 1e-9)
+        #expect(independentResiduals(problem, dual).maximum <= 1e-9)
+        #expect(Set(fast.activeConstraints) == Set(dual.activeConstraints))
+    }
+
     @Test("a linear program (P = 0) is solved by the proximal-point path")
     func linearProgram() throws {
         // max x₁ + 2x₂ s.t. x₁ + x₂ ≤ 1, x ≥ 0  →  x = (0, 1).
