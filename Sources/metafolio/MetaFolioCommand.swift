@@ -14,7 +14,7 @@ struct MetaFolioCommand: ParsableCommand {
         commandName: "metafolio",
         abstract: "Meta-learning multi-asset portfolio management.",
         version: MetaFolioVersion.string,
-        subcommands: [VersionCommand.self, DatasetsCommand.self]
+        subcommands: [VersionCommand.self, DatasetsCommand.self, RegimesCommand.self, DecomposeCommand.self]
     )
 }
 

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import MetaFolio
+
+/// A command-line failure with a message for the user (printed as `Error: …`, exit status 1).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Loads one series (a close column) from an embedded dataset or a wide CSV file.
+///
+/// Missing values are dropped (their count is returned) so the analysis sees a contiguous series.
+func loadSeries(dataset: String?, file: String?, column: String?, optionName: String) throws
+    -> (values: [Double], labels: [String], column: String, source: String, dropped: Int) {
+    let panel: PricePanel
+    let source: String
+    switch (dataset, file) {
+    case let (name?, nil):
+        panel = try Dataset(named: name).load()
+        source = "dataset \(name)"
+    case let (nil, path?):
+        panel = try PanelCSVReader().read(path: path)
+        source = path
+    case (nil, nil):
+        throw ValidationError("give either --dataset NAME or \(optionName) FILE.csv")
+    default:
+        throw ValidationError("give only one of --dataset and \(optionName)")
+    }
+    let name = column ?? panel.assets[0]
+    guard panel.assets.contains(name) else {
+        throw CommandFailure(description: "column \"\(name)\" is not in \(source); available: \(panel.assets.joined(separator: ", "))")
+    }
+    let raw = try panel.series(name)
+    var values: [Double] = [], labels: [String] = []
+    for (t, v) in raw.enumerated() where v.isFinite {
+        values.append(v)
+        labels.append(panel.index.label(at: t).description)
+    }
+    guard !values.isEmpty else { throw CommandFailure(description: "column \"\(name)\" of \(source) has no values") }
+    return (values, labels, name, source, raw.count - values.count)
+}
+
+/// Encodes `value` as sorted-key JSON on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// `value` with `digits` significant digits.
+func formatted(_ value: Double, _ digits: Int = 6) -> String { String(format: "%.\(digits)g", value) }

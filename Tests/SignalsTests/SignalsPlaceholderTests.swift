@@ -1,4 +1,0 @@
-import Testing
-@testable import Signals
-
-// Replaced by the Signals test suite.

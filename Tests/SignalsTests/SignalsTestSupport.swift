@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+@testable import Signals
+
+/// Errors of the test helpers themselves.
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Decodes `Fixtures/<name>.json` from the test bundle.
+func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
+        throw FixtureError(description: "fixture \(name).json not found in the test bundle")
+    }
+    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+}
+
+/// Records an issue unless NaN/nil positions match and every other value is within
+/// `tolerance · max(1, |expected|)`; returns the largest scaled error seen.
+@discardableResult
+func expectSeries(_ actual: [Double], _ expected: [Double?], tolerance: Double, _ what: String,
+                  sourceLocation: SourceLocation = #_sourceLocation) -> Double {
+    guard actual.count == expected.count else {
+        Issue.record("\(what): length \(actual.count) vs \(expected.count)", sourceLocation: sourceLocation)
+        return .infinity
+    }
+    var worst = 0.0
+    for (t, (a, e)) in zip(actual, expected).enumerated() {
+        guard let e else {
+            if !a.isNaN { Issue.record("\(what)[\(t)]: expected warm-up NaN, got \(a)", sourceLocation: sourceLocation) }
+            continue
+        }
+        let error = Swift.abs(a - e) / Swift.max(1, Swift.abs(e))
+        worst = Swift.max(worst, error.isNaN ? .infinity : error)
+        if !(error <= tolerance) {
+            Issue.record("\(what)[\(t)]: \(a) vs \(e)", sourceLocation: sourceLocation)
+            return worst
+        }
+    }
+    return worst
+}
