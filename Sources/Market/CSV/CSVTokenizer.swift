@@ -1,4 +1,27 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Fills `bytes` from `descriptor` until full or at the end of the file: the byte count, or −errno.
+private func fill(_ bytes: UnsafeMutableRawBufferPointer, from descriptor: Int32) -> Int {
+    var filled = 0
+    while filled < bytes.count {
+        let got = read(descriptor, bytes.baseAddress! + filled, bytes.count - filled)
+        if got > 0 {
+            filled += got
+        } else if got == 0 {
+            break
+        } else if errno != EINTR {
+            return -Int(errno)
+        }
+    }
+    return filled
+}
 
 /// A supplier of bytes in chunks, so a file is never held in memory whole.
 protocol ByteChunkSource {
@@ -21,16 +44,16 @@ struct FileChunkSource: ByteChunkSource {
     }
 
     mutating func read(into buffer: inout [UInt8]) throws -> Bool {
-        buffer.removeAll(keepingCapacity: true)
-        let data: Data?
-        do {
-            data = try handle.read(upToCount: FileChunkSource.chunkSize)
-        } catch {
-            throw MarketError.unreadableFile(file: name, message: "\(error)")
+        // Straight from the descriptor into the reused buffer: no intermediate `Data` and no second copy.
+        let size = FileChunkSource.chunkSize
+        if buffer.count != size { buffer = [UInt8](repeating: 0, count: size) }
+        let descriptor = handle.fileDescriptor
+        let filled = buffer.withUnsafeMutableBytes { fill($0, from: descriptor) }
+        if filled < 0 {
+            throw MarketError.unreadableFile(file: name, message: String(cString: strerror(Int32(-filled))))
         }
-        guard let data, !data.isEmpty else { return false }
-        buffer.append(contentsOf: data)
-        return true
+        if filled < size { buffer.removeSubrange(filled...) }
+        return filled > 0
     }
 
     func close() { try? handle.close() }

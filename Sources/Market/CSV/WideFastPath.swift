@@ -158,15 +158,18 @@ struct WideFastPath {
                     if base[j] == UInt8(ascii: ".") {
                         j += 1
                         let fractionStart = j
-                        // Long fractions (17-digit prices) eight digits at a time.
-                        while j + 8 <= count, let eight = eightDigits(base + j) {
-                            mantissa = mantissa &* 100_000_000 &+ eight
-                            j += 8
-                        }
                         digit = base[j] &- 48
                         while digit < 10 {
                             mantissa = mantissa &* 10 &+ UInt64(digit)
                             j += 1
+                            // A long fraction (17-digit prices): the rest eight digits at a time.
+                            // Only then, so short fractions do not pay for a failed 8-byte test.
+                            if j - fractionStart == 4 {
+                                while j + 8 <= count, let eight = eightDigits(base + j) {
+                                    mantissa = mantissa &* 100_000_000 &+ eight
+                                    j += 8
+                                }
+                            }
                             digit = base[j] &- 48
                         }
                         fraction = j - fractionStart
@@ -176,8 +179,9 @@ struct WideFastPath {
                     let terminated = terminator == delimiter || terminator == 10 || terminator == 13
                     if terminated, digits > 0, digits <= 19,
                        let magnitude = tables.value(mantissa: mantissa, exponent: -fraction) {
+                        // A zero mantissa is the only way to a zero magnitude (no exponent here).
+                        if positive && (negative || mantissa == 0) { break record }
                         let value = negative ? -magnitude : magnitude
-                        if positive && !(value > 0) { break record }
                         (out + written).initialize(to: value)
                         written += 1
                         end = j
