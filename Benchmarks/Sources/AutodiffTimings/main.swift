@@ -75,6 +75,42 @@ struct Result {
     let medianSeconds: Double
     let reps: Int
     let checksum: Double
+    /// For a paired kernel: the median over pairs of (kernel time / baseline time), and the
+    /// baseline's median time.
+    var pairedRatio: Double? = nil
+    var baselineSeconds: Double? = nil
+}
+
+/// Times `body` and `baseline` alternately, call by call (after the shared warm-up), and reports
+/// `body`'s median time together with the median of the per-pair ratios `body / baseline`.
+///
+/// On a shared machine the load changes between (and within) separate timings; a ratio of two
+/// calls made back to back is much less sensitive to that than a ratio of two medians.
+func timePaired<Output>(_ kernel: String, _ options: Options, _ body: () -> Output, baseline: () -> Void,
+                        checksum: (Output) -> Double) -> Result {
+    var output = body()
+    var warmCalls = 1
+    let warmStart = now()
+    while warmCalls < 3 || (now() - warmStart < 50_000_000 && warmCalls < 2_000) {
+        output = body()
+        baseline()
+        warmCalls += 1
+    }
+    let perPair = Double(now() - warmStart) / 1e9 / Double(warmCalls - 1)
+    let reps = min(options.maxReps, max(options.minReps, Int(2 * options.budget / perPair)))
+    var times = [Double](repeating: 0, count: reps), baselines = times, ratios = times
+    for index in 0..<reps {
+        let start = now()
+        output = body()
+        let middle = now()
+        baseline()
+        let end = now()
+        times[index] = Double(middle - start) / 1e9
+        baselines[index] = Double(end - middle) / 1e9
+        ratios[index] = times[index] / baselines[index]
+    }
+    return Result(kernel: kernel, medianSeconds: median(times), reps: reps, checksum: checksum(output),
+                  pairedRatio: median(ratios), baselineSeconds: median(baselines))
 }
 
 /// Runs `body` under the shared warm-up / repetition rule; `checksum` reduces the last output.
@@ -123,6 +159,11 @@ func matmul<Scalar: TensorScalar>(_ type: Scalar.Type, _ suffix: String) {
         results.append(time("gemm3 256 \(suffix)", options, { workload.rawGemms() },
                             checksum: { workload.rawChecksum }))
     }
+    if wanted("matmul vs gemm3 paired 256 \(suffix)") {
+        results.append(timePaired("matmul vs gemm3 paired 256 \(suffix)", options, { workload.run() },
+                                  baseline: { workload.rawGemms() },
+                                  checksum: { $0.reduce(0) { $0 + $1.checksum } }))
+    }
     if wanted("gemm3 alloc 256 \(suffix)") {
         results.append(time("gemm3 alloc 256 \(suffix)", options, { workload.rawGemmsAllocating() },
                             checksum: { $0.joined().reduce(0) { $0 + Double($1) } }))
@@ -142,8 +183,12 @@ if elementwiseNames.contains(where: wanted) {
 }
 
 let entries = results.map { result in
-    "    {\"kernel\": \"\(result.kernel)\", \"median_s\": \(result.medianSeconds), "
-        + "\"reps\": \(result.reps), \"checksum\": \(result.checksum)}"
+    var paired = ""
+    if let ratio = result.pairedRatio, let baseline = result.baselineSeconds {
+        paired = ", \"paired_ratio\": \(ratio), \"baseline_s\": \(baseline)"
+    }
+    return "    {\"kernel\": \"\(result.kernel)\", \"median_s\": \(result.medianSeconds), "
+        + "\"reps\": \(result.reps), \"checksum\": \(result.checksum)\(paired)}"
 }
 print("""
 {
