@@ -578,6 +578,8 @@ struct DualActiveSet {
     var iterations = 0
     /// −1 for equalities made active with flipped orientation.
     var orientations: [Int: Double] = [:]
+    /// Constraints found redundant (implied by the active set and satisfied): never selected again.
+    var implied: [Bool]
 
     /// `L⁻¹` (row-major, lower triangular) for the Cholesky factor `L`, by forward substitution
     /// on whole rows: `O(n³/3)`.
@@ -610,6 +612,7 @@ struct DualActiveSet {
         n = a.count
         self.constraints = constraints
         isActive = [Bool](repeating: false, count: constraints.count)
+        implied = [Bool](repeating: false, count: constraints.count)
         jt = jm
         r = [Double](repeating: 0, count: n * n)
         // x = −G⁻¹a = −J·(Jᵀa).
@@ -663,7 +666,7 @@ struct DualActiveSet {
             } else {
                 var worst = 0.0
                 let xNorm = x.reduce(0) { Swift.max($0, abs($1)) }
-                for k in 0..<count where !isActive[k] && !constraints.constraints[k].isEquality {
+                for k in 0..<count where !isActive[k] && !implied[k] && !constraints.constraints[k].isEquality {
                     let s = constraints.slack(k, x)
                     if s >= 0 { continue }
                     let scaled = s / constraints.scale(k, xNorm: xNorm)
@@ -726,6 +729,13 @@ struct DualActiveSet {
             let dependent = tail <= 1e-24 * Swift.max(total, 1e-300)
             let t2 = dependent ? Double.infinity : -slack / tail
             if t1 == .infinity && t2 == .infinity {
+                // A constraint implied by the active ones and met up to rounding is redundant (a repeated
+                // budget row, a group spanning every asset): skip it rather than report a conflict.
+                let xNorm = x.reduce(0) { Swift.max($0, abs($1)) }
+                if abs(slack) <= 1e-12 * constraints.scale(p, xNorm: xNorm) {
+                    implied[p] = true
+                    return
+                }
                 // nₚ lies in the span of the active normals with multipliers of the wrong sign.
                 var conflicting = [constraints.label(p)]
                 let scale = rVec.reduce(0) { Swift.max($0, abs($1)) }

@@ -137,6 +137,21 @@ struct QuadraticProgramTests {
         #expect(independentResiduals(problem, solution).maximum <= 1e-9)
     }
 
+    @Test("redundant constraints (a repeated budget, a group of every variable) are skipped, not reported")
+    func redundant() throws {
+        // min ½‖x − c‖² with Σx = 1 twice, 1 ≤ Σx ≤ 1 as a row, and x ≥ 0: the simplex projection again.
+        let c = [0.9, 0.5, -0.4]
+        var problem = QuadraticProgram(hessian: .identity(3), linear: c.map { -$0 })
+        problem.addEquality([1, 1, 1], 1, label: "budget")
+        problem.addEquality([2, 2, 2], 2, label: "budget again")
+        problem.addInequality([1, 1, 1], lower: 1, upper: 1, label: "group of all")
+        problem.lowerBounds = [0, 0, 0]
+        problem.addInequality([1, 0, 0], lower: 0, label: "x₀ ≥ 0 as a row")
+        let solution = try ActiveSetQPSolver(usesBoundFastPath: false).solve(problem)
+        #expect(worstScaledError(solution.x, [0.7, 0.3, 0]) <= 1e-15)
+        #expect(independentResiduals(problem, solution).maximum <= 1e-14)
+    }
+
     @Test("infeasible constraints throw and name the conflicting ones")
     func infeasible() throws {
         // x₁ + x₂ = 1 with x₁ ≤ 0.3 and x₂ ≤ 0.3.
