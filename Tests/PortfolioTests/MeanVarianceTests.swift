@@ -316,6 +316,33 @@ struct MeanVarianceTests {
         #expect((object["diagnostics"] as? [String: Any])?["status"] as? String == "optimal")
     }
 
+    @Test("misconfigured constraints are reported, not ignored")
+    func misconfigured() throws {
+        #expect(throws: PortfolioError.unknownAsset(operation: "MeanVarianceOptimizer(min-variance)", asset: "ZZZ")) {
+            _ = try MeanVarianceOptimizer(constraints: PortfolioConstraints(assetUpperBounds: ["ZZZ": 0.1])).fit(inputs)
+        }
+        #expect(throws: PortfolioError.invalidArgument(operation: "MeanVarianceOptimizer(min-variance)",
+                                                       message: "a turnover limit or transaction cost needs currentWeights")) {
+            _ = try MeanVarianceOptimizer(constraints: PortfolioConstraints(turnoverLimit: 0.2)).fit(inputs)
+        }
+        let costly = PortfolioConstraints(currentWeights: ["AAPL": 1], transactionCost: 0.001)
+        do {
+            _ = try MeanVarianceOptimizer(objective: .maximumSharpe(riskFreeRate: 0), constraints: costly).fit(inputs)
+            Issue.record("expected unsupported")
+        } catch PortfolioError.unsupported {}
+        let noReturns = try OptimizationInputs(assets: inputs.assets, covariance: inputs.covariance)
+        do {
+            _ = try MeanVarianceOptimizer(objective: .maximumUtility(riskAversion: 1)).fit(noReturns)
+            Issue.record("expected invalidArgument")
+        } catch PortfolioError.invalidArgument {}
+        do {
+            _ = try MeanVarianceOptimizer(objective: .efficientRisk(targetVolatility: 0.01)).fit(inputs)
+            Issue.record("expected infeasible")
+        } catch let PortfolioError.infeasible(_, conflicting, _) {
+            #expect(conflicting.first == "volatility ≤ 0.01")
+        }
+    }
+
     @Test("inputs validation names the asset and both sizes")
     func inputValidation() throws {
         var sigma = Matrix.identity(2)
