@@ -55,7 +55,8 @@ public struct QuadraticProgram: Sendable {
     /// Number of variables `n`.
     public var variableCount: Int { linear.count }
 
-    /// Appends the equality `rowᵀx = value`.
+    /// Appends the equality `rowᵀx = value`. Copies the matrix (`O(mₑ·n)`); for many rows assign
+    /// ``equalityMatrix`` and the parallel arrays at once.
     ///
     /// - Precondition: `row.count == n`.
     public mutating func addEquality(_ row: [Double], _ value: Double, label: String) {
@@ -65,7 +66,8 @@ public struct QuadraticProgram: Sendable {
         equalityLabels.append(label)
     }
 
-    /// Appends the inequality `lower ≤ rowᵀx ≤ upper`.
+    /// Appends the inequality `lower ≤ rowᵀx ≤ upper`. Copies the matrix (`O(mᵢ·n)`); for many rows
+    /// assign ``inequalityMatrix`` and the parallel arrays at once.
     ///
     /// - Precondition: `row.count == n`.
     public mutating func addInequality(_ row: [Double], lower: Double = -.infinity, upper: Double = .infinity,
