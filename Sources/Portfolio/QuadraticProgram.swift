@@ -302,8 +302,20 @@ public struct ActiveSetQPSolver: Sendable {
         var passes = 0
         while passes < maxProximalPasses {
             for i in 0..<n { shifted[i] = problem.linear[i] - rho * x[i] }
-            state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
-            try state.run(maxIterations: maxIterations, operation: operation)
+            if passes == 0 {
+                try state.run(maxIterations: maxIterations, operation: operation)
+            } else {
+                // Warm start from the previous pass's active set; a cold start is the fallback.
+                var warm = state
+                warm.warmStart(linear: shifted)
+                do {
+                    try warm.run(maxIterations: maxIterations, operation: operation)
+                    state = warm
+                } catch PortfolioError.solverFailed {
+                    state = DualActiveSet(inverseFactor: inverseFactor, linear: shifted, constraints: constraints)
+                    try state.run(maxIterations: maxIterations, operation: operation)
+                }
+            }
             totalIterations += state.iterations
             passes += 1
             var step = 0.0
@@ -660,7 +672,9 @@ struct DualActiveSet {
     mutating func run(maxIterations: Int, operation: String) throws {
         let count = constraints.count
         // Equalities first, in order, then the most violated inequality each round.
-        var pendingEqualities = (0..<count).filter { constraints.constraints[$0].isEquality }
+        var pendingEqualities = (0..<count).filter {
+            constraints.constraints[$0].isEquality && !isActive[$0] && !implied[$0]
+        }
         while true {
             var p: Int? = nil
             if !pendingEqualities.isEmpty {
@@ -677,6 +691,65 @@ struct DualActiveSet {
             }
             guard let p else { return }
             try add(p, maxIterations: maxIterations, operation: operation)
+        }
+    }
+
+    /// Restarts from the current active set and factorization with a new linear term `a` (same `G`):
+    /// `x = J₁R⁻ᵀb_A − J₂(Jᵀa)₂` and `u = R⁻¹(R⁻ᵀb_A + (Jᵀa)₁)` solve the problem with the active
+    /// constraints as equalities; inequalities with negative multipliers are dropped until the point
+    /// is dual feasible, which is where the dual method may continue. Used between proximal passes.
+    mutating func warmStart(linear a: [Double]) {
+        let n = self.n
+        iterations = 0
+        implied = [Bool](repeating: false, count: constraints.count)
+        while true {
+            let q = active.count
+            var jta = [Double](repeating: 0, count: n)
+            jt.withUnsafeBufferPointer { j in
+                for m in 0..<n {
+                    var sum = 0.0
+                    for row in 0..<n { sum += j[m * n + row] * a[row] }
+                    jta[m] = sum
+                }
+            }
+            // w = R⁻ᵀ b_A (forward substitution with Rᵀ lower triangular).
+            var w = [Double](repeating: 0, count: q)
+            for i in 0..<q {
+                let k = active[i]
+                var value = constraints.constraints[k].value * (orientations[k] ?? 1)
+                for l in 0..<i { value -= r[l * n + i] * w[l] }
+                w[i] = value / r[i * n + i]
+            }
+            // u = R⁻¹(w + (Jᵀa)₁).
+            var multipliers = [Double](repeating: 0, count: q)
+            var i = q - 1
+            while i >= 0 {
+                var value = w[i] + jta[i]
+                for l in (i + 1)..<q { value -= r[i * n + l] * multipliers[l] }
+                multipliers[i] = value / r[i * n + i]
+                i -= 1
+            }
+            var worst = 0.0, drop = -1
+            for k in 0..<q where !constraints.constraints[active[k]].isEquality && multipliers[k] < worst {
+                worst = multipliers[k]
+                drop = k
+            }
+            if drop >= 0 {
+                u = multipliers
+                removeActive(at: drop)
+                continue
+            }
+            u = multipliers
+            var point = [Double](repeating: 0, count: n)
+            jt.withUnsafeBufferPointer { j in
+                for m in 0..<n {
+                    let coefficient = m < q ? w[m] : -jta[m]
+                    if coefficient == 0 { continue }
+                    for row in 0..<n { point[row] += coefficient * j[m * n + row] }
+                }
+            }
+            x = point
+            return
         }
     }
 
