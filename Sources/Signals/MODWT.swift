@@ -6,7 +6,7 @@ import RealModule
 /// mirror `hₗ = (−1)ˡ g_{L−1−l}` (Percival & Walden 2000, eq. 75a). The MODWT uses the rescaled
 /// filters `g̃ = g/√2`, `h̃ = h/√2` (eq. 163).
 public struct WaveletFilter: Sendable, Hashable {
-    /// The canonical name (`haar`, `db2`…`db10`, `sym2`…`sym10`, `coif1`…`coif5`).
+    /// The canonical name (`haar`, `db2`…`db10`, `sym2`…`sym10`, `coif1`…`coif5`; `-reversed` appended by ``reversed()``).
     public let name: String
     /// Scaling (low-pass) filter `g`, length `L`.
     public let scaling: [Double]
@@ -27,7 +27,20 @@ public struct WaveletFilter: Sendable, Hashable {
         else if key.hasPrefix("d"), !key.hasPrefix("db"), let n = Int(key.dropFirst(1)), n % 2 == 0 { key = "db\(n / 2)" }
         else if key.hasPrefix("c"), !key.hasPrefix("coif"), let n = Int(key.dropFirst(1)), n % 6 == 0 { key = "coif\(n / 6)" }
         guard let g = scalingFilterCoefficients(key) else { throw SignalsError.unknownWavelet(name: name) }
-        self.name = key
+        self.init(name: key, scaling: g)
+    }
+
+    /// The time-reversed filter `g′ₗ = g_{L−1−l}` (with its mirror `h′`), named `"<name>-reversed"`.
+    ///
+    /// PyWavelets' SWT filters with this orientation: with it, `pywt.swt(x, name, J, norm=True)` gives
+    /// `cDⱼ[t] = −W̃ⱼ[(t + (2ʲ − 1)L/2) mod N]` and `cA_J[t] = Ṽ_J[(t + (2ᴶ − 1)L/2) mod N]`.
+    /// MRA components do not depend on the orientation.
+    public func reversed() -> WaveletFilter {
+        WaveletFilter(name: name.hasSuffix("-reversed") ? String(name.dropLast(9)) : name + "-reversed", scaling: scaling.reversed())
+    }
+
+    init(name: String, scaling g: [Double]) {
+        self.name = name
         scaling = g
         let l = g.count
         wavelet = (0..<l).map { i in (i % 2 == 0 ? 1.0 : -1.0) * g[l - 1 - i] }
@@ -96,41 +109,34 @@ public struct MODWT: Sendable, Hashable {
     }
 
     static func analysisStep(_ v: [Double], g: [Double], h: [Double], stride: Int) -> ([Double], [Double]) {
-        let m = v.count, l = g.count
+        let m = v.count
         var w = [Double](repeating: 0, count: m), out = [Double](repeating: 0, count: m)
-        v.withUnsafeBufferPointer { x in
-            for t in 0..<m {
-                var a = 0.0, b = 0.0
-                var index = t
-                for k in 0..<l {
-                    a += h[k] * x[index]
-                    b += g[k] * x[index]
-                    index -= stride
-                    while index < 0 { index += m }
-                }
-                w[t] = a
-                out[t] = b
-            }
-        }
+        w.withUnsafeMutableBufferPointer { wp in accumulate(v, filter: h, shift: -stride, into: wp) }
+        out.withUnsafeMutableBufferPointer { op in accumulate(v, filter: g, shift: -stride, into: op) }
         return (w, out)
     }
 
     /// One synthesis step: `Ṽⱼ₋₁,ₜ = Σₗ h̃ₗ W̃ⱼ,ₜ₊₂ʲ⁻¹ₗ + Σₗ g̃ₗ Ṽⱼ,ₜ₊₂ʲ⁻¹ₗ` (eq. 176); `nil` inputs are zero.
     static func synthesisStep(w: [Double]?, v: [Double]?, g: [Double], h: [Double], stride: Int, m: Int) -> [Double] {
-        let l = g.count
         var out = [Double](repeating: 0, count: m)
-        for t in 0..<m {
-            var s = 0.0
-            var index = t
-            for k in 0..<l {
-                if let w { s += h[k] * w[index] }
-                if let v { s += g[k] * v[index] }
-                index += stride
-                while index >= m { index -= m }
-            }
-            out[t] = s
+        out.withUnsafeMutableBufferPointer { op in
+            if let w { accumulate(w, filter: h, shift: stride, into: op) }
+            if let v { accumulate(v, filter: g, shift: stride, into: op) }
         }
         return out
+    }
+
+    /// `out[t] += Σₖ filter[k]·x[(t + shift·k) mod m]`, one contiguous (vectorizable) sweep per tap.
+    static func accumulate(_ x: [Double], filter: [Double], shift: Int, into out: UnsafeMutableBufferPointer<Double>) {
+        let m = x.count
+        x.withUnsafeBufferPointer { xp in
+            for (k, c) in filter.enumerated() {
+                let o = ((shift * k) % m + m) % m   // x index of t = 0
+                let head = m - o                    // t in 0..<head reads x[t + o]
+                for t in 0..<head { out[t] += c * xp[t + o] }
+                for t in head..<m { out[t] += c * xp[t + o - m] }
+            }
+        }
     }
 
     /// The inverse MODWT: the original series, length `N` (exact up to rounding). Cost O(N·J·L).
@@ -180,11 +186,11 @@ public struct MultiresolutionAnalysis: Sendable, Hashable {
     ///
     /// Relation to PyWavelets: for a length divisible by `2ᴶ` and periodic boundaries,
     /// `pywt.mra(x, name, J, transform="swt", mode="periodization")` returns `[S_J, D_J, …, D₁]` equal to
-    /// these components to rounding. PyWavelets' SWT filters are the MODWT's `g̃`, `h̃` scaled by `√2`
-    /// (unless `norm=True`), time-reversed, and its level-`j` coefficients are circularly shifted
-    /// relative to `W̃ⱼ`; each MRA component is `Hⱼᵀ Hⱼ X` for the level's equivalent filter, whose
-    /// squared gain is unchanged by scaling pairs, reversal, sign and shift, so the components agree
-    /// although the coefficients do not.
+    /// these components to rounding. The SWT coefficients differ from ``MODWT/details``: PyWavelets
+    /// filters with the time-reversed scaling filter and shifts level `j` by `(2ʲ − 1)L/2` samples
+    /// (with the sign of the wavelet coefficients flipped); see the module overview for the exact
+    /// relation. Each MRA component is `H̃ⱼᵀ H̃ⱼ X`, whose squared gain is unchanged by reversal, sign and
+    /// shift, so the components agree although the coefficients do not.
     ///
     /// - Throws: as ``MODWT/init(_:filter:levels:boundary:)``.
     public init(_ series: [Double], filter: WaveletFilter, levels: Int, boundary: WaveletBoundary = .periodic) throws {

@@ -7,6 +7,7 @@ struct MRAFixture: Decodable {
         let wavelet: String
         let levels: Int
         let components: [[Double]]
+        let swtNorm: [[Double]]
     }
     let series: [Double]
     let cases: [Case]
@@ -37,6 +38,25 @@ extension Double {
             expectSeries(mra.smooth, c.components[0], tolerance: 1e-12, "\(c.wavelet) S\(c.levels)")
             for j in 1...c.levels {
                 expectSeries(mra.details[j - 1], c.components[c.levels - j + 1], tolerance: 1e-12, "\(c.wavelet) D\(j)")
+            }
+        }
+    }
+
+    /// The documented coefficient relation to `pywt.swt(norm=True)`: with the reversed filter,
+    /// `cDⱼ[t] = −W̃ⱼ[(t + (2ʲ−1)L/2) mod N]`, `cA_J[t] = Ṽ_J[(t + (2ᴶ−1)L/2) mod N]`; tolerance 1e-12 absolute.
+    @Test func coefficientsMatchPyWaveletsSWTAfterReversalAndShift() throws {
+        let f: MRAFixture = try loadFixture("mra")
+        let n = f.series.count
+        for c in f.cases {
+            let filter = try WaveletFilter(c.wavelet).reversed()
+            let w = try MODWT(f.series, filter: filter, levels: c.levels)
+            func shifted(_ x: [Double], level j: Int, sign: Double) -> [Double] {
+                let s = ((1 << j) - 1) * filter.length / 2
+                return (0..<n).map { sign * x[($0 + s) % n] }
+            }
+            expectSeries(shifted(w.smooth, level: c.levels, sign: 1), c.swtNorm[0], tolerance: 1e-12, "\(c.wavelet) cA")
+            for j in 1...c.levels {
+                expectSeries(shifted(w.details[j - 1], level: j, sign: -1), c.swtNorm[c.levels - j + 1], tolerance: 1e-12, "\(c.wavelet) cD\(j)")
             }
         }
     }
