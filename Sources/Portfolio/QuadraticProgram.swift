@@ -195,7 +195,9 @@ public struct QPSolution: Sendable {
 /// A merely semidefinite `P` (linear programs, lifted `|w|` variables) is handled by the proximal-
 /// point method: each pass solves the strictly convex problem with `P + ρI` and linear term
 /// `q − ρxₖ`; the stationarity residual of the original problem is `ρ‖xₖ₊₁ − xₖ‖`, and the passes stop
-/// when it is below ``dualTolerance``. Polyhedral problems converge in finitely many passes.
+/// when it is below ``dualTolerance``. Polyhedral problems converge in finitely many passes, and each
+/// pass after the first restarts from the previous active set and factorization (the Hessian is the
+/// same), so it usually needs few or no further active-set steps.
 ///
 /// Problems whose only inequalities are variable bounds (minimum variance with a budget and caps)
 /// first try the primal–dual active-set method of Hintermüller, Ito and Kunisch, which settles in a
