@@ -223,13 +223,16 @@ public struct PanelCSVReader: Sendable {
         var values = DoubleAccumulator()
         defer { values.deallocate() }
         var rowCount = 0
+        // Set when a cell is missing (a flag set on the abandoned part of a record only costs a scan).
+        var sawMissing = false
         let fast = WideFastPath(width: width, dateIndex: dateIndex, delimiter: delimiter, positive: kind == .prices, tokens: tokens)
         while true {
             // Ordinary records are parsed in place; the tokenizer takes the rest one record at a time.
             if let fast {
                 let currentFormat = format
                 tokenizer.withUnreadChunk { buffer, position, line in
-                    fast.records(buffer, &position, &line, values: &values, dates: &dates, rowCount: &rowCount, format: currentFormat)
+                    fast.records(buffer, &position, &line, values: &values, dates: &dates, rowCount: &rowCount,
+                                 sawMissing: &sawMissing, format: currentFormat)
                 }
             }
             guard try tokenizer.next(into: &record) else { break }
@@ -247,8 +250,10 @@ public struct PanelCSVReader: Sendable {
                     dates.append(date)
                 }
                 for k in valueColumns {
-                    values.append(try cell(buffer, record.range(k), tokens: tokens, field: .close,
-                                           file: file, line: line, column: k + 1))
+                    let value = try cell(buffer, record.range(k), tokens: tokens, field: .close,
+                                         file: file, line: line, column: k + 1)
+                    if value.isNaN { sawMissing = true }
+                    values.append(value)
                 }
             }
             rowCount += 1
@@ -258,7 +263,7 @@ public struct PanelCSVReader: Sendable {
         let elements = values.array
         let close = try Matrix(rows: rowCount, columns: assets.count, elements: elements)
         // Most files have no missing cell: skip building the mask cell by cell.
-        let cells = elements.contains { $0.isNaN } ? elements.map { !$0.isNaN } : Array(repeating: true, count: elements.count)
+        let cells = sawMissing ? elements.map { !$0.isNaN } : Array(repeating: true, count: elements.count)
         let mask = try AvailabilityMask(timeCount: rowCount, assetCount: assets.count, cells: cells)
         return PricePanel(unchecked: index, assets: assets, assetClasses: Array(repeating: assetClass, count: assets.count),
                           kind: kind, fields: [.close: close], mask: mask)

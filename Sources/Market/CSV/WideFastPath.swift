@@ -101,7 +101,8 @@ struct WideFastPath {
 
     /// Parses records of `buffer` from `position` while they are ordinary; see the type's documentation.
     func records(_ buffer: UnsafeBufferPointer<UInt8>, _ position: inout Int, _ line: inout Int,
-                 values: inout DoubleAccumulator, dates: inout [MarketDate], rowCount: inout Int, format: DateFormat?) {
+                 values: inout DoubleAccumulator, dates: inout [MarketDate], rowCount: inout Int, sawMissing: inout Bool,
+                 format: DateFormat?) {
         guard let base = buffer.baseAddress, buffer.count - position >= 2 else { return }
         // The last line end with a byte after it: every scan stops at a line end, so none that
         // starts at or before `limit` runs past it (no bounds checks in the loops), and a CR at
@@ -188,6 +189,7 @@ struct WideFastPath {
                     } else if terminated, j == i {
                         (out + written).initialize(to: .nan)
                         written += 1
+                        sawMissing = true
                         end = j
                     } else {
                         guard base[i] != 34 else { break record }
@@ -196,6 +198,7 @@ struct WideFastPath {
                         guard let value = genericCell(buffer, i, end) else { break record }
                         (out + written).initialize(to: value)
                         written += 1
+                        if value.isNaN { sawMissing = true }
                     }
                 }
                 let terminator = base[end]
