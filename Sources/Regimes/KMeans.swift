@@ -104,7 +104,7 @@ public struct KMeans: Sendable, Hashable {
             inertias.append(run.inertia)
             if best == nil || run.inertia < best!.run.inertia { best = (run, r) }
         }
-        return finish(best!.run, restart: best!.restart, inertias: inertias)
+        return finish(best!.run, restart: best!.restart, inertias: inertias, data)
     }
 
     /// Runs Lloyd's iterations from the given centres (`K × d`), with no restarts; the parity
@@ -122,14 +122,14 @@ public struct KMeans: Sendable, Hashable {
             throw RegimesError.nonFinite(operation: "KMeans.refine", row: bad.row, column: bad.column)
         }
         let run = lloyd(data, initialCenters)
-        return finish(run, restart: 0, inertias: [run.inertia])
+        return finish(run, restart: 0, inertias: [run.inertia], data)
     }
 
     struct Run { var centers: Matrix; var labels: [Int]; var inertia: Double; var iterations: Int; var converged: Bool }
 
-    func finish(_ run: Run, restart: Int, inertias: [Double]) -> Fit {
+    func finish(_ run: Run, restart: Int, inertias: [Double], _ data: Matrix) -> Fit {
         let perm = orderingPermutation(ordering, means: run.centers,
-                                       covariances: KMeans.clusterVariances(run))
+                                       covariances: KMeans.clusterVariances(data, run))
         var inverse = [Int](repeating: 0, count: perm.count)
         for (newIndex, old) in perm.enumerated() { inverse[old] = newIndex }
         let centers = Matrix(rows: run.centers.rows, columns: run.centers.columns) { i, j in run.centers[perm[i], j] }
@@ -137,10 +137,16 @@ public struct KMeans: Sendable, Hashable {
                    iterations: run.iterations, converged: run.converged, bestRestart: restart, restartInertias: inertias)
     }
 
-    /// Per-cluster diagonal variances as diagonal matrices (for ordering by variance).
-    static func clusterVariances(_ run: Run) -> [Matrix] {
-        let d = run.centers.columns
-        return (0..<run.centers.rows).map { _ in Matrix.identity(d) }
+    /// Per-cluster population variances of each feature, as diagonal matrices (for ordering by variance);
+    /// 0 for a cluster with one point.
+    static func clusterVariances(_ data: Matrix, _ run: Run) -> [Matrix] {
+        let k = run.centers.rows, d = run.centers.columns
+        var sums = [Double](repeating: 0, count: k * d), counts = [Int](repeating: 0, count: k)
+        for (t, label) in run.labels.enumerated() {
+            counts[label] += 1
+            for j in 0..<d { let v = data[t, j] - run.centers[label, j]; sums[label * d + j] += v * v }
+        }
+        return (0..<k).map { s in Matrix.diagonal((0..<d).map { sums[s * d + $0] / Double(Swift.max(counts[s], 1)) }) }
     }
 
     /// Nearest-centre labels and inertia. O(n·K·d).

@@ -168,3 +168,16 @@ func threeRegimeMarket() throws -> RegimeSwitchingMarket {
         #expect(Set(fit.labels).count == 3)
     }
 }
+
+@Suite struct OrderingTests {
+    /// `.byVariance` orders k-means clusters by their within-cluster variance (ascending), `.byMean` by centre.
+    @Test func kmeansOrdering() throws {
+        // Tight cluster at 10, wide cluster at 0.
+        let data = Matrix(rows: 60, columns: 1) { i, _ in i < 30 ? 10 + 0.01 * Double(i % 5) : Double(i % 10) - 4.5 }
+        let byMean = try KMeans(clusters: 2, ordering: .byMean(feature: 0)).fit(data, seed: 0)
+        #expect(byMean.centers[0, 0] < byMean.centers[1, 0])
+        let byVariance = try KMeans(clusters: 2, ordering: .byVariance(feature: 0)).fit(data, seed: 0)
+        #expect(byVariance.centers[0, 0] > 9 && byVariance.centers[1, 0] < 1)
+        #expect(byVariance.labels[0] == 0 && byVariance.labels[59] == 1)
+    }
+}
