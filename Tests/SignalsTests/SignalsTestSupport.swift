@@ -39,3 +39,11 @@ func expectSeries(_ actual: [Double], _ expected: [Double?], tolerance: Double, 
     }
     return worst
 }
+
+import Linalg
+
+/// A 1×1 matrix.
+func Linalg_matrix(_ value: Double) -> Matrix { Matrix(rows: 1, columns: 1, repeating: value) }
+
+/// A square matrix from rows; traps on ragged test data.
+func Linalg_square(_ rows: [[Double]]) -> Matrix { try! Matrix(rows) }
