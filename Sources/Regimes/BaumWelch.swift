@@ -213,12 +213,25 @@ public struct BaumWelch: Sendable, Hashable {
         let alpha = lattices.forward, logB = lattices.logEmission, logA = model.logTransition
         var gamma = [Double](repeating: 0, count: n * k)
         for index in 0..<(n * k) { gamma[index] = Double.exp(alpha[index] + beta[index] - logL) }
+        // ξₜ(i, j) ∝ exp(log αₜ(i) − maₜ)·Aᵢⱼ·exp(log bⱼ(xₜ₊₁) + log βₜ₊₁(j) − mbₜ), normalized to sum 1 over (i, j)
+        // (the shifts cancel in the normalization, so nothing overflows or underflows); the plain
+        // log-space formula is used for a step whose normalizer underflows.
         var xi = [Double](repeating: 0, count: k * k)
+        let a = model.transition.elements
+        var pa = [Double](repeating: 0, count: k), pb = [Double](repeating: 0, count: k), term = [Double](repeating: 0, count: k * k)
         for t in 0..<(n - 1) {
-            for i in 0..<k {
-                let a = alpha[t * k + i] - logL
-                for j in 0..<k {
-                    xi[i * k + j] += Double.exp(a + logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j])
+            var ma = -Double.infinity, mb = -Double.infinity
+            for i in 0..<k { ma = Swift.max(ma, alpha[t * k + i]); mb = Swift.max(mb, logB[(t + 1) * k + i] + beta[(t + 1) * k + i]) }
+            for i in 0..<k { pa[i] = Double.exp(alpha[t * k + i] - ma); pb[i] = Double.exp(logB[(t + 1) * k + i] + beta[(t + 1) * k + i] - mb) }
+            var total = 0.0
+            for i in 0..<k { for j in 0..<k { let v = pa[i] * a[i * k + j] * pb[j]; term[i * k + j] = v; total += v } }
+            if total > 0, total.isFinite {
+                for index in 0..<(k * k) { xi[index] += term[index] / total }
+            } else {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        xi[i * k + j] += Double.exp(alpha[t * k + i] - logL + logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j])
+                    }
                 }
             }
         }

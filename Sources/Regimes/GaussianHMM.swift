@@ -88,33 +88,44 @@ public struct GaussianHMM: Sendable, Hashable {
 
     var logTransition: [Double] { transition.elements.map { Double.log($0) } }
 
+    /// Log-space forward recursion. Each step shifts by `m = maxᵢ log αₜ₋₁(i)`, so
+    /// `log αₜ(j) = m + log Σᵢ exp(log αₜ₋₁(i) − m)·Aᵢⱼ + log bⱼ(xₜ)`: K exponentials per step instead of K².
     func forwardPass(_ data: Matrix, _ operation: String, iteration: Int) throws -> Lattices {
         let bank = try GaussianBank(means: means, covariances: covariances, operation: operation, iteration: iteration)
         let logB = bank.logDensities(data)
         let n = data.rows, k = states
-        let logA = logTransition
+        let a = transition.elements
         var alpha = [Double](repeating: 0, count: n * k)
-        var work = [Double](repeating: 0, count: k)
+        var p = [Double](repeating: 0, count: k)
         for s in 0..<k { alpha[s] = Double.log(startProbabilities[s]) + logB[s] }
         for t in 1..<Swift.max(n, 1) {
+            var m = -Double.infinity
+            for i in 0..<k { m = Swift.max(m, alpha[(t - 1) * k + i]) }
+            for i in 0..<k { p[i] = Double.exp(alpha[(t - 1) * k + i] - m) }
             for j in 0..<k {
-                for i in 0..<k { work[i] = alpha[(t - 1) * k + i] + logA[i * k + j] }
-                alpha[t * k + j] = logSumExp(work) + logB[t * k + j]
+                var sum = 0.0
+                for i in 0..<k { sum += p[i] * a[i * k + j] }
+                alpha[t * k + j] = m + Double.log(sum) + logB[t * k + j]
             }
         }
         let last = Array(alpha[(n - 1) * k ..< n * k])
         return Lattices(logEmission: logB, forward: alpha, logLikelihood: logSumExp(last))
     }
 
+    /// Log-space backward recursion with the same per-step shift as ``forwardPass``.
     func backwardPass(_ lattices: Lattices, n: Int) -> [Double] {
-        let k = states, logA = logTransition, logB = lattices.logEmission
+        let k = states, a = transition.elements, logB = lattices.logEmission
         var beta = [Double](repeating: 0, count: n * k)
-        var work = [Double](repeating: 0, count: k)
+        var q = [Double](repeating: 0, count: k)
         if n >= 2 {
             for t in stride(from: n - 2, through: 0, by: -1) {
+                var m = -Double.infinity
+                for j in 0..<k { m = Swift.max(m, logB[(t + 1) * k + j] + beta[(t + 1) * k + j]) }
+                for j in 0..<k { q[j] = Double.exp(logB[(t + 1) * k + j] + beta[(t + 1) * k + j] - m) }
                 for i in 0..<k {
-                    for j in 0..<k { work[j] = logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j] }
-                    beta[t * k + i] = logSumExp(work)
+                    var sum = 0.0
+                    for j in 0..<k { sum += a[i * k + j] * q[j] }
+                    beta[t * k + i] = m + Double.log(sum)
                 }
             }
         }
