@@ -83,14 +83,17 @@ public struct MODWT: Sendable, Hashable {
     /// Transforms `series` to `levels` levels.
     ///
     /// - Throws: ``SignalsError/emptySeries(operation:)``, ``SignalsError/nonFinite(operation:position:)``,
-    ///   ``SignalsError/invalidParameter(operation:parameter:value:reason:)`` for `levels < 1`,
+    ///   ``SignalsError/invalidParameter(operation:parameter:value:reason:)`` for `levels < 1` or `levels > 30`,
     ///   ``SignalsError/seriesTooShort(operation:length:required:)`` when `N < 2ᴶ`.
     public init(_ series: [Double], filter: WaveletFilter, levels: Int, boundary: WaveletBoundary = .periodic) throws {
         let operation = "MODWT"
         try validateSeries(series, operation)
         try validateWindow(levels, operation, name: "levels")
-        guard levels < 30, series.count >= (1 << levels) else {
-            throw SignalsError.seriesTooShort(operation: operation, length: series.count, required: 1 << Swift.min(levels, 30))
+        guard levels < 31 else {
+            throw SignalsError.invalidParameter(operation: operation, parameter: "levels", value: "\(levels)", reason: "must be ≤ 30")
+        }
+        guard series.count >= (1 << levels) else {
+            throw SignalsError.seriesTooShort(operation: operation, length: series.count, required: 1 << levels)
         }
         self.filter = filter
         self.boundary = boundary
@@ -232,9 +235,12 @@ public enum CausalMultiresolution {
         let operation = "CausalMultiresolution"
         try validateSeries(series, operation)
         try validateWindow(levels, operation, name: "levels")
-        guard levels < 30, window >= (1 << levels) else {
+        guard levels < 31 else {
+            throw SignalsError.invalidParameter(operation: operation, parameter: "levels", value: "\(levels)", reason: "must be ≤ 30")
+        }
+        guard window >= (1 << levels) else {
             throw SignalsError.invalidParameter(operation: operation, parameter: "window", value: "\(window)",
-                                                reason: "must be ≥ 2^levels = \(1 << Swift.min(levels, 30))")
+                                                reason: "must be ≥ 2^levels = \(1 << levels)")
         }
         let n = series.count, warm = (1 << levels) - 1
         var details = [[Double]](repeating: [Double](repeating: .nan, count: n), count: levels)

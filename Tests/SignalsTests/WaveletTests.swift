@@ -101,6 +101,9 @@ extension Double {
         #expect(throws: SignalsError.seriesTooShort(operation: "MODWT", length: 10, required: 16)) {
             try MODWT(testSignal(10), filter: WaveletFilter("haar"), levels: 4)
         }
+        #expect(throws: SignalsError.invalidParameter(operation: "MODWT", parameter: "levels", value: "40", reason: "must be ≤ 30")) {
+            try MODWT(testSignal(10), filter: WaveletFilter("haar"), levels: 40)
+        }
         #expect(throws: SignalsError.nonFinite(operation: "MODWT", position: 3)) {
             try MODWT([1, 2, 3, .infinity, 5, 6, 7, 8], filter: WaveletFilter("haar"), levels: 1)
         }
