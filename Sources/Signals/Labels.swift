@@ -4,7 +4,7 @@ import RealModule
 public enum SlopeLabel: Int, Sendable, Hashable, Codable, CaseIterable, Comparable {
     /// Strong fall: slope ≤ −strong threshold.
     case downStrong = 0
-    /// Fall: −strong < slope < 0 (or ≤ −weak when a weak threshold is set).
+    /// Fall: −strong < slope < 0.
     case down = 1
     /// Rise: 0 ≤ slope < strong.
     case up = 2
@@ -38,16 +38,24 @@ public enum Labels {
     ///
     /// - Throws: as ``forwardReturns(_:horizon:logarithmic:)``; `strong` must be finite and > 0.
     public static func slope(_ series: [Double], horizon h: Int = 1, strong: Double) throws -> [SlopeLabel?] {
-        guard strong.isFinite, strong > 0 else {
-            throw SignalsError.invalidParameter(operation: "Labels.slope", parameter: "strong", value: "\(strong)", reason: "must be finite and > 0")
+        try slope(series, horizon: h, strongUp: strong, strongDown: strong)
+    }
+
+    /// Four-class slope labels with asymmetric thresholds: up++ when `s ≥ strongUp`, up when `0 ≤ s < strongUp`,
+    /// down when `−strongDown < s < 0`, down++ when `s ≤ −strongDown` (slope `s` as in ``slope(_:horizon:strong:)``).
+    ///
+    /// - Throws: as ``forwardReturns(_:horizon:logarithmic:)``; both thresholds must be finite and > 0.
+    public static func slope(_ series: [Double], horizon h: Int = 1, strongUp: Double, strongDown: Double) throws -> [SlopeLabel?] {
+        for (name, value) in [("strongUp", strongUp), ("strongDown", strongDown)] where !(value.isFinite && value > 0) {
+            throw SignalsError.invalidParameter(operation: "Labels.slope", parameter: name, value: "\(value)", reason: "must be finite and > 0")
         }
         let r = try forwardReturns(series, horizon: h)
         return r.map { v in
             guard !v.isNaN else { return nil }
             let s = v / Double(h)
-            if s >= strong { return .upStrong }
+            if s >= strongUp { return .upStrong }
             if s >= 0 { return .up }
-            if s > -strong { return .down }
+            if s > -strongDown { return .down }
             return .downStrong
         }
     }

@@ -38,9 +38,11 @@ struct ScalerFixture: Decodable {
         #expect(labels == [.up, .upStrong, .down, .downStrong, .up, nil])
         let two = try Labels.slope(prices, horizon: 2, strong: 0.01)
         #expect(two == [.upStrong, .up, .downStrong, .downStrong, nil, nil])
-        #expect(throws: SignalsError.invalidParameter(operation: "Labels.slope", parameter: "strong", value: "0.0", reason: "must be finite and > 0")) {
+        #expect(throws: SignalsError.invalidParameter(operation: "Labels.slope", parameter: "strongUp", value: "0.0", reason: "must be finite and > 0")) {
             try Labels.slope(prices, strong: 0)
         }
+        // Asymmetric: a 0.5 % strong-down threshold turns the −0.1 % day into down, the −3.8 % day into down++.
+        #expect(try Labels.slope(prices, strongUp: 0.05, strongDown: 0.005) == [.up, .up, .down, .downStrong, .up, nil])
     }
 
     @Test func tripleBarrier() throws {
