@@ -48,6 +48,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import replace_marked_section, splitmix_uniform  # noqa: E402
+
 COMPARE_DIR = Path(__file__).resolve().parent
 BENCH_DIR = COMPARE_DIR.parent
 ROOT_DIR = BENCH_DIR.parent
@@ -71,19 +74,6 @@ SEED_FIRST, SEED_SECOND, SEED_THIRD = 11, 12, 13
 # --------------------------------------------------------------------------------------------
 # PyTorch worker: runs in its own process (so the thread variables are set before torch loads).
 # --------------------------------------------------------------------------------------------
-
-def splitmix_uniform(count: int, seed: int):
-    """Draws 0..count-1 of the SplitMix64 stream `seed`, mapped to [-1, 1) (BenchmarkSupport)."""
-    import numpy as np
-
-    with np.errstate(over="ignore"):
-        index = np.arange(1, count + 1, dtype=np.uint64)
-        z = np.uint64(seed) + index * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53 * 2.0 - 1.0
-
 
 def torch_worker(args: argparse.Namespace) -> None:
     import torch
@@ -311,15 +301,7 @@ def targets(table: dict) -> list[str]:
 
 
 def write_readme(section: str) -> None:
-    text = README.read_text() if README.exists() else ""
-    block = f"{BEGIN_MARK}\n{section.rstrip()}\n{END_MARK}"
-    if BEGIN_MARK in text and END_MARK in text:
-        start = text.index(BEGIN_MARK)
-        end = text.index(END_MARK) + len(END_MARK)
-        text = text[:start] + block + text[end:]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    replace_marked_section(README, BEGIN_MARK, END_MARK, section)
     print(f"Updated {README.relative_to(ROOT_DIR)}", file=sys.stderr)
 
 

@@ -31,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import replace_marked_section  # noqa: E402
+
 COMPARE_DIR = Path(__file__).resolve().parent
 BENCH_DIR = COMPARE_DIR.parent
 BIN_DIR = COMPARE_DIR / "bin"
@@ -133,14 +136,8 @@ def main() -> None:
     if args.write_readme:
         command = "python3 Benchmarks/compare/csv_read.py " + " ".join(sys.argv[1:])
         section = f"{BEGIN_MARK}\nCommand: `{command}`\n\n{table}\n{END_MARK}"
-        text = README.read_text()
-        if BEGIN_MARK in text:
-            before, rest = text.split(BEGIN_MARK, 1)
-            after = rest.split(END_MARK, 1)[1]
-            text = before + section + after
-        else:
-            text = text.rstrip() + "\n\n## CSV reading (Market)\n\n" + section + "\n"
-        README.write_text(text)
+        replace_marked_section(README, BEGIN_MARK, END_MARK, section.split("\n", 1)[1].rsplit("\n", 1)[0],
+                               heading="## CSV reading (Market)")
 
 
 if __name__ == "__main__":
