@@ -69,6 +69,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "SignalsRegimesTimings",
+            dependencies: [
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Signals", package: "MetaFolio"),
+                .product(name: "Regimes", package: "MetaFolio"),
+            ],
+            path: "Sources/SignalsRegimesTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "CSVTimings",
             dependencies: [
                 .product(name: "Market", package: "MetaFolio"),
