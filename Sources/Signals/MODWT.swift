@@ -1,3 +1,4 @@
+import COpenBLAS
 import RealModule
 
 /// An orthonormal wavelet filter pair for the maximal overlap discrete wavelet transform.
@@ -129,15 +130,18 @@ public struct MODWT: Sendable, Hashable {
         return out
     }
 
-    /// `out[t] += Σₖ filter[k]·x[(t + shift·k) mod m]`, one contiguous (vectorizable) sweep per tap.
+    /// `out[t] += Σₖ filter[k]·x[(t + shift·k) mod m]`: per tap, two contiguous BLAS `daxpy` sweeps
+    /// (before and after the circular wrap).
     static func accumulate(_ x: [Double], filter: [Double], shift: Int, into out: UnsafeMutableBufferPointer<Double>) {
         let m = x.count
+        guard let target = out.baseAddress else { return }
         x.withUnsafeBufferPointer { xp in
+            guard let source = xp.baseAddress else { return }
             for (k, c) in filter.enumerated() {
                 let o = ((shift * k) % m + m) % m   // x index of t = 0
-                let head = m - o                    // t in 0..<head reads x[t + o]
-                for t in 0..<head { out[t] += c * xp[t + o] }
-                for t in head..<m { out[t] += c * xp[t + o - m] }
+                let head = m - o                    // t in 0..<head reads x[t + o], the rest x[t + o − m]
+                cblas_daxpy(Int32(head), c, source + o, 1, target, 1)
+                if o > 0 { cblas_daxpy(Int32(o), c, source, 1, target + head, 1) }
             }
         }
     }
