@@ -208,7 +208,7 @@ public struct BaumWelch: Sendable, Hashable {
     func step(_ data: Matrix, _ model: GaussianHMM, floor: Double, _ operation: String, iteration: Int) throws -> (Double, GaussianHMM) {
         let n = data.rows, k = states, d = data.columns
         let lattices = try model.forwardPass(data, operation, iteration: iteration - 1)
-        let beta = model.backwardPass(lattices, n: n)
+        let (beta, shiftedBackward) = model.backwardPassWithShifts(lattices, n: n)
         let logL = lattices.logLikelihood
         let alpha = lattices.forward, logB = lattices.logEmission, logA = model.logTransition
         var gamma = [Double](repeating: 0, count: n * k)
@@ -218,13 +218,12 @@ public struct BaumWelch: Sendable, Hashable {
         // log-space formula is used for a step whose normalizer underflows.
         var xi = [Double](repeating: 0, count: k * k)
         let a = model.transition.elements
-        var pa = [Double](repeating: 0, count: k), pb = [Double](repeating: 0, count: k), term = [Double](repeating: 0, count: k * k)
+        // The shifted exponentials were computed by the forward and backward passes.
+        let pa = lattices.shiftedForward, pb = shiftedBackward
+        var term = [Double](repeating: 0, count: k * k)
         for t in 0..<(n - 1) {
-            var ma = -Double.infinity, mb = -Double.infinity
-            for i in 0..<k { ma = Swift.max(ma, alpha[t * k + i]); mb = Swift.max(mb, logB[(t + 1) * k + i] + beta[(t + 1) * k + i]) }
-            for i in 0..<k { pa[i] = Double.exp(alpha[t * k + i] - ma); pb[i] = Double.exp(logB[(t + 1) * k + i] + beta[(t + 1) * k + i] - mb) }
             var total = 0.0
-            for i in 0..<k { for j in 0..<k { let v = pa[i] * a[i * k + j] * pb[j]; term[i * k + j] = v; total += v } }
+            for i in 0..<k { for j in 0..<k { let v = pa[t * k + i] * a[i * k + j] * pb[t * k + j]; term[i * k + j] = v; total += v } }
             if total > 0, total.isFinite {
                 for index in 0..<(k * k) { xi[index] += term[index] / total }
             } else {

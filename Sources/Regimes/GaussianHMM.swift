@@ -84,6 +84,7 @@ public struct GaussianHMM: Sendable, Hashable {
         var logEmission: [Double]   // n × K
         var forward: [Double]       // n × K, log α
         var logLikelihood: Double
+        var shiftedForward: [Double] // (n − 1) × K, exp(log αₜ(i) − maxᵢ log αₜ(i)) for t < n − 1
     }
 
     var logTransition: [Double] { transition.elements.map { Double.log($0) } }
@@ -96,40 +97,43 @@ public struct GaussianHMM: Sendable, Hashable {
         let n = data.rows, k = states
         let a = transition.elements
         var alpha = [Double](repeating: 0, count: n * k)
-        var p = [Double](repeating: 0, count: k)
+        var p = [Double](repeating: 0, count: Swift.max(n - 1, 0) * k)
         for s in 0..<k { alpha[s] = Double.log(startProbabilities[s]) + logB[s] }
         for t in 1..<Swift.max(n, 1) {
             var m = -Double.infinity
             for i in 0..<k { m = Swift.max(m, alpha[(t - 1) * k + i]) }
-            for i in 0..<k { p[i] = Double.exp(alpha[(t - 1) * k + i] - m) }
+            for i in 0..<k { p[(t - 1) * k + i] = Double.exp(alpha[(t - 1) * k + i] - m) }
             for j in 0..<k {
                 var sum = 0.0
-                for i in 0..<k { sum += p[i] * a[i * k + j] }
+                for i in 0..<k { sum += p[(t - 1) * k + i] * a[i * k + j] }
                 alpha[t * k + j] = m + Double.log(sum) + logB[t * k + j]
             }
         }
         let last = Array(alpha[(n - 1) * k ..< n * k])
-        return Lattices(logEmission: logB, forward: alpha, logLikelihood: logSumExp(last))
+        return Lattices(logEmission: logB, forward: alpha, logLikelihood: logSumExp(last), shiftedForward: p)
     }
 
     /// Log-space backward recursion with the same per-step shift as ``forwardPass``.
-    func backwardPass(_ lattices: Lattices, n: Int) -> [Double] {
+    func backwardPass(_ lattices: Lattices, n: Int) -> [Double] { backwardPassWithShifts(lattices, n: n).beta }
+
+    /// Log β and, for `t < n − 1`, `exp(uⱼ − maxⱼ uⱼ)` with `uⱼ = log bⱼ(xₜ₊₁) + log βₜ₊₁(j)` (`(n − 1) × K`).
+    func backwardPassWithShifts(_ lattices: Lattices, n: Int) -> (beta: [Double], shifted: [Double]) {
         let k = states, a = transition.elements, logB = lattices.logEmission
         var beta = [Double](repeating: 0, count: n * k)
-        var q = [Double](repeating: 0, count: k)
+        var q = [Double](repeating: 0, count: Swift.max(n - 1, 0) * k)
         if n >= 2 {
             for t in stride(from: n - 2, through: 0, by: -1) {
                 var m = -Double.infinity
                 for j in 0..<k { m = Swift.max(m, logB[(t + 1) * k + j] + beta[(t + 1) * k + j]) }
-                for j in 0..<k { q[j] = Double.exp(logB[(t + 1) * k + j] + beta[(t + 1) * k + j] - m) }
+                for j in 0..<k { q[t * k + j] = Double.exp(logB[(t + 1) * k + j] + beta[(t + 1) * k + j] - m) }
                 for i in 0..<k {
                     var sum = 0.0
-                    for j in 0..<k { sum += a[i * k + j] * q[j] }
+                    for j in 0..<k { sum += a[i * k + j] * q[t * k + j] }
                     beta[t * k + i] = m + Double.log(sum)
                 }
             }
         }
-        return beta
+        return (beta, q)
     }
 
     /// Total log-likelihood `log p(x₁…xₙ)` by the forward algorithm. O(n·K² + n·K·d²).
