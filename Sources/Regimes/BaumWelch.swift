@@ -248,18 +248,38 @@ public struct BaumWelch: Sendable, Hashable {
         // Means and covariances.
         var post = [Double](repeating: 0, count: k)
         var sums = [Double](repeating: 0, count: k * d)
-        for t in 0..<n {
-            for s in 0..<k {
-                let g = gamma[t * k + s]
-                post[s] += g
-                for j in 0..<d { sums[s * d + j] += g * data[t, j] }
+        data.withUnsafeBufferPointer { x in
+            for t in 0..<n {
+                for s in 0..<k {
+                    let g = gamma[t * k + s]
+                    post[s] += g
+                    for j in 0..<d { sums[s * d + j] += g * x[t * d + j] }
+                }
             }
         }
         for s in 0..<k where post[s] <= Double(n) * 1e-12 {
             throw RegimesError.emptyState(operation: operation, state: s, iteration: iteration)
         }
         let means = Matrix(rows: k, columns: d) { s, j in sums[s * d + j] / post[s] }
-        let scatters = (0..<k).map { s in weightedScatter(data, weights: (0..<n).map { gamma[$0 * k + s] }, mean: means.row(s)) }
+        // All states' weighted scatters Σₜ γₜₛ (xₜ − μₛ)(xₜ − μₛ)ᵀ in one pass (lower triangles, then mirrored).
+        var scatter = [Double](repeating: 0, count: k * d * d)
+        var diff = [Double](repeating: 0, count: d)
+        let mu = means.elements
+        data.withUnsafeBufferPointer { x in
+            for t in 0..<n {
+                for s in 0..<k {
+                    let g = gamma[t * k + s]
+                    for i in 0..<d { diff[i] = x[t * d + i] - mu[s * d + i] }
+                    for i in 0..<d {
+                        let gi = g * diff[i]
+                        for j in 0...i { scatter[(s * d + i) * d + j] += gi * diff[j] }
+                    }
+                }
+            }
+        }
+        let scatters = (0..<k).map { s in
+            Matrix(rows: d, columns: d) { i, j in i >= j ? scatter[(s * d + i) * d + j] : scatter[(s * d + j) * d + i] }
+        }
         let prior = Matrix.identity(d).scaled(by: covariancePrior)
         var covariances: [Matrix]
         switch covarianceType {
