@@ -1,3 +1,5 @@
+import Linalg
+
 /// Finite-difference verification of reverse-mode gradients, for users' own models.
 ///
 /// Both checks work in `Double` with central differences

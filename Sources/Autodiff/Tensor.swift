@@ -190,14 +190,14 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let lo = Double(lowerBound), width = Double(upperBound) - Double(lowerBound)
         var storage = [Scalar]()
         storage.reserveCapacity(shape.scalarCount)
-        for _ in 0..<shape.scalarCount { storage.append(Scalar(lo + width * generator.nextUnitDouble())) }
+        for _ in 0..<shape.scalarCount { storage.append(Scalar(lo + width * generator.nextUniform())) }
         return Tensor(shape: shape, storage: storage)
     }
 
     /// Normal random numbers with the given mean and standard deviation drawn from `generator`.
     ///
     /// Element `i` is `mean + standardDeviation·z` with `z` from
-    /// ``Xoshiro256StarStar/nextStandardNormal()`` (two generator calls per element),
+    /// ``Xoshiro256StarStar/nextNormal()`` (two generator calls per element),
     /// computed in `Double` and rounded to `Scalar`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -206,7 +206,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let m = Double(mean), s = Double(standardDeviation)
         var storage = [Scalar]()
         storage.reserveCapacity(shape.scalarCount)
-        for _ in 0..<shape.scalarCount { storage.append(Scalar(m + s * generator.nextStandardNormal())) }
+        for _ in 0..<shape.scalarCount { storage.append(Scalar(m + s * generator.nextNormal())) }
         return Tensor(shape: shape, storage: storage)
     }
 

@@ -1,3 +1,4 @@
+import Linalg
 import Testing
 @testable import Autodiff
 
