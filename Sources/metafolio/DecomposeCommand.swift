@@ -3,7 +3,7 @@ import Foundation
 import MetaFolio
 
 /// `metafolio decompose`: the MODWT multiresolution analysis of one series.
-struct DecomposeCommand: ParsableCommand {
+struct DecomposeCommand: FailureReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "decompose",
         abstract: "MODWT multiresolution analysis of one series: details D1…DJ and smooth SJ, which sum to the series."
@@ -43,18 +43,6 @@ struct DecomposeCommand: ParsableCommand {
     func validate() throws {
         guard levels >= 1 else { throw ValidationError("--levels must be ≥ 1, got \(levels)") }
         guard WaveletBoundary(rawValue: boundary) != nil else { throw ValidationError("--boundary must be periodic or reflection, got \(boundary)") }
-    }
-
-    func run() throws {
-        do {
-            try execute()
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as CommandFailure {
-            throw error
-        } catch {
-            throw CommandFailure(description: "\(error)")
-        }
     }
 
     func execute() throws {

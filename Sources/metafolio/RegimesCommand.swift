@@ -3,7 +3,7 @@ import Foundation
 import MetaFolio
 
 /// `metafolio regimes`: fits k-means, a Gaussian mixture or a Gaussian HMM to one series.
-struct RegimesCommand: ParsableCommand {
+struct RegimesCommand: FailureReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "regimes",
         abstract: "Fit k-means, a Gaussian mixture or a Gaussian HMM to one series; print the fit, the states sorted by mean and the state sequence."
@@ -50,18 +50,6 @@ struct RegimesCommand: ParsableCommand {
 
     func validate() throws {
         guard states >= 1 else { throw ValidationError("--states must be ≥ 1, got \(states)") }
-    }
-
-    func run() throws {
-        do {
-            try execute()
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as CommandFailure {
-            throw error
-        } catch {
-            throw CommandFailure(description: "\(error)")
-        }
     }
 
     func execute() throws {

@@ -50,3 +50,26 @@ func printJSON<T: Encodable>(_ value: T) throws {
 
 /// `value` with `digits` significant digits.
 func formatted(_ value: Double, _ digits: Int = 6) -> String { String(format: "%.\(digits)g", value) }
+
+/// A subcommand whose `execute()` may throw any library error: `run()` turns errors other than
+/// argument-parser's into a ``CommandFailure``, so the user sees the library's message and a
+/// non-zero exit status instead of a raw error dump.
+protocol FailureReportingCommand: ParsableCommand {
+    /// The command's work.
+    func execute() throws
+}
+
+extension FailureReportingCommand {
+    /// Runs ``execute()`` and reports library errors as ``CommandFailure``.
+    func run() throws {
+        do {
+            try execute()
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as CommandFailure {
+            throw error
+        } catch {
+            throw CommandFailure(description: "\(error)")
+        }
+    }
+}
