@@ -71,6 +71,7 @@ let package = Package(
         .executableTarget(
             name: "SignalsRegimesTimings",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Linalg", package: "MetaFolio"),
                 .product(name: "Signals", package: "MetaFolio"),
                 .product(name: "Regimes", package: "MetaFolio"),

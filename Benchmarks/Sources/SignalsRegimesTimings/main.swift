@@ -4,6 +4,7 @@
 // inputs.bin (written by the driver, little-endian float64): the MRA series (8192 values), then
 // the HMM data (8000 × 3, row-major), then the HMM's initial start (3), transition (3 × 3),
 // means (3 × 3) and covariances (3 × 3 × 3).
+import BenchmarkSupport
 import Foundation
 import Linalg
 import Regimes
@@ -28,11 +29,10 @@ let transition = try Matrix(rows: 3, columns: 3, elements: Array(values[32195..<
 let means = try Matrix(rows: 3, columns: 3, elements: Array(values[32204..<32213]))
 let covariances = try (0..<3).map { k in try Matrix(rows: 3, columns: 3, elements: Array(values[(32213 + 9 * k)..<(32222 + 9 * k)])) }
 
-func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let t0 = DispatchTime.now().uptimeNanoseconds
+    let t0 = monotonicNanoseconds()
     try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+    return Double(monotonicNanoseconds() - t0) * 1e-9
 }
 
 // MRA: sym8, 6 levels, periodic, n = 8192.
