@@ -211,20 +211,6 @@ public struct GaussianHMM: Sendable, Hashable {
         (states - 1) + states * (states - 1) + states * features + covarianceType.parameterCount(states: states, features: features)
     }
 
-    /// Bayesian information criterion `−2 log L + p ln n` (Schwarz 1978); lower is better.
-    ///
-    /// - Throws: as ``logLikelihood(_:)``.
-    public func bic(_ data: Matrix) throws -> Double {
-        try -2 * logLikelihood(data) + Double(parameterCount) * Double.log(Double(data.rows))
-    }
-
-    /// Akaike information criterion `−2 log L + 2p`; lower is better.
-    ///
-    /// - Throws: as ``logLikelihood(_:)``.
-    public func aic(_ data: Matrix) throws -> Double {
-        try -2 * logLikelihood(data) + 2 * Double(parameterCount)
-    }
-
     /// Simulates `count` steps (`count × d` observations and their states) from a generator seeded by `seed`:
     /// per step one uniform for the state, then `d` standard normals (Box–Muller) for the emission.
     ///

@@ -124,20 +124,6 @@ public struct GaussianMixture: Sendable, Hashable {
         (components - 1) + components * features + covarianceType.parameterCount(states: components, features: features)
     }
 
-    /// Bayesian information criterion `−2 log L + p ln n` (Schwarz 1978); lower is better.
-    ///
-    /// - Throws: as ``logLikelihood(_:)``.
-    public func bic(_ data: Matrix) throws -> Double {
-        try -2 * logLikelihood(data) + Double(parameterCount) * Double.log(Double(data.rows))
-    }
-
-    /// Akaike information criterion `−2 log L + 2p` (Akaike 1974); lower is better.
-    ///
-    /// - Throws: as ``logLikelihood(_:)``.
-    public func aic(_ data: Matrix) throws -> Double {
-        try -2 * logLikelihood(data) + 2 * Double(parameterCount)
-    }
-
     /// Draws `count` observations (`count × d`) and their components with a generator seeded by `seed`.
     ///
     /// - Throws: ``RegimesError/invalidArgument(operation:message:)`` when `count < 1`.
