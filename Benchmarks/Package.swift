@@ -48,7 +48,11 @@ let package = Package(
         ),
         .target(
             name: "AutodiffWorkloads",
-            dependencies: ["BenchmarkSupport", .product(name: "Autodiff", package: "MetaFolio")],
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Autodiff", package: "MetaFolio"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(

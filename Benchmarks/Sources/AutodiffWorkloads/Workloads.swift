@@ -4,6 +4,7 @@
 // PyTorch.
 
 import Autodiff
+import Linalg
 import BenchmarkSupport
 
 /// Seeds of the Autodiff benchmark inputs; `compare/autodiff.py` uses the same numbers.

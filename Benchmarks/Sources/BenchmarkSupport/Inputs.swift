@@ -1,29 +1,12 @@
 import COpenBLASThreads
 import Linalg
 
-/// SplitMix64 (Steele, Lea & Flood, 2014): a tiny, seedable generator whose output is
-/// reproduced bit for bit by `compare/linalg_direct.c` and `compare/linalg.py`, so all three
-/// implementations in the comparison factor exactly the same matrices.
-///
-/// Draw `i` (0-based) of the stream seeded with `s` is `mix(s + (i + 1)·γ)` with
-/// `γ = 0x9E3779B97F4A7C15`, using wrapping 64-bit arithmetic.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    /// The generator's state: the seed plus `γ` times the number of draws so far.
-    public private(set) var state: UInt64
-
-    /// Creates the stream with the given seed.
-    public init(seed: UInt64) { state = seed }
-
-    /// The next 64-bit output.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// The next draw, uniform on `[-1, 1)`: the top 53 bits scaled to `[0, 1)`, then `2u − 1`.
+    ///
+    /// Draw `i` (0-based) of the stream seeded with `s` is `mix(s + (i + 1)·γ)` with
+    /// `γ = 0x9E3779B97F4A7C15` (Linalg's ``SplitMix64``); `compare/linalg_direct.c` and
+    /// `compare/bench_common.py` reproduce it bit for bit, so every side times the same inputs.
     public mutating func nextSymmetricUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53 * 2 - 1
     }
