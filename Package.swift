@@ -100,6 +100,18 @@ targets += [
         swiftSettings: strictSettings
     ),
     .testTarget(
+        name: "NNTests",
+        dependencies: ["NN", "Autodiff"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "BacktestTests",
+        dependencies: ["Backtest", "Portfolio", "Market"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
         name: "MetaFolioCLITests",
         dependencies: ["metafolio", "Market"],
         swiftSettings: strictSettings
