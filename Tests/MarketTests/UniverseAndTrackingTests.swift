@@ -86,6 +86,32 @@ struct UniverseTests {
         #expect(try u.panel.series("AAPL").last == aapl.last)
     }
 
+    @Test("the extended universe: the same 29 assets monthly from 1990 to 2018, ETFs available from 2014-01-31")
+    func extended() throws {
+        let u = try MultiAssetUniverse.extended()
+        let standard = try MultiAssetUniverse.standard()
+        #expect(u.assets == standard.assets && u.assetClasses == standard.assetClasses)
+        #expect(u.index.frequency == .monthly)
+        guard case let .date(first)? = u.index.first else { Issue.record("no dated first row"); return }
+        #expect(first.year == 1990)
+        #expect(u.index.last == .date(try day("2018-12-31")))
+        #expect(u.index.count > 340)
+        let etfStart = try #require(u.index.position(of: try day("2014-01-31")))
+        for (column, assetClass) in u.assetClasses.enumerated() {
+            for row in 0..<u.index.count {
+                let expected = assetClass != .etf || row >= etfStart
+                if u.panel.mask[row, column] != expected {
+                    Issue.record("availability of \(u.assets[column]) at row \(row) is \(!expected)")
+                    return
+                }
+            }
+        }
+        // On the standard span the closes are the standard universe's, bit for bit (same sources, same resampling).
+        let overlap = try u.panel.between(try day("2014-01-31"), and: try day("2018-12-31"))
+        #expect(overlap.index.count == 60)
+        #expect(overlap.close.elements == standard.panel.close.elements)
+    }
+
     @Test("custom universes: inner join of components, repeated names rejected")
     func custom() throws {
         let a = try closePanel(["2022-01-03", "2022-01-04", "2022-01-05"], ["X"], [[1], [2], [3]]).labelled(.equity)
