@@ -207,33 +207,10 @@ public struct BaumWelch: Sendable, Hashable {
     /// One E-step at `model` and the M-step; returns the log-likelihood at `model` and the update.
     func step(_ data: Matrix, _ model: GaussianHMM, floor: Double, _ operation: String, iteration: Int) throws -> (Double, GaussianHMM) {
         let n = data.rows, k = states, d = data.columns
-        let lattices = try model.forwardPass(data, operation, iteration: iteration - 1)
-        let (beta, shiftedBackward) = model.backwardPassWithShifts(lattices, n: n)
-        let logL = lattices.logLikelihood
-        let alpha = lattices.forward, logB = lattices.logEmission, logA = model.logTransition
-        var gamma = [Double](repeating: 0, count: n * k)
-        for index in 0..<(n * k) { gamma[index] = Double.exp(alpha[index] + beta[index] - logL) }
-        // ξₜ(i, j) ∝ exp(log αₜ(i) − maₜ)·Aᵢⱼ·exp(log bⱼ(xₜ₊₁) + log βₜ₊₁(j) − mbₜ), normalized to sum 1 over (i, j)
-        // (the shifts cancel in the normalization, so nothing overflows or underflows); the plain
-        // log-space formula is used for a step whose normalizer underflows.
-        var xi = [Double](repeating: 0, count: k * k)
-        let a = model.transition.elements
-        // The shifted exponentials were computed by the forward and backward passes.
-        let pa = lattices.shiftedForward, pb = shiftedBackward
-        var term = [Double](repeating: 0, count: k * k)
-        for t in 0..<(n - 1) {
-            var total = 0.0
-            for i in 0..<k { for j in 0..<k { let v = pa[t * k + i] * a[i * k + j] * pb[t * k + j]; term[i * k + j] = v; total += v } }
-            if total > 0, total.isFinite {
-                for index in 0..<(k * k) { xi[index] += term[index] / total }
-            } else {
-                for i in 0..<k {
-                    for j in 0..<k {
-                        xi[i * k + j] += Double.exp(alpha[t * k + i] - logL + logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j])
-                    }
-                }
-            }
-        }
+        let bank = try GaussianBank(means: model.means, covariances: model.covariances, operation: operation, iteration: iteration - 1)
+        let posteriors = try model.scaledPosteriors(bank.logDensities(data), n: n)
+            ?? logSpacePosteriors(data, model, operation, iteration: iteration)
+        let logL = posteriors.logLikelihood, gamma = posteriors.gamma, xi = posteriors.transitionCounts
         // Start and transition with Dirichlet priors; structural zeros stay zero.
         var start = (0..<k).map { model.startProbabilities[$0] == 0 ? 0 : Swift.max(startPrior - 1 + gamma[$0], 0) }
         let startTotal = start.reduce(0, +)
@@ -297,6 +274,39 @@ public struct BaumWelch: Sendable, Hashable {
         covariances = covariances.map { flooredCovariance($0, floor: floor, type: covarianceType) }
         return (logL, GaussianHMM(unchecked: start, transition: transition, means: means, covariances: covariances,
                                   covarianceType: covarianceType))
+    }
+
+    /// The E-step in log space (shifted per step): the fallback when a scale factor of
+    /// ``GaussianHMM/scaledPosteriors(_:n:)`` underflows.
+    func logSpacePosteriors(_ data: Matrix, _ model: GaussianHMM, _ operation: String, iteration: Int) throws -> GaussianHMM.Posteriors {
+        let n = data.rows, k = states
+        let lattices = try model.forwardPass(data, operation, iteration: iteration - 1)
+        let (beta, shiftedBackward) = model.backwardPassWithShifts(lattices, n: n)
+        let logL = lattices.logLikelihood
+        let alpha = lattices.forward, logB = lattices.logEmission, logA = model.logTransition
+        var gamma = [Double](repeating: 0, count: n * k)
+        for index in 0..<(n * k) { gamma[index] = Double.exp(alpha[index] + beta[index] - logL) }
+        // ξₜ(i, j) ∝ exp(log αₜ(i) − maₜ)·Aᵢⱼ·exp(log bⱼ(xₜ₊₁) + log βₜ₊₁(j) − mbₜ), normalized to sum 1 over (i, j)
+        // (the shifts cancel in the normalization, so nothing overflows or underflows); the plain
+        // log-space formula is used for a step whose normalizer underflows.
+        var xi = [Double](repeating: 0, count: k * k)
+        let a = model.transition.elements
+        let pa = lattices.shiftedForward, pb = shiftedBackward
+        var term = [Double](repeating: 0, count: k * k)
+        for t in 0..<(n - 1) {
+            var total = 0.0
+            for i in 0..<k { for j in 0..<k { let v = pa[t * k + i] * a[i * k + j] * pb[t * k + j]; term[i * k + j] = v; total += v } }
+            if total > 0, total.isFinite {
+                for index in 0..<(k * k) { xi[index] += term[index] / total }
+            } else {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        xi[i * k + j] += Double.exp(alpha[t * k + i] - logL + logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j])
+                    }
+                }
+            }
+        }
+        return GaussianHMM.Posteriors(gamma: gamma, transitionCounts: xi, logLikelihood: logL)
     }
 
     func finish(_ run: Run, restart: Int, finals: [Double?], _ data: Matrix) -> Fit {

@@ -113,6 +113,86 @@ public struct GaussianHMM: Sendable, Hashable {
         return Lattices(logEmission: logB, forward: alpha, logLikelihood: logSumExp(last), shiftedForward: p)
     }
 
+    /// Posteriors of one E-step: `γ` (`n × K`), the expected transition counts `Σₜ ξₜ` (`K × K`) and
+    /// the log-likelihood.
+    struct Posteriors {
+        var gamma: [Double]
+        var transitionCounts: [Double]
+        var logLikelihood: Double
+    }
+
+    /// The E-step by the scaled forward–backward recursions (Rabiner 1989, §V.A) on emissions
+    /// shifted by their row maximum, `b̂ₜⱼ = exp(log bⱼ(xₜ) − maxⱼ log bⱼ(xₜ))`: `n·K` exponentials and
+    /// `O(n/100)` logarithms per pass instead of the log-space recursions' `4·n·K`. Returns `nil` when
+    /// a scale factor underflows (an observation all states find impossible under the transition
+    /// structure) so the caller falls back to the log-space passes.
+    func scaledPosteriors(_ logB: [Double], n: Int) -> Posteriors? {
+        let k = states, a = transition.elements
+        var emission = [Double](repeating: 0, count: n * k)
+        var shift = 0.0                              // Σₜ maxⱼ log bⱼ(xₜ)
+        for t in 0..<n {
+            var m = -Double.infinity
+            for j in 0..<k { m = Swift.max(m, logB[t * k + j]) }
+            guard m.isFinite else { return nil }
+            shift += m
+            for j in 0..<k { emission[t * k + j] = Double.exp(logB[t * k + j] - m) }
+        }
+        var alpha = [Double](repeating: 0, count: n * k)
+        var scales = [Double](repeating: 0, count: n)
+        var logScaleSum = 0.0, product = 1.0         // Σ log cₜ, taken in blocks to avoid one log per step
+        for t in 0..<n {
+            var total = 0.0
+            for j in 0..<k {
+                var predicted = 0.0
+                if t == 0 {
+                    predicted = startProbabilities[j]
+                } else {
+                    for i in 0..<k { predicted += alpha[(t - 1) * k + i] * a[i * k + j] }
+                }
+                let v = predicted * emission[t * k + j]
+                alpha[t * k + j] = v
+                total += v
+            }
+            guard total > 1e-280, total.isFinite else { return nil }
+            scales[t] = total
+            let inverse = 1 / total
+            for j in 0..<k { alpha[t * k + j] *= inverse }
+            product *= total
+            if product < 1e-200 || product > 1e200 { logScaleSum += Double.log(product); product = 1 }
+        }
+        logScaleSum += Double.log(product)
+        var beta = [Double](repeating: 1, count: n * k)
+        var weighted = [Double](repeating: 0, count: k)          // b̂ₜ₊₁ⱼ β̂ₜ₊₁ⱼ
+        var counts = [Double](repeating: 0, count: k * k)
+        var term = [Double](repeating: 0, count: k * k)
+        if n >= 2 {
+            for t in stride(from: n - 2, through: 0, by: -1) {
+                for j in 0..<k { weighted[j] = emission[(t + 1) * k + j] * beta[(t + 1) * k + j] }
+                let inverse = 1 / scales[t + 1]
+                var total = 0.0
+                for i in 0..<k {
+                    var sum = 0.0
+                    let ai = alpha[t * k + i]
+                    for j in 0..<k {
+                        let v = a[i * k + j] * weighted[j]
+                        sum += v
+                        term[i * k + j] = ai * v
+                        total += ai * v
+                    }
+                    beta[t * k + i] = sum * inverse
+                }
+                // ξₜ(i, j) normalized over (i, j), as the log-space path does.
+                guard total > 0, total.isFinite else { return nil }
+                let normalizer = 1 / total
+                for index in 0..<(k * k) { counts[index] += term[index] * normalizer }
+            }
+        }
+        var gamma = alpha
+        for index in 0..<(n * k) { gamma[index] *= beta[index] }
+        guard gamma.allSatisfy(\.isFinite) else { return nil }
+        return Posteriors(gamma: gamma, transitionCounts: counts, logLikelihood: shift + logScaleSum)
+    }
+
     /// Log-space backward recursion with the same per-step shift as ``forwardPass``.
     func backwardPass(_ lattices: Lattices, n: Int) -> [Double] { backwardPassWithShifts(lattices, n: n).beta }
 

@@ -59,6 +59,36 @@ func threeRegimeMarket() throws -> RegimeSwitchingMarket {
         for (a, b) in zip(fit.history, fit.history.dropFirst()) { #expect(b >= a - 1e-9 * Swift.abs(a)) }
     }
 
+    /// The scaled E-step (used by Baum–Welch) and the log-space one agree: two independent
+    /// recursions of the same quantities. Log-likelihood and Σξ to 1e-12 relative; γ to 1e-11
+    /// absolute, because the log-space `exp(log α + log β − log L)` carries rounding of order |log L|·ε.
+    @Test func scaledAndLogSpaceEStepsAgree() throws {
+        let path = try threeRegimeMarket().simulate(steps: 600, seed: 3)
+        let model = try BaumWelch(states: 3, restarts: 1, maxIterations: 5).fit(path.logReturns, seed: 1).model
+        let config = BaumWelch(states: 3)
+        let bank = try GaussianBank(means: model.means, covariances: model.covariances, operation: "test", iteration: 0)
+        let scaled = try #require(model.scaledPosteriors(bank.logDensities(path.logReturns), n: path.logReturns.rows))
+        let logSpace = try config.logSpacePosteriors(path.logReturns, model, "test", iteration: 1)
+        #expect(Swift.abs(scaled.logLikelihood - logSpace.logLikelihood) <= 1e-12 * Swift.abs(logSpace.logLikelihood))
+        #expect(Swift.abs(scaled.logLikelihood - (try model.logLikelihood(path.logReturns))) <= 1e-12 * Swift.abs(logSpace.logLikelihood))
+        for (a, b) in zip(scaled.gamma, logSpace.gamma) { #expect(Swift.abs(a - b) <= 1e-11) }
+        for (a, b) in zip(scaled.transitionCounts, logSpace.transitionCounts) { #expect(Swift.abs(a - b) <= 1e-12 * Swift.max(1, Swift.abs(b))) }
+    }
+
+    /// An observation that only a state reached with probability 1e-300 explains underflows the
+    /// scale factor; Baum–Welch then takes the log-space E-step and still returns a finite fit.
+    @Test func underflowingStepFallsBackToLogSpace() throws {
+        let model = try GaussianHMM(startProbabilities: [1, 0], transition: Matrix([[1.0, 1e-300], [0.5, 0.5]]),
+                                    means: Matrix([[0.0], [1000.0]]), covariances: [Matrix([[1.0]]), Matrix([[1.0]])])
+        let data = try Matrix([[0.1], [-0.3], [1000.2], [0.4], [999.7], [0.2]])
+        let bank = try GaussianBank(means: model.means, covariances: model.covariances, operation: "test", iteration: 0)
+        #expect(model.scaledPosteriors(bank.logDensities(data), n: data.rows) == nil)
+        let fit = try BaumWelch(states: 2, maxIterations: 3, covarianceFloor: 1e-6).refine(data, from: model)
+        #expect(fit.logLikelihood.isFinite)
+        #expect(fit.history.allSatisfy { $0.isFinite })
+        #expect(Swift.abs(fit.history[0] - (try model.logLikelihood(data))) <= 1e-12 * Swift.abs(fit.history[0]))
+    }
+
     /// Sampling is reproducible and a fit on a long sample recovers the generating means (0.05 absolute).
     @Test func sampleIsSeededAndRefitRecoversParameters() throws {
         let model = try GaussianHMM(startProbabilities: [0.5, 0.5], transition: Matrix([[0.95, 0.05], [0.1, 0.9]]),
