@@ -17,7 +17,7 @@ import RealModule
 ///
 /// The run stops when the total log-likelihood gains less than ``tolerance`` (hmmlearn's `tol`) or
 /// after ``maxIterations``. A state whose total posterior mass falls below `n·10⁻¹²` raises
-/// ``RegimesError/emptyState(operation:state:iteration:)``; in ``fit(_:seed:)`` that restart is discarded.
+/// ``RegimesError/emptyState(operation:state:iteration:)``; in ``fit(_:lengths:seed:)`` that restart is discarded.
 public struct BaumWelch: Sendable, Hashable {
     /// Number of hidden states `K ≥ 1`.
     public var states: Int
@@ -118,12 +118,20 @@ public struct BaumWelch: Sendable, Hashable {
     /// (one Lloyd run), every covariance the sample covariance of the data (structured by type,
     /// floored), `π` uniform and `A` with 0.9 on the diagonal and the rest spread evenly (persistent regimes).
     ///
+    /// - Parameters:
+    ///   - data: observations, `n × d`.
+    ///   - lengths: lengths of independent sequences stacked in `data` (hmmlearn's `lengths`): each
+    ///     starts from `π` and no transition links one to the next. `nil` means one sequence.
+    ///   - seed: seeds the k-means++ initialization of each restart.
+    ///
     /// Complexity O(restarts · iterations · (n·K² + n·K·d²)).
-    /// - Throws: ``RegimesError`` for bad data or configuration (see ``RegimesError/tooFewDistinctPoints(operation:distinct:required:)``
+    /// - Throws: ``RegimesError`` for bad data or configuration, including lengths below 1 or not
+    ///   summing to `n` (see ``RegimesError/tooFewDistinctPoints(operation:distinct:required:)`` (see ``RegimesError/tooFewDistinctPoints(operation:distinct:required:)``
     ///   for a constant series with `K > 1`); ``RegimesError/allRestartsFailed(operation:restarts:lastError:)``.
-    public func fit(_ data: Matrix, seed: UInt64) throws -> Fit {
+    public func fit(_ data: Matrix, lengths: [Int]? = nil, seed: UInt64) throws -> Fit {
         let operation = "GaussianHMM.fit"
         try validate(data, operation)
+        let ranges = try sequenceRanges(lengths, rows: data.rows, operation)
         let k = states, d = data.columns, floor = floorValue(data)
         var best: (Run, Int)?
         var finals: [Double?] = []
@@ -138,7 +146,7 @@ public struct BaumWelch: Sendable, Hashable {
                 let centers = try KMeans(clusters: k, restarts: 1, ordering: .none).fit(data, seed: restartSeed(seed, r)).centers
                 let start = GaussianHMM(unchecked: Array(repeating: 1 / Double(k), count: k), transition: transition, means: centers,
                                         covariances: Array(repeating: initialCovariance, count: k), covarianceType: covarianceType)
-                let run = try em(data, start, floor: floor, operation)
+                let run = try em(data, ranges: ranges, start, floor: floor, operation)
                 finals.append(run.logLikelihood)
                 if best == nil || run.logLikelihood > best!.0.logLikelihood { best = (run, r) }
             } catch let error as RegimesError {
@@ -155,22 +163,25 @@ public struct BaumWelch: Sendable, Hashable {
     /// Runs Baum–Welch from the given model with no restarts: the parity entry point matching
     /// hmmlearn `GaussianHMM(init_params="")` with the same `startprob_`, `transmat_`, `means_`, `covars_`.
     ///
-    /// - Throws: as ``fit(_:seed:)``, failures thrown directly.
-    public func refine(_ data: Matrix, from initial: GaussianHMM) throws -> Fit {
+    /// `lengths` splits `data` into independent sequences as in ``fit(_:lengths:seed:)``.
+    ///
+    /// - Throws: as ``fit(_:lengths:seed:)``, failures thrown directly.
+    public func refine(_ data: Matrix, lengths: [Int]? = nil, from initial: GaussianHMM) throws -> Fit {
         let operation = "GaussianHMM.refine"
         try validate(data, operation)
+        let ranges = try sequenceRanges(lengths, rows: data.rows, operation)
         guard initial.states == states, initial.features == data.columns else {
             throw RegimesError.shapeMismatch(operation: operation, what: "initial model", expected: "\(states) states × \(data.columns) features",
                                              found: "\(initial.states) × \(initial.features)")
         }
-        let run = try em(data, initial, floor: floorValue(data), operation)
+        let run = try em(data, ranges: ranges, initial, floor: floorValue(data), operation)
         return finish(run, restart: 0, finals: [run.logLikelihood], data)
     }
 
     /// Fits one model per candidate state count and returns all fits with the one of lowest BIC.
     ///
-    /// - Throws: ``RegimesError/invalidArgument(operation:message:)`` for an empty candidate list, else as ``fit(_:seed:)``.
-    public func selectByBIC(_ data: Matrix, candidates: [Int], seed: UInt64) throws -> (best: Fit, fits: [Int: Fit]) {
+    /// - Throws: ``RegimesError/invalidArgument(operation:message:)`` for an empty candidate list, else as ``fit(_:lengths:seed:)``.
+    public func selectByBIC(_ data: Matrix, lengths: [Int]? = nil, candidates: [Int], seed: UInt64) throws -> (best: Fit, fits: [Int: Fit]) {
         guard !candidates.isEmpty else {
             throw RegimesError.invalidArgument(operation: "GaussianHMM.selectByBIC", message: "no candidate state counts")
         }
@@ -178,7 +189,7 @@ public struct BaumWelch: Sendable, Hashable {
         for k in candidates {
             var config = self
             config.states = k
-            fits[k] = try config.fit(data, seed: seed)
+            fits[k] = try config.fit(data, lengths: lengths, seed: seed)
         }
         let best = fits.min { ($0.value.bic, $0.key) < ($1.value.bic, $1.key) }!.value
         return (best, fits)
@@ -186,33 +197,35 @@ public struct BaumWelch: Sendable, Hashable {
 
     struct Run { var model: GaussianHMM; var logLikelihood: Double; var iterations: Int; var converged: Bool; var history: [Double] }
 
-    func em(_ data: Matrix, _ start: GaussianHMM, floor: Double, _ operation: String) throws -> Run {
+    func em(_ data: Matrix, ranges: [Range<Int>], _ start: GaussianHMM, floor: Double, _ operation: String) throws -> Run {
         var model = start
         var history: [Double] = []
         var previous = -Double.infinity
         var converged = false
         var iterations = 0
         for iteration in 1...maxIterations {
-            let (logLikelihood, next) = try step(data, model, floor: floor, operation, iteration: iteration)
+            let (logLikelihood, next) = try step(data, ranges: ranges, model, floor: floor, operation, iteration: iteration)
             history.append(logLikelihood)
             model = next
             iterations = iteration
             if logLikelihood - previous < tolerance { converged = true; break }
             previous = logLikelihood
         }
-        let final = try model.forwardPass(data, operation, iteration: iterations).logLikelihood
+        let final = try model.totalLogLikelihood(data, ranges: ranges, operation, iteration: iterations)
         return Run(model: model, logLikelihood: final, iterations: iterations, converged: converged, history: history)
     }
 
     /// One E-step at `model` and the M-step; returns the log-likelihood at `model` and the update.
-    func step(_ data: Matrix, _ model: GaussianHMM, floor: Double, _ operation: String, iteration: Int) throws -> (Double, GaussianHMM) {
+    func step(_ data: Matrix, ranges: [Range<Int>], _ model: GaussianHMM, floor: Double, _ operation: String,
+              iteration: Int) throws -> (Double, GaussianHMM) {
         let n = data.rows, k = states, d = data.columns
-        let bank = try GaussianBank(means: model.means, covariances: model.covariances, operation: operation, iteration: iteration - 1)
-        let posteriors = try model.scaledPosteriors(bank.logDensities(data), n: n)
-            ?? logSpacePosteriors(data, model, operation, iteration: iteration)
+        let posteriors = try model.sequencePosteriors(data, ranges: ranges, operation, iteration: iteration - 1)
         let logL = posteriors.logLikelihood, gamma = posteriors.gamma, xi = posteriors.transitionCounts
         // Start and transition with Dirichlet priors; structural zeros stay zero.
-        var start = (0..<k).map { model.startProbabilities[$0] == 0 ? 0 : Swift.max(startPrior - 1 + gamma[$0], 0) }
+        // Each sequence contributes its first posterior to the start counts (hmmlearn's `stats["start"]`).
+        var start = (0..<k).map { s in
+            model.startProbabilities[s] == 0 ? 0 : Swift.max(startPrior - 1 + ranges.reduce(0) { $0 + gamma[$1.lowerBound * k + s] }, 0)
+        }
         let startTotal = start.reduce(0, +)
         if startTotal > 0 { start = start.map { $0 / startTotal } }
         var transition = Matrix(rows: k, columns: k)
@@ -274,39 +287,6 @@ public struct BaumWelch: Sendable, Hashable {
         covariances = covariances.map { flooredCovariance($0, floor: floor, type: covarianceType) }
         return (logL, GaussianHMM(unchecked: start, transition: transition, means: means, covariances: covariances,
                                   covarianceType: covarianceType))
-    }
-
-    /// The E-step in log space (shifted per step): the fallback when a scale factor of
-    /// ``GaussianHMM/scaledPosteriors(_:n:)`` underflows.
-    func logSpacePosteriors(_ data: Matrix, _ model: GaussianHMM, _ operation: String, iteration: Int) throws -> GaussianHMM.Posteriors {
-        let n = data.rows, k = states
-        let lattices = try model.forwardPass(data, operation, iteration: iteration - 1)
-        let (beta, shiftedBackward) = model.backwardPassWithShifts(lattices, n: n)
-        let logL = lattices.logLikelihood
-        let alpha = lattices.forward, logB = lattices.logEmission, logA = model.logTransition
-        var gamma = [Double](repeating: 0, count: n * k)
-        for index in 0..<(n * k) { gamma[index] = Double.exp(alpha[index] + beta[index] - logL) }
-        // ξₜ(i, j) ∝ exp(log αₜ(i) − maₜ)·Aᵢⱼ·exp(log bⱼ(xₜ₊₁) + log βₜ₊₁(j) − mbₜ), normalized to sum 1 over (i, j)
-        // (the shifts cancel in the normalization, so nothing overflows or underflows); the plain
-        // log-space formula is used for a step whose normalizer underflows.
-        var xi = [Double](repeating: 0, count: k * k)
-        let a = model.transition.elements
-        let pa = lattices.shiftedForward, pb = shiftedBackward
-        var term = [Double](repeating: 0, count: k * k)
-        for t in 0..<(n - 1) {
-            var total = 0.0
-            for i in 0..<k { for j in 0..<k { let v = pa[t * k + i] * a[i * k + j] * pb[t * k + j]; term[i * k + j] = v; total += v } }
-            if total > 0, total.isFinite {
-                for index in 0..<(k * k) { xi[index] += term[index] / total }
-            } else {
-                for i in 0..<k {
-                    for j in 0..<k {
-                        xi[i * k + j] += Double.exp(alpha[t * k + i] - logL + logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j])
-                    }
-                }
-            }
-        }
-        return GaussianHMM.Posteriors(gamma: gamma, transitionCounts: xi, logLikelihood: logL)
     }
 
     func finish(_ run: Run, restart: Int, finals: [Double?], _ data: Matrix) -> Fit {

@@ -121,6 +121,58 @@ public struct GaussianHMM: Sendable, Hashable {
         var logLikelihood: Double
     }
 
+    /// The E-step over independent sequences (`ranges` of rows): γ stacked, `Σξ` and the
+    /// log-likelihood summed; each sequence takes the scaled recursions, or the log-space ones
+    /// when a scale factor underflows.
+    func sequencePosteriors(_ data: Matrix, ranges: [Range<Int>], _ operation: String, iteration: Int) throws -> Posteriors {
+        let k = states
+        let bank = try GaussianBank(means: means, covariances: covariances, operation: operation, iteration: iteration)
+        let logB = bank.logDensities(data)
+        var total = Posteriors(gamma: [], transitionCounts: [Double](repeating: 0, count: k * k), logLikelihood: 0)
+        total.gamma.reserveCapacity(data.rows * k)
+        for range in ranges {
+            let part = try scaledPosteriors(Array(logB[(range.lowerBound * k)..<(range.upperBound * k)]), n: range.count)
+                ?? logSpacePosteriors(data.rows(range), operation, iteration: iteration)
+            total.gamma += part.gamma
+            for index in 0..<(k * k) { total.transitionCounts[index] += part.transitionCounts[index] }
+            total.logLikelihood += part.logLikelihood
+        }
+        return total
+    }
+
+    /// The E-step in log space (shifted per step): the fallback when a scale factor of
+    /// ``scaledPosteriors(_:n:)`` underflows.
+    func logSpacePosteriors(_ data: Matrix, _ operation: String, iteration: Int) throws -> Posteriors {
+        let n = data.rows, k = states
+        let lattices = try forwardPass(data, operation, iteration: iteration)
+        let (beta, shiftedBackward) = backwardPassWithShifts(lattices, n: n)
+        let logL = lattices.logLikelihood
+        let alpha = lattices.forward, logB = lattices.logEmission, logA = logTransition
+        var gamma = [Double](repeating: 0, count: n * k)
+        for index in 0..<(n * k) { gamma[index] = Double.exp(alpha[index] + beta[index] - logL) }
+        // ξₜ(i, j) ∝ exp(log αₜ(i) − maₜ)·Aᵢⱼ·exp(log bⱼ(xₜ₊₁) + log βₜ₊₁(j) − mbₜ), normalized to sum 1 over (i, j)
+        // (the shifts cancel in the normalization, so nothing overflows or underflows); the plain
+        // log-space formula is used for a step whose normalizer underflows.
+        var xi = [Double](repeating: 0, count: k * k)
+        let a = transition.elements
+        let pa = lattices.shiftedForward, pb = shiftedBackward
+        var term = [Double](repeating: 0, count: k * k)
+        for t in 0..<Swift.max(n - 1, 0) {
+            var total = 0.0
+            for i in 0..<k { for j in 0..<k { let v = pa[t * k + i] * a[i * k + j] * pb[t * k + j]; term[i * k + j] = v; total += v } }
+            if total > 0, total.isFinite {
+                for index in 0..<(k * k) { xi[index] += term[index] / total }
+            } else {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        xi[i * k + j] += Double.exp(alpha[t * k + i] - logL + logA[i * k + j] + logB[(t + 1) * k + j] + beta[(t + 1) * k + j])
+                    }
+                }
+            }
+        }
+        return Posteriors(gamma: gamma, transitionCounts: xi, logLikelihood: logL)
+    }
+
     /// The E-step by the scaled forward–backward recursions (Rabiner 1989, §V.A) on emissions
     /// shifted by their row maximum, `b̂ₜⱼ = exp(log bⱼ(xₜ) − maxⱼ log bⱼ(xₜ))`: `n·K` exponentials and
     /// `O(n/100)` logarithms per pass instead of the log-space recursions' `4·n·K`. Returns `nil` when
@@ -218,49 +270,79 @@ public struct GaussianHMM: Sendable, Hashable {
 
     /// Total log-likelihood `log p(x₁…xₙ)` by the forward algorithm. O(n·K² + n·K·d²).
     ///
-    /// - Throws: ``RegimesError`` for empty or non-finite data or a feature-count mismatch.
-    public func logLikelihood(_ data: Matrix) throws -> Double {
-        try checkFeatures(data, "GaussianHMM.logLikelihood")
-        return try forwardPass(data, "GaussianHMM.logLikelihood", iteration: 0).logLikelihood
+    /// `lengths` splits `data` into independent sequences (hmmlearn's `lengths`); their
+    /// log-likelihoods are summed.
+    /// - Throws: ``RegimesError`` for empty or non-finite data, a feature-count mismatch, or lengths
+    ///   below 1 or not summing to `n`.
+    public func logLikelihood(_ data: Matrix, lengths: [Int]? = nil) throws -> Double {
+        let operation = "GaussianHMM.logLikelihood"
+        try checkFeatures(data, operation)
+        return try totalLogLikelihood(data, ranges: sequenceRanges(lengths, rows: data.rows, operation), operation, iteration: 0)
+    }
+
+    func totalLogLikelihood(_ data: Matrix, ranges: [Range<Int>], _ operation: String, iteration: Int) throws -> Double {
+        try ranges.reduce(0) { $0 + (try forwardPass(data.rows($1), operation, iteration: iteration).logLikelihood) }
     }
 
     /// Smoothed posteriors `Pr(sₜ = k | x₁…xₙ)` by forward–backward, `n × K` (rows sum to 1).
-    /// These use the whole series and are **not causal**; see ``filteredProbabilities(_:)``.
+    /// These use the whole series and are **not causal**; see ``filteredProbabilities(_:lengths:)``.
+    /// `lengths` splits `data` into independent sequences, each smoothed on its own.
     ///
-    /// - Throws: as ``logLikelihood(_:)``.
-    public func posteriors(_ data: Matrix) throws -> Matrix {
-        try checkFeatures(data, "GaussianHMM.posteriors")
-        let lattices = try forwardPass(data, "GaussianHMM.posteriors", iteration: 0)
-        let beta = backwardPass(lattices, n: data.rows)
-        let values = zip(lattices.forward, beta).map { Double.exp($0 + $1 - lattices.logLikelihood) }
+    /// - Throws: as ``logLikelihood(_:lengths:)``.
+    public func posteriors(_ data: Matrix, lengths: [Int]? = nil) throws -> Matrix {
+        let operation = "GaussianHMM.posteriors"
+        try checkFeatures(data, operation)
+        var values: [Double] = []
+        for range in try sequenceRanges(lengths, rows: data.rows, operation) {
+            let part = data.rows(range)
+            let lattices = try forwardPass(part, operation, iteration: 0)
+            let beta = backwardPass(lattices, n: part.rows)
+            values += zip(lattices.forward, beta).map { Double.exp($0 + $1 - lattices.logLikelihood) }
+        }
         return try Matrix(rows: data.rows, columns: states, elements: values)
     }
 
     /// Filtered (causal) probabilities `Pr(sₜ = k | x₁…xₜ)`, `n × K`: row `t` uses observations up
     /// to and including `t` only, so it is safe as a trading feature (Hamilton 1989's filter).
+    /// With `lengths`, each independent sequence is filtered from `π`.
     ///
-    /// - Throws: as ``logLikelihood(_:)``.
-    public func filteredProbabilities(_ data: Matrix) throws -> Matrix {
-        try checkFeatures(data, "GaussianHMM.filteredProbabilities")
-        let alpha = try forwardPass(data, "GaussianHMM.filteredProbabilities", iteration: 0).forward
+    /// - Throws: as ``logLikelihood(_:lengths:)``.
+    public func filteredProbabilities(_ data: Matrix, lengths: [Int]? = nil) throws -> Matrix {
+        let operation = "GaussianHMM.filteredProbabilities"
+        try checkFeatures(data, operation)
         let k = states
-        var values = alpha
-        for t in 0..<data.rows {
-            let norm = logSumExp(Array(alpha[t * k ..< (t + 1) * k]))
-            for s in 0..<k { values[t * k + s] = Double.exp(alpha[t * k + s] - norm) }
+        var values: [Double] = []
+        for range in try sequenceRanges(lengths, rows: data.rows, operation) {
+            let alpha = try forwardPass(data.rows(range), operation, iteration: 0).forward
+            for t in 0..<range.count {
+                let norm = logSumExp(Array(alpha[t * k ..< (t + 1) * k]))
+                for s in 0..<k { values.append(Double.exp(alpha[t * k + s] - norm)) }
+            }
         }
         return try Matrix(rows: data.rows, columns: k, elements: values)
     }
 
     /// The most likely state sequence (Viterbi 1967) and its joint log-probability `log p(x, s*)`.
-    /// Ties go to the lowest state index. O(n·K²).
+    /// Ties go to the lowest state index. With `lengths`, each independent sequence is decoded on
+    /// its own; the paths are concatenated and the log-probabilities summed (hmmlearn's `decode`). O(n·K²).
     ///
-    /// - Throws: as ``logLikelihood(_:)``.
-    public func viterbi(_ data: Matrix) throws -> (states: [Int], logProbability: Double) {
-        try checkFeatures(data, "GaussianHMM.viterbi")
-        let bank = try GaussianBank(means: means, covariances: covariances, operation: "GaussianHMM.viterbi", iteration: 0)
+    /// - Throws: as ``logLikelihood(_:lengths:)``.
+    public func viterbi(_ data: Matrix, lengths: [Int]? = nil) throws -> (states: [Int], logProbability: Double) {
+        let operation = "GaussianHMM.viterbi"
+        try checkFeatures(data, operation)
+        let bank = try GaussianBank(means: means, covariances: covariances, operation: operation, iteration: 0)
         let logB = bank.logDensities(data)
-        let n = data.rows, k = states, logA = logTransition
+        var path: [Int] = [], total = 0.0
+        for range in try sequenceRanges(lengths, rows: data.rows, operation) {
+            let part = viterbiPath(Array(logB[(range.lowerBound * states)..<(range.upperBound * states)]), n: range.count)
+            path += part.states
+            total += part.logProbability
+        }
+        return (path, total)
+    }
+
+    func viterbiPath(_ logB: [Double], n: Int) -> (states: [Int], logProbability: Double) {
+        let k = states, logA = logTransition
         var delta = (0..<k).map { Double.log(startProbabilities[$0]) + logB[$0] }
         var back = [Int](repeating: 0, count: n * k)
         for t in 1..<Swift.max(n, 1) {

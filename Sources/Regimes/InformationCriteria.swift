@@ -25,5 +25,12 @@ extension LikelihoodModel {
     }
 }
 
-extension GaussianHMM: LikelihoodModel {}
+extension GaussianHMM: LikelihoodModel {
+    /// The total log-likelihood of `data` as one sequence (``logLikelihood(_:lengths:)`` without lengths).
+    ///
+    /// - Throws: as ``logLikelihood(_:lengths:)``.
+    public func logLikelihood(_ data: Matrix) throws -> Double {
+        try logLikelihood(data, lengths: nil)
+    }
+}
 extension GaussianMixture: LikelihoodModel {}

@@ -37,6 +37,29 @@ public enum StateOrdering: Sendable, Hashable {
 }
 
 /// Checks that `data` is a non-empty, finite `n × d` observation matrix.
+/// Row ranges of the independent sequences stacked in `rows` observations (hmmlearn's `lengths`):
+/// one range of all rows when `lengths` is `nil`.
+///
+/// - Throws: ``RegimesError/invalidArgument(operation:message:)`` naming the first length below 1,
+///   or when the lengths do not sum to `rows`.
+func sequenceRanges(_ lengths: [Int]?, rows: Int, _ operation: String) throws -> [Range<Int>] {
+    guard let lengths else { return [0..<rows] }
+    if let bad = lengths.firstIndex(where: { $0 < 1 }) {
+        throw RegimesError.invalidArgument(operation: operation, message: "lengths[\(bad)] = \(lengths[bad]) must be ≥ 1")
+    }
+    let total = lengths.reduce(0, +)
+    guard total == rows else {
+        throw RegimesError.invalidArgument(operation: operation,
+                                           message: "lengths sum to \(total) but the data have \(rows) observations")
+    }
+    var ranges: [Range<Int>] = [], start = 0
+    for length in lengths {
+        ranges.append(start..<(start + length))
+        start += length
+    }
+    return ranges
+}
+
 func validateObservations(_ data: Matrix, _ operation: String) throws {
     guard data.rows > 0, data.columns > 0 else { throw RegimesError.emptyData(operation: operation) }
     if let bad = data.firstNonFiniteIndex() {

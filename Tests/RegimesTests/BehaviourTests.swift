@@ -65,10 +65,9 @@ func threeRegimeMarket() throws -> RegimeSwitchingMarket {
     @Test func scaledAndLogSpaceEStepsAgree() throws {
         let path = try threeRegimeMarket().simulate(steps: 600, seed: 3)
         let model = try BaumWelch(states: 3, restarts: 1, maxIterations: 5).fit(path.logReturns, seed: 1).model
-        let config = BaumWelch(states: 3)
         let bank = try GaussianBank(means: model.means, covariances: model.covariances, operation: "test", iteration: 0)
         let scaled = try #require(model.scaledPosteriors(bank.logDensities(path.logReturns), n: path.logReturns.rows))
-        let logSpace = try config.logSpacePosteriors(path.logReturns, model, "test", iteration: 1)
+        let logSpace = try model.logSpacePosteriors(path.logReturns, "test", iteration: 0)
         #expect(Swift.abs(scaled.logLikelihood - logSpace.logLikelihood) <= 1e-12 * Swift.abs(logSpace.logLikelihood))
         #expect(Swift.abs(scaled.logLikelihood - (try model.logLikelihood(path.logReturns))) <= 1e-12 * Swift.abs(logSpace.logLikelihood))
         for (a, b) in zip(scaled.gamma, logSpace.gamma) { #expect(Swift.abs(a - b) <= 1e-11) }

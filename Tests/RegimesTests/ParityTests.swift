@@ -42,9 +42,22 @@ struct HMMFixture: Decodable {
         let viterbi: [Int]
         let viterbiLogProbability: Double
     }
+    struct Sequences: Decodable {
+        let lengths: [Int]
+        let iterations: Int
+        let covariancePrior: Double
+        let initialLogLikelihood, logLikelihood: Double
+        let startProbabilities: [Double]
+        let transition, means: [[Double]]
+        let covariances: [[[Double]]]
+        let posteriorsHead: [[Double]]
+        let viterbi: [Int]
+        let viterbiLogProbability: Double
+    }
     let data: [[Double]], transition: [[Double]], means: [[Double]]
     let startProbabilities: [Double]
     let cases: [Case]
+    let sequences: Sequences
 }
 
 /// Parity with scikit-learn 1.9 and hmmlearn 0.3 from the same initial parameters
@@ -107,5 +120,39 @@ struct HMMFixture: Decodable {
         let viterbi = try model.viterbi(data)
         #expect(viterbi.states == c.viterbi)
         #expect(close(viterbi.logProbability, c.viterbiLogProbability, 1e-10))
+    }
+
+    /// Three independent sequences stacked with `lengths` (hmmlearn's convention: each starts from π,
+    /// none is linked to the next); full covariance, 10 iterations; tolerances as above.
+    @Test func gaussianHMMWithLengthsMatchesHmmlearn() throws {
+        let f: HMMFixture = try loadFixture("hmm")
+        let c = f.sequences, full = try #require(f.cases.first { $0.covarianceType == "full" })
+        let data = matrix(f.data)
+        let initial = try GaussianHMM(startProbabilities: f.startProbabilities, transition: matrix(f.transition), means: matrix(f.means),
+                                      covariances: full.initialCovariances.map(matrix))
+        #expect(close(try initial.logLikelihood(data, lengths: c.lengths), c.initialLogLikelihood, 1e-10))
+        let estimator = BaumWelch(states: 2, restarts: 1, maxIterations: c.iterations, tolerance: -1e300,
+                                  covariancePrior: c.covariancePrior, covarianceFloor: 0, ordering: .none)
+        let fit = try estimator.refine(data, lengths: c.lengths, from: initial)
+        let model = fit.model
+        #expect(close(fit.logLikelihood, c.logLikelihood, 1e-8), "log L \(fit.logLikelihood) vs \(c.logLikelihood)")
+        #expect(maxRelativeError(model.startProbabilities, c.startProbabilities) < 1e-8)
+        #expect(maxRelativeError(model.transition.elements, matrix(c.transition).elements) < 1e-8)
+        #expect(maxRelativeError(model.means.elements, matrix(c.means).elements) < 1e-8)
+        #expect(maxRelativeError(model.covariances.flatMap(\.elements), c.covariances.flatMap { matrix($0).elements }) < 1e-8)
+        // Rows 145–154 straddle the first sequence boundary (row 150).
+        let posteriors = try model.posteriors(data, lengths: c.lengths)
+        #expect(maxRelativeError(posteriors.rows(145..<155).elements, matrix(c.posteriorsHead).elements, floor: 1) < 1e-8)
+        let viterbi = try model.viterbi(data, lengths: c.lengths)
+        #expect(viterbi.states == c.viterbi)
+        #expect(close(viterbi.logProbability, c.viterbiLogProbability, 1e-10))
+        // Bad lengths name what is wrong.
+        #expect(throws: RegimesError.invalidArgument(operation: "GaussianHMM.refine", message: "lengths[1] = 0 must be ≥ 1")) {
+            try estimator.refine(data, lengths: [200, 0, 200], from: initial)
+        }
+        #expect(throws: RegimesError.invalidArgument(operation: "GaussianHMM.logLikelihood",
+                                                     message: "lengths sum to 399 but the data have 400 observations")) {
+            try initial.logLikelihood(data, lengths: [200, 199])
+        }
     }
 }
