@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 TEST_FLAGS := -c $(CONFIG) -Xswiftc -enable-testing
 
-.PHONY: deps build run test bench bench-compare bench-compare-autodiff docs clean check-warnings
+.PHONY: deps build run test bench bench-compare bench-compare-autodiff docs clean check-warnings report-check
 
 ## Install the Debian packages MetaFolio links against, if any is missing.
 deps:
@@ -50,6 +50,12 @@ bench-compare: deps
 ## Needs `pip install torch numpy`. Extra options via BENCH_COMPARE_FLAGS as above.
 bench-compare-autodiff: deps
 	SWIFT=$(SWIFT) python3 Benchmarks/compare/autodiff.py --threads $(BENCH_THREADS) $(BENCH_COMPARE_FLAGS)
+
+## Builds the backtest report demo, writes .build/report-demo/report.html and checks it in headless
+## Chromium (installed with apt-get if missing): charts present, screenshot report.png not blank.
+report-check: deps
+	$(SWIFT) run -c $(CONFIG) BacktestReportDemo .build/report-demo
+	python3 Scripts/check_report.py .build/report-demo/report.html --screenshot .build/report-demo/report.png
 
 ## DocC documentation for every module, written to .build/docs.
 docs: deps

@@ -63,6 +63,12 @@ targets += [
         resources: [.copy("Resources")],
         swiftSettings: strictSettings
     ),
+    .executableTarget(
+        name: "BacktestReportDemo",
+        dependencies: ["Backtest", "Market"],
+        path: "Examples/BacktestReportDemo",
+        swiftSettings: strictSettings
+    ),
     .testTarget(
         name: "LinalgTests",
         dependencies: ["Linalg"],

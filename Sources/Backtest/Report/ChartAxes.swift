@@ -1,0 +1,151 @@
+import Foundation
+import Market
+
+/// How the values of a y-axis are labelled.
+enum ValueStyle {
+    /// Growth of one unit: `1.5×`.
+    case growth
+    /// Fractions as percentages: `−20%`.
+    case percent
+    /// Plain numbers: `0.5`.
+    case number
+}
+
+/// A labelled tick: its position in data units and its text.
+struct Tick {
+    let value: Double
+    let label: String
+}
+
+/// A y-axis: domain, scale and ticks.
+struct ValueAxis {
+    let lower: Double
+    let upper: Double
+    let isLog: Bool
+    let ticks: [Tick]
+
+    /// Maps `value` into `[bottom, top]` pixels (SVG y grows downwards).
+    func position(_ value: Double, top: Double, bottom: Double) -> Double {
+        let (a, b, v) = isLog ? (log10(lower), log10(upper), log10(value)) : (lower, upper, value)
+        let fraction = (v - a) / (b - a)
+        return bottom - Swift.min(1, Swift.max(0, fraction)) * (bottom - top)
+    }
+
+    /// A linear axis covering `[minimum, maximum]` with about `target` ticks at 1-2-5 steps,
+    /// the domain widened to the outer ticks so lines never touch the frame unlabelled.
+    static func linear(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 6,
+                       includeZero: Bool = false) -> ValueAxis {
+        var low = includeZero ? Swift.min(0, minimum) : minimum
+        var high = includeZero ? Swift.max(0, maximum) : maximum
+        if !(high > low) {
+            let pad = Swift.max(Swift.abs(low) * 0.05, 1e-3)
+            (low, high) = (low - pad, high + pad)
+        }
+        let step = niceStep((high - low) / Double(target))
+        // The tolerance keeps rounding noise (a weight sum of 1 + 1e-15) from adding a tick.
+        let first = (low / step + 1e-9).rounded(.down), last = (high / step - 1e-9).rounded(.up)
+        let lower = first * step, upper = last * step
+        let ticks = stride(from: first, through: last, by: 1).map { k -> Tick in
+            let value = k * step
+            return Tick(value: value, label: label(value, step: step, style: style))
+        }
+        return ValueAxis(lower: lower, upper: upper, isLog: false, ticks: ticks)
+    }
+
+    /// A base-10 log axis over positive `[minimum, maximum]`: ticks at 1-2-5 multiples of powers
+    /// of ten (every `k`-th decade for wide ranges), or linear 1-2-5 ticks when the range spans
+    /// less than about a factor of three.
+    static func log(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 7) -> ValueAxis {
+        let logLow = log10(minimum), logHigh = log10(maximum)
+        let pad = Swift.max((logHigh - logLow) * 0.04, 0.01)
+        let lower = pow(10, logLow - pad), upper = pow(10, logHigh + pad)
+        var candidates: [Double] = []
+        let decades = Int((logLow - pad).rounded(.down))...Int((logHigh + pad).rounded(.up))
+        for mantissas in [[1.0, 2, 5], [1.0, 3], [1.0]] {
+            candidates = decades.flatMap { exponent in mantissas.map { $0 * pow(10, Double(exponent)) } }
+                .filter { $0 >= lower && $0 <= upper }
+            if candidates.count <= target { break }
+        }
+        if candidates.count > target {
+            let stepDecades = Int((Double(candidates.count) / Double(target)).rounded(.up))
+            candidates = candidates.filter { Int(log10($0).rounded()) % stepDecades == 0 }
+        }
+        if candidates.count < 3 {
+            let linearTicks = ValueAxis.linear(minimum: lower, maximum: upper, style: style, target: 5).ticks
+            return ValueAxis(lower: lower, upper: upper, isLog: true,
+                             ticks: linearTicks.filter { $0.value >= lower && $0.value <= upper && $0.value > 0 })
+        }
+        return ValueAxis(lower: lower, upper: upper, isLog: true, ticks: candidates.map {
+            Tick(value: $0, label: label($0, step: $0, style: style))
+        })
+    }
+
+    /// The 1-2-5 number nearest above `raw` (`0.037` → `0.05`).
+    static func niceStep(_ raw: Double) -> Double {
+        guard raw.isFinite, raw > 0 else { return 1 }
+        let magnitude = pow(10, log10(raw).rounded(.down))
+        let normalized = raw / magnitude * (1 - 1e-9)
+        let nice: Double = normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 5 ? 5 : 10
+        return nice * magnitude
+    }
+
+    /// The text of a tick at `value` on an axis with spacing `step`.
+    static func label(_ value: Double, step: Double, style: ValueStyle) -> String {
+        let scaled = style == .percent ? 100 * value : value
+        let scaledStep = style == .percent ? 100 * step : step
+        let digits = Swift.max(0, Int((-log10(scaledStep) + 0.999).rounded(.down)))
+        let text = ReportFormat.fixed(Swift.abs(scaled) < scaledStep * 1e-9 ? 0 : scaled, digits: Swift.min(digits, 6))
+        switch style {
+        case .growth: return text + "×"
+        case .percent: return text + "%"
+        case .number: return text
+        }
+    }
+}
+
+/// The shared time axis of a report: a day range and date ticks.
+struct DateAxis {
+    let firstDay: Int
+    let lastDay: Int
+    let ticks: [(day: Int, label: String)]
+
+    /// Maps a date to `[left, right]` pixels.
+    func position(_ day: Int, left: Double, right: Double) -> Double {
+        left + Double(day - firstDay) / Double(Swift.max(1, lastDay - firstDay)) * (right - left)
+    }
+
+    /// An axis over `[first, last]` with at most about `target` ticks: at years (1, 2, 5, 10, …
+    /// apart) for spans of three years or more, at month starts (1, 2, 3, 6 months apart) down
+    /// to two months, otherwise at days (1, 2, 7, 14 apart).
+    init(first: MarketDate, last: MarketDate, target: Int = 9) {
+        firstDay = first.daysSinceEpoch
+        lastDay = last.daysSinceEpoch
+        let spanDays = lastDay - firstDay
+        var ticks: [(Int, String)] = []
+        if spanDays >= 3 * 365 {
+            let years = Double(spanDays) / 365.25
+            let step = [1, 2, 5, 10, 20, 50, 100, 200, 500].first { years / Double($0) <= Double(target) } ?? 1000
+            var year = first.year + 1
+            year += (step - year % step) % step
+            while let date = try? MarketDate(year: year, month: 1, day: 1), date <= last {
+                ticks.append((date.daysSinceEpoch, String(year)))
+                year += step
+            }
+        } else if spanDays >= 60 {
+            let months = Double(spanDays) / 30.44
+            let step = [1, 2, 3, 6, 12].first { months / Double($0) <= Double(target) } ?? 12
+            var monthIndex = first.year * 12 + first.month  // the month after `first`'s month, 0-based
+            monthIndex += (step - monthIndex % step) % step
+            while let date = try? MarketDate(year: monthIndex / 12, month: monthIndex % 12 + 1, day: 1), date <= last {
+                ticks.append((date.daysSinceEpoch, ReportFormat.monthYear(date)))
+                monthIndex += step
+            }
+        } else {
+            let step = [1, 2, 7, 14, 30].first { Double(spanDays) / Double($0) <= Double(target) } ?? 30
+            for day in stride(from: firstDay, through: lastDay, by: step) {
+                ticks.append((day, ReportFormat.monthDay(MarketDate(daysSinceEpoch: day))))
+            }
+        }
+        self.ticks = ticks
+    }
+}

@@ -1,0 +1,411 @@
+import Foundation
+import Market
+
+/// What the charts need of one series, computed once per render.
+struct SeriesAnalysis {
+    let position: Int
+    let series: ReportSeries
+    let style: LineStyle
+    let days: [Int]
+    let growth: [Double]
+    let drawdowns: [Double]
+    let rollingSharpe: [Double?]
+    let maximumDrawdown: ReportAnalytics.MaximumDrawdown
+
+    init(position: Int, series: ReportSeries, style: LineStyle, options: ResolvedReportOptions) {
+        self.position = position
+        self.series = series
+        self.style = style
+        days = series.dates.map(\.daysSinceEpoch)
+        let start = series.wealth[0]
+        growth = series.wealth.map { $0 / start }
+        drawdowns = ReportAnalytics.drawdowns(series.wealth)
+        rollingSharpe = ReportAnalytics.rollingSharpe(series.wealth, window: options.rollingWindow,
+                                                      periodsPerYear: options.periodsPerYear,
+                                                      riskFreeRate: options.riskFreeRate)
+        maximumDrawdown = ReportAnalytics.maximumDrawdown(series.wealth)
+    }
+
+    /// A chart line of `values`, downsampled by their own extrema.
+    func line(_ values: [Double?], maxPoints: Int) -> PlotLine {
+        let kept = ReportAnalytics.downsampledIndices(values, maxPoints: maxPoints)
+        return PlotLine(name: series.name, style: style, days: kept.map { days[$0] }, values: kept.map { values[$0] })
+    }
+
+    /// Calendar annualized return `(W_end / W_0)^(365.25 / days) − 1`.
+    var annualizedReturn: Double {
+        let years = Double(days[days.count - 1] - days[0]) / 365.25
+        return pow(growth[growth.count - 1], 1 / years) - 1
+    }
+}
+
+/// Writes the self-contained HTML page of a report (see ``BacktestReport/renderHTML(options:)``).
+///
+/// The page is well-formed XML (an XHTML-compatible subset of HTML5): no scripts,
+/// no external resources, styles inline, charts as inline SVG with `viewBox`
+/// so they scale with the page width.
+struct HTMLReportWriter {
+    let report: BacktestReport
+    let options: ResolvedReportOptions
+    let analyses: [SeriesAnalysis]
+    let dateAxis: DateAxis
+
+    static let chartWidth = 960.0
+    static let smallChartWidth = 560.0
+
+    init(report: BacktestReport, options: ResolvedReportOptions) {
+        self.report = report
+        self.options = options
+        var strategyCount = 0, benchmarkCount = 0
+        analyses = report.seriesInPlotOrder.map { series in
+            let position = report.series.firstIndex { $0.name == series.name }! + 1
+            let style: LineStyle
+            switch series.role {
+            case .strategy:
+                style = ReportPalette.lineStyle(role: .strategy, index: strategyCount)
+                strategyCount += 1
+            case .benchmark:
+                style = ReportPalette.lineStyle(role: .benchmark, index: benchmarkCount)
+                benchmarkCount += 1
+            }
+            return SeriesAnalysis(position: position, series: series, style: style, options: options)
+        }
+        let first = report.series.map { $0.dates[0] }.min()!
+        let last = report.series.map { $0.dates[$0.dates.count - 1] }.max()!
+        dateAxis = DateAxis(first: first, last: last)
+    }
+
+    /// The ids of the `<svg>` charts the page holds, in page order.
+    var chartIDs: [String] {
+        var ids: [String] = []
+        for section in options.sections {
+            switch section {
+            case .equity: ids += options.equityScales.map { "chart-equity-\($0.rawValue)" }
+            case .drawdown: ids.append("chart-drawdown")
+            case .rollingSharpe: ids.append("chart-rolling-sharpe")
+            case .tables: break
+            case .weights: ids += analyses.filter { $0.series.weights != nil }.map { "chart-weights-\($0.position)" }
+            case .turnover: ids += analyses.filter { $0.series.turnover != nil }.map { "chart-turnover-\($0.position)" }
+            }
+        }
+        return ids
+    }
+
+    func render() -> String {
+        var body = ""
+        var navigation: [(anchor: String, title: String)] = []
+        for section in options.sections {
+            let (anchor, title, html) = self.section(section)
+            guard !html.isEmpty else { continue }
+            navigation.append((anchor, title))
+            body += html
+        }
+        if !report.notes.isEmpty {
+            navigation.append(("section-notes", "Notes"))
+            body += card(id: "section-notes", title: "Notes", caption: nil,
+                         content: report.notes.map { "<p>\(esc($0))</p>" }.joined(separator: "\n"))
+        }
+        let nav = navigation.map { "<a href=\"#\($0.anchor)\">\(esc($0.title))</a>" }.joined(separator: "\n")
+        let subtitle = report.subtitle.map { "<p class=\"subtitle\">\(esc($0))</p>\n" } ?? ""
+        return """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <meta name="generator" content="MetaFolio Backtest report"/>
+        <meta name="metafolio-charts" content="\(chartIDs.joined(separator: " "))"/>
+        <title>\(esc(report.title))</title>
+        <style>\(Self.styleSheet)</style>
+        </head>
+        <body>
+        <div class="page">
+        <header class="report-header">
+        <h1>\(esc(report.title))</h1>
+        \(subtitle)\(parametersBlock)
+        <nav class="toc">\(nav)</nav>
+        </header>
+        <main>
+        \(body)</main>
+        <footer class="methodology">
+        <h2>Method</h2>
+        \(methodology)
+        </footer>
+        </div>
+        </body>
+        </html>
+
+        """
+    }
+
+    // MARK: Sections
+
+    private func section(_ section: ReportOptions.Section) -> (String, String, String) {
+        switch section {
+        case .equity: return ("section-equity", "Equity", equitySection)
+        case .drawdown: return ("section-drawdown", "Drawdowns", drawdownSection)
+        case .rollingSharpe: return ("section-rolling-sharpe", "Rolling Sharpe", rollingSharpeSection)
+        case .tables: return ("section-tables", "Metrics", tablesSection)
+        case .weights: return ("section-weights", "Weights", weightsSection)
+        case .turnover: return ("section-turnover", "Turnover", turnoverSection)
+        }
+    }
+
+    private var lineLegend: String {
+        let items = analyses.map { analysis -> String in
+            let style = analysis.style
+            let border = "border-top-color:\(style.color)" + (style.dash == nil ? "" : ";border-top-style:dashed")
+            let role = analysis.series.role == .benchmark ? " <span class=\"role\">benchmark</span>" : ""
+            return "<li><span class=\"swatch\" style=\"\(border)\"></span>\(esc(analysis.series.name))\(role)</li>"
+        }
+        return "<ul class=\"legend\">\(items.joined())</ul>"
+    }
+
+    private var equitySection: String {
+        let lines = analyses.map { $0.line($0.growth, maxPoints: options.maxPointsPerSeries) }
+        let low = analyses.map { $0.growth.min()! }.min()!, high = analyses.map { $0.growth.max()! }.max()!
+        let panels = options.equityScales.map { scale -> (ReportOptions.Scale, String) in
+            let axis = scale == .log ? ValueAxis.log(minimum: low, maximum: high, style: .growth)
+                : ValueAxis.linear(minimum: low, maximum: high, style: .growth)
+            var chart = SVGChart(id: "chart-equity-\(scale.rawValue)", kind: "chart-equity",
+                                 label: "Growth of 1 (\(scale.rawValue) scale)", width: Self.chartWidth, height: 360,
+                                 dateAxis: dateAxis, valueAxis: axis)
+            chart.addReferenceLine(at: 1, cssClass: "reference")
+            chart.addLines(lines)
+            return (scale, chart.svg)
+        }
+        var content = ""
+        if panels.count == 1 {
+            content = panels[0].1
+        } else {
+            content = "<div class=\"scale-toggle\">\n"
+            for (k, panel) in panels.enumerated() {
+                let id = "equity-scale-\(panel.0.rawValue)"
+                content += "<input type=\"radio\" name=\"equity-scale\" id=\"\(id)\"\(k == 0 ? " checked=\"checked\"" : "")/>"
+                    + "<label for=\"\(id)\">\(panel.0 == .log ? "Log" : "Linear")</label>\n"
+            }
+            for panel in panels {
+                content += "<div class=\"scale-panel scale-panel-\(panel.0.rawValue)\">\n\(panel.1)\n</div>\n"
+            }
+            content += "</div>"
+        }
+        return card(id: "section-equity", title: "Equity curves",
+                    caption: "Growth of one unit invested at each series' first date.",
+                    content: lineLegend + "\n" + content)
+    }
+
+    private var drawdownSection: String {
+        let lines = analyses.map { $0.line($0.drawdowns, maxPoints: options.maxPointsPerSeries) }
+        let deepest = analyses.map(\.maximumDrawdown.depth).min()!
+        let axis = ValueAxis.linear(minimum: deepest, maximum: 0, style: .percent, target: 5, includeZero: true)
+        var chart = SVGChart(id: "chart-drawdown", kind: "chart-drawdown", label: "Drawdown from running peak",
+                             width: Self.chartWidth, height: 250, dateAxis: dateAxis, valueAxis: axis)
+        chart.addReferenceLine(at: 0, cssClass: "reference")
+        chart.addLines(lines)
+        chart.addMarkers(analyses.filter { $0.maximumDrawdown.depth < 0 }.map { analysis in
+            let worst = analysis.maximumDrawdown
+            let text = "\(analysis.series.name): maximum drawdown \(ReportFormat.fixed(100 * worst.depth, digits: 1))% on \(analysis.series.dates[worst.troughIndex])"
+            return PlotMarker(day: analysis.days[worst.troughIndex], value: worst.depth, color: analysis.style.color, tooltip: text)
+        })
+        return card(id: "section-drawdown", title: "Drawdowns",
+                    caption: "Loss from the running peak, W_t / max W_s − 1; dots mark each series' deepest point.",
+                    content: lineLegend + "\n" + chart.svg)
+    }
+
+    private var rollingSharpeSection: String {
+        let lines = analyses.map { $0.line($0.rollingSharpe, maxPoints: options.maxPointsPerSeries) }
+        let defined = analyses.flatMap { $0.rollingSharpe.compactMap { $0 } }
+        let axis = ValueAxis.linear(minimum: defined.min() ?? -1, maximum: defined.max() ?? 1, style: .number,
+                                    target: 7, includeZero: true)
+        var chart = SVGChart(id: "chart-rolling-sharpe", kind: "chart-rolling-sharpe",
+                             label: "Rolling Sharpe ratio, \(options.rollingWindow)-period window",
+                             width: Self.chartWidth, height: 250, dateAxis: dateAxis, valueAxis: axis)
+        chart.addReferenceLine(at: 0, cssClass: "reference")
+        chart.addLines(lines)
+        var caption = "Annualized Sharpe ratio of the last \(options.rollingWindow) returns "
+            + "(\(periodsPerYearText) periods a year"
+            + (options.riskFreeRate == 0 ? "" : ", risk-free rate \(ReportFormat.fixed(100 * options.riskFreeRate, digits: 2))% a year") + ")."
+        if defined.isEmpty { caption += " No series is longer than the window, so no value is defined." }
+        return card(id: "section-rolling-sharpe", title: "Rolling Sharpe ratio", caption: caption,
+                    content: lineLegend + "\n" + chart.svg)
+    }
+
+    private var tablesSection: String {
+        var html = ""
+        for (k, table) in report.tables.enumerated() {
+            html += tableHTML(id: "table-\(k + 1)", table: table)
+        }
+        html += tableHTML(id: "table-paths", table: pathSummary)
+        return card(id: "section-tables", title: "Metrics", caption: nil, content: html)
+    }
+
+    /// Start, end, growth, annualized return and the maximum drawdown of every series, from the paths.
+    private var pathSummary: ReportTable {
+        let rows = analyses.map { analysis -> ReportTable.Row in
+            let worst = analysis.maximumDrawdown, dates = analysis.series.dates
+            return ReportTable.Row(label: analysis.series.name, cells: [
+                .text(dates[0].description), .text(dates[dates.count - 1].description),
+                .number(analysis.growth[analysis.growth.count - 1], digits: 2), .percent(analysis.annualizedReturn),
+                .percent(worst.depth), .text(dates[worst.peakIndex].description), .text(dates[worst.troughIndex].description),
+                .text(worst.recoveryIndex.map { dates[$0].description } ?? (worst.depth < 0 ? "not recovered" : "—")),
+            ])
+        }
+        return ReportTable(title: "Path summary", rowHeader: "Series",
+                           columns: ["First date", "Last date", "Growth of 1", "Annualized return",
+                                     "Maximum drawdown", "Peak", "Trough", "Recovery"], rows: rows)
+    }
+
+    private func tableHTML(id: String, table: ReportTable) -> String {
+        let header = "<tr><th scope=\"col\">\(esc(table.rowHeader))</th>"
+            + table.columns.map { "<th scope=\"col\">\(esc($0))</th>" }.joined() + "</tr>"
+        let rows = table.rows.map { row in
+            "<tr><th scope=\"row\">\(esc(row.label))</th>" + row.cells.map { cell in
+                let classes = [cell.value == nil ? "text" : "num", (cell.value ?? 0) < 0 ? "neg" : nil].compactMap { $0 }
+                return "<td class=\"\(classes.joined(separator: " "))\">\(esc(cell.text))</td>"
+            }.joined() + "</tr>"
+        }.joined(separator: "\n")
+        return "<div class=\"table-wrap\"><table id=\"\(id)\" class=\"metrics\">\n<caption>\(esc(table.title))</caption>\n"
+            + "<thead>\(header)</thead>\n<tbody>\n\(rows)\n</tbody>\n</table></div>\n"
+    }
+
+    private var weightsSection: String {
+        let cards = analyses.compactMap { analysis -> String? in
+            guard let weights = analysis.series.weights else { return nil }
+            return weightsCard(analysis, weights)
+        }
+        guard !cards.isEmpty else { return "" }
+        return section(id: "section-weights", title: "Weights over time",
+                       caption: "Stacked portfolio weights at each date; short positions stack below zero, "
+                           + "the gap to 100% is cash.", cards: cards)
+    }
+
+    private func weightsCard(_ analysis: SeriesAnalysis, _ weights: ReportWeights) -> String {
+        let rowCount = weights.rows.count
+        let kept = rowCount <= options.maxAllocationPoints ? Array(0..<rowCount)
+            : (0..<options.maxAllocationPoints).map { $0 * (rowCount - 1) / (options.maxAllocationPoints - 1) }
+        let days = kept.map { analysis.days[$0] }
+        var positiveBase = Array(repeating: 0.0, count: kept.count), negativeBase = positiveBase
+        var bands: [(asset: Int, positive: ([Double], [Double])?, negative: ([Double], [Double])?)] = []
+        for asset in weights.assets.indices {
+            let values = kept.map { weights.rows[$0][asset] }
+            var band: (asset: Int, positive: ([Double], [Double])?, negative: ([Double], [Double])?) = (asset, nil, nil)
+            if values.contains(where: { $0 > 0 }) {
+                let upper = zip(positiveBase, values).map { $0 + Swift.max($1, 0) }
+                band.positive = (positiveBase, upper)
+                positiveBase = upper
+            }
+            if values.contains(where: { $0 < 0 }) {
+                let lower = zip(negativeBase, values).map { $0 + Swift.min($1, 0) }
+                band.negative = (lower, negativeBase)
+                negativeBase = lower
+            }
+            bands.append(band)
+        }
+        let axis = ValueAxis.linear(minimum: negativeBase.min() ?? 0, maximum: Swift.max(1, positiveBase.max() ?? 1),
+                                    style: .percent, target: 5, includeZero: true)
+        var chart = SVGChart(id: "chart-weights-\(analysis.position)", kind: "chart-weights",
+                             label: "Weights of \(analysis.series.name)", width: Self.smallChartWidth, height: 260,
+                             dateAxis: dateAxis, valueAxis: axis)
+        for band in bands {
+            let name = weights.assets[band.asset], color = ReportPalette.assetColor(band.asset)
+            if let (lower, upper) = band.positive { chart.addBand(name: name, color: color, days: days, lower: lower, upper: upper) }
+            if let (lower, upper) = band.negative { chart.addBand(name: name, color: color, days: days, lower: lower, upper: upper) }
+        }
+        chart.addReferenceLine(at: 1, cssClass: "reference dashed")
+        chart.addReferenceLine(at: 0, cssClass: "reference")
+        // Assets never held would only clutter the legend; the caption counts them.
+        let held = weights.assets.indices.filter { asset in weights.rows.contains { $0[asset] != 0 } }
+        let legend = held.map { asset in
+            "<li><span class=\"swatch area\" style=\"background:\(ReportPalette.assetColor(asset))\"></span>\(esc(weights.assets[asset]))</li>"
+        }.joined()
+        var notes: [String] = []
+        if kept.count < rowCount { notes.append("\(kept.count) of \(rowCount) dates shown (evenly spaced).") }
+        let unheld = weights.assets.count - held.count
+        if unheld > 0 { notes.append("\(unheld) asset\(unheld == 1 ? "" : "s") with zero weight throughout not listed.") }
+        let note = notes.isEmpty ? "" : "<p class=\"caption\">\(esc(notes.joined(separator: " ")))</p>"
+        return "<figure class=\"card small\">\n<figcaption>\(esc(analysis.series.name))</figcaption>\n\(chart.svg)\n"
+            + "<ul class=\"legend compact\">\(legend)</ul>\(note)\n</figure>\n"
+    }
+
+    private var turnoverSection: String {
+        let withTurnover = analyses.compactMap { analysis in analysis.series.turnover.map { (analysis, $0) } }
+        guard !withTurnover.isEmpty else { return "" }
+        let peak = withTurnover.map { $0.1.max()! }.max()!
+        let axis = ValueAxis.linear(minimum: 0, maximum: Swift.max(peak, 1e-4), style: .percent, target: 4, includeZero: true)
+        let cards = withTurnover.map { analysis, turnover -> String in
+            let (days, values) = thinnedTurnover(days: analysis.days, turnover)
+            var chart = SVGChart(id: "chart-turnover-\(analysis.position)", kind: "chart-turnover",
+                                 label: "Turnover of \(analysis.series.name)", width: Self.smallChartWidth, height: 170,
+                                 dateAxis: dateAxis, valueAxis: axis)
+            chart.addBars(name: analysis.series.name, color: analysis.style.color, days: days, values: values)
+            let total = turnover.reduce(0, +)
+            let note = days.count < turnover.count ? "; each bar is the largest of \(turnover.count / days.count)–\((turnover.count + days.count - 1) / days.count) periods" : ""
+            return "<figure class=\"card small\">\n<figcaption>\(esc(analysis.series.name))</figcaption>\n\(chart.svg)\n"
+                + "<p class=\"caption\">" + (total == 0 ? "No trades in \(turnover.count) periods."
+                    : "Total \(ReportFormat.fixed(100 * total, digits: 1))% over \(turnover.count) periods\(note).") + "</p>\n</figure>\n"
+        }
+        return section(id: "section-turnover", title: "Turnover per period",
+                       caption: "Traded fraction of wealth at each period, on a common scale.", cards: cards)
+    }
+
+    /// At most `maxAllocationPoints` bars: the largest turnover of each equal bucket of periods, at its date.
+    private func thinnedTurnover(days: [Int], _ turnover: [Double]) -> ([Int], [Double]) {
+        let n = turnover.count, buckets = options.maxAllocationPoints
+        guard n > buckets else { return (days, turnover) }
+        var keptDays: [Int] = [], keptValues: [Double] = []
+        for bucket in 0..<buckets {
+            let range = (bucket * n / buckets)..<((bucket + 1) * n / buckets)
+            let best = range.max { turnover[$0] < turnover[$1] }!
+            keptDays.append(days[best])
+            keptValues.append(turnover[best])
+        }
+        return (keptDays, keptValues)
+    }
+
+    // MARK: Blocks
+
+    private var parametersBlock: String {
+        let strategies = report.series.filter { $0.role == .strategy }.count
+        let derived: [ReportParameter] = [
+            ReportParameter(name: "Sample", value: "\(MarketDate(daysSinceEpoch: dateAxis.firstDay)) to \(MarketDate(daysSinceEpoch: dateAxis.lastDay))"),
+            ReportParameter(name: "Series", value: "\(strategies) strateg\(strategies == 1 ? "y" : "ies"), \(report.series.count - strategies) benchmark(s)"),
+            ReportParameter(name: "Periods per year", value: periodsPerYearText),
+            ReportParameter(name: "Rolling window", value: "\(options.rollingWindow) periods"),
+            ReportParameter(name: "Risk-free rate", value: "\(ReportFormat.fixed(100 * options.riskFreeRate, digits: 2))% a year"),
+            ReportParameter(name: "Points per line", value: "at most \(options.maxPointsPerSeries)"),
+        ]
+        let items = (report.parameters + derived).map { "<div><dt>\(esc($0.name))</dt><dd>\(esc($0.value))</dd></div>" }
+        return "<dl class=\"parameters\">\(items.joined())</dl>"
+    }
+
+    /// `252`, or `251.37` for an inferred irregular rate.
+    private var periodsPerYearText: String {
+        ReportFormat.fixed(options.periodsPerYear, digits: options.periodsPerYear.rounded() == options.periodsPerYear ? 0 : 2)
+    }
+
+    private var methodology: String {
+        """
+        <p>Equity curves show growth of one unit, W_t / W_0, for each series from its own first date. \
+        Drawdown is D_t = W_t / max(W_s, s ≤ t) − 1. The rolling Sharpe ratio over the last N = \(options.rollingWindow) \
+        simple returns r_t = W_t / W_(t−1) − 1 is (mean(r) − r_f / P) / sd(r) · √P with the sample standard deviation \
+        (divisor N − 1), P = \(periodsPerYearText) periods a year and r_f the annual risk-free rate; \
+        it is undefined (not drawn) for the first N periods and where sd(r) is below 1e−12. \
+        Annualized return is (W_end / W_0)^(365.25 / days) − 1 over calendar days.</p>
+        <p>Lines longer than \(options.maxPointsPerSeries) points are downsampled by min–max decimation: the first and last point and \
+        the minimum and maximum of each of equal buckets are kept, so every extreme, including each series' deepest drawdown, is drawn. \
+        Allocation charts show at most \(options.maxAllocationPoints) dates. The tables and the JSON companion use the full data.</p>
+        """
+    }
+
+    private func card(id: String, title: String, caption: String?, content: String) -> String {
+        "<section class=\"card\" id=\"\(id)\">\n<h2>\(esc(title))</h2>\n"
+            + (caption.map { "<p class=\"caption\">\(esc($0))</p>\n" } ?? "") + content + "\n</section>\n"
+    }
+
+    private func section(id: String, title: String, caption: String, cards: [String]) -> String {
+        "<section class=\"group\" id=\"\(id)\">\n<h2>\(esc(title))</h2>\n<p class=\"caption\">\(esc(caption))</p>\n"
+            + "<div class=\"grid\">\n\(cards.joined())</div>\n</section>\n"
+    }
+
+    private func esc(_ text: String) -> String { ReportFormat.escaped(text) }
+}

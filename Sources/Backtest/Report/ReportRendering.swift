@@ -1,0 +1,133 @@
+import Foundation
+import Market
+
+/// The JSON companion of an HTML report: the full report data, the options it was
+/// rendered with (defaults made concrete) and per-series figures derived from the paths.
+///
+/// Decoding validates the report again, so a document that decodes can be re-rendered:
+/// `try document.report.renderHTML(options: …)` with the same options gives the same page.
+public struct ReportDocument: Sendable, Hashable, Codable {
+    /// Format identifier, always ``ReportDocument/formatName``.
+    public let format: String
+    /// Format version, ``ReportDocument/currentVersion``.
+    public let version: Int
+    /// The rendering options with every default resolved.
+    public let options: ResolvedReportOptions
+    /// The ids of the `<svg>` charts of the HTML page, in page order.
+    public let charts: [String]
+    /// The report data.
+    public let report: BacktestReport
+    /// Figures derived from each series' wealth path, in the order of ``BacktestReport/series``.
+    public let summaries: [ReportSeriesSummary]
+
+    /// `metafolio.backtest-report`.
+    public static let formatName = "metafolio.backtest-report"
+    /// 1.
+    public static let currentVersion = 1
+}
+
+/// Figures of one wealth path that the report computes itself (see ``ReportAnalytics``).
+public struct ReportSeriesSummary: Sendable, Hashable, Codable {
+    /// The series name.
+    public let name: String
+    /// Final growth of one unit, `W_end / W_0`.
+    public let growth: Double
+    /// Calendar annualized return `(W_end / W_0)^(365.25 / days) − 1`, or `nil` when it
+    /// overflows (a large gain over a few days).
+    public let annualizedReturn: Double?
+    /// Maximum drawdown (≤ 0).
+    public let maximumDrawdown: Double
+    /// Date of the peak before the deepest trough.
+    public let drawdownPeak: MarketDate
+    /// Date of the deepest trough.
+    public let drawdownTrough: MarketDate
+    /// First date back at the peak after the trough, or `nil` if never.
+    public let drawdownRecovery: MarketDate?
+    /// The last defined rolling Sharpe ratio, or `nil` when none is defined.
+    public let lastRollingSharpe: Double?
+}
+
+/// The two files written by ``BacktestReport/write(toDirectory:options:)``.
+public struct ReportFiles: Sendable, Hashable {
+    /// `<directory>/report.html`.
+    public let html: URL
+    /// `<directory>/report.json`.
+    public let json: URL
+}
+
+extension BacktestReport {
+    /// The self-contained HTML page of the report: inline CSS and SVG, no scripts and no
+    /// network resources. The page is well-formed XML, charts use a `viewBox` so they
+    /// follow the page width, and every user string is escaped.
+    ///
+    /// Charts (each an `<svg class="chart …">` with a stable id): `chart-equity-linear` and/or
+    /// `chart-equity-log`, `chart-drawdown`, `chart-rolling-sharpe`, `chart-weights-<k>` and
+    /// `chart-turnover-<k>` for the `k`-th series (1-based) with weights or turnover. The list
+    /// is also in `<meta name="metafolio-charts">`. Lines hold at most
+    /// ``ReportOptions/maxPointsPerSeries`` points (min–max decimation, see
+    /// ``ReportAnalytics/downsampledIndices(_:maxPoints:)``), so 30 years of daily data for a
+    /// handful of series stays around a megabyte.
+    ///
+    /// - Throws: ``ReportError/invalidOption(name:message:)`` for out-of-range options.
+    public func renderHTML(options: ReportOptions = ReportOptions()) throws -> String {
+        HTMLReportWriter(report: self, options: try options.resolved(for: self)).render()
+    }
+
+    /// The JSON companion (``ReportDocument``), UTF-8, keys sorted so equal reports give equal bytes.
+    ///
+    /// - Throws: ``ReportError/invalidOption(name:message:)`` for out-of-range options.
+    public func renderJSON(options: ReportOptions = ReportOptions()) throws -> Data {
+        let writer = HTMLReportWriter(report: self, options: try options.resolved(for: self))
+        return try Self.encode(document(writer))
+    }
+
+    /// Writes `report.html` and `report.json` into `directory` (created with its parents when
+    /// missing). Each file is written atomically (to a temporary file, then renamed), so a
+    /// reader never sees a partial file.
+    ///
+    /// - Returns: the URLs of both files.
+    /// - Throws: ``ReportError/invalidOption(name:message:)``, or
+    ///   ``ReportError/writeFailed(path:reason:)`` naming the directory or file that could not be written.
+    @discardableResult
+    public func write(toDirectory directory: URL, options: ReportOptions = ReportOptions()) throws -> ReportFiles {
+        let writer = HTMLReportWriter(report: self, options: try options.resolved(for: self))
+        let html = Data(writer.render().utf8)
+        let json = try Self.encode(document(writer))
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ReportError.writeFailed(path: directory.path, reason: error.localizedDescription)
+        }
+        let files = ReportFiles(html: directory.appendingPathComponent("report.html"),
+                                json: directory.appendingPathComponent("report.json"))
+        for (data, url) in [(html, files.html), (json, files.json)] {
+            do {
+                try data.write(to: url, options: .atomic)
+            } catch {
+                throw ReportError.writeFailed(path: url.path, reason: error.localizedDescription)
+            }
+        }
+        return files
+    }
+
+    private func document(_ writer: HTMLReportWriter) -> ReportDocument {
+        let byName = Dictionary(uniqueKeysWithValues: writer.analyses.map { ($0.series.name, $0) })
+        let summaries = series.map { item -> ReportSeriesSummary in
+            let analysis = byName[item.name]!, worst = analysis.maximumDrawdown
+            return ReportSeriesSummary(
+                name: item.name, growth: analysis.growth[analysis.growth.count - 1],
+                annualizedReturn: analysis.annualizedReturn.isFinite ? analysis.annualizedReturn : nil, maximumDrawdown: worst.depth,
+                drawdownPeak: item.dates[worst.peakIndex], drawdownTrough: item.dates[worst.troughIndex],
+                drawdownRecovery: worst.recoveryIndex.map { item.dates[$0] },
+                lastRollingSharpe: analysis.rollingSharpe.last { $0 != nil } ?? nil)
+        }
+        return ReportDocument(format: ReportDocument.formatName, version: ReportDocument.currentVersion,
+                              options: writer.options, charts: writer.chartIDs, report: self, summaries: summaries)
+    }
+
+    private static func encode(_ document: ReportDocument) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(document)
+    }
+}
