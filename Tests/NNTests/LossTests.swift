@@ -129,6 +129,34 @@ struct LossTests {
         #expect(a.scalar < free.scalar)
     }
 
+    /// The exact factor with purchase and sale rates matches a NumPy fixed-point iteration to 1e-14, passes a
+    /// finite-difference check inside the reward (1e-6 + 1e-5·|numeric|), and lies within the first-order
+    /// approximation's neighbourhood (both costs are below 1%).
+    @Test func iterativeCommissionMatchesReference() throws {
+        let r = try NNOptimFixture.load().transactionRemainder
+        let factor = try IterativeCommission(purchaseRate: r.purchaseRate, saleRate: r.saleRate)
+        let previous = try r.previous.tensor(Double.self), new = try r.new.tensor(Double.self)
+        let mu = factor.remainder(previousWeights: previous, newWeights: new)
+        expectClose(mu.doubles, r.mu, tolerance: 1e-14, "μ")
+        let approximate = try ProportionalCommission(rate: (r.purchaseRate + r.saleRate) / 2)
+            .remainder(previousWeights: previous, newWeights: new)
+        #expect(zip(mu.doubles, approximate.doubles).allSatisfy { Swift.abs($0 - $1) < 0.01 })
+        let muFloat = factor.remainder(previousWeights: try r.previous.tensor(Float.self), newWeights: try r.new.tensor(Float.self))
+        expectClose(muFloat.doubles, r.mu, tolerance: 1e-6, "μ in Float")
+        var relatives = [Double](repeating: 1, count: 20)
+        for i in 0..<20 where i % 5 != 0 {
+            let shift: Double = Double(i % 7) - 3
+            relatives[i] = 1 + shift / 100
+        }
+        let y = try Tensor<Double>(shape: [4, 5], scalars: relatives)
+        let report = GradientCheck.firstOrder(at: [new, previous]) { xs in
+            (try? portfolioLogReturnReward(weights: xs[0], priceRelatives: y, previousWeights: xs[1],
+                                           transactionRemainder: factor)) ?? Tensor(Double.nan)
+        }
+        #expect(report.passed, "\(report)")
+        #expect(throws: LossError.self) { try IterativeCommission(purchaseRate: 0.01, saleRate: -0.01) }
+    }
+
     /// Bad inputs throw errors naming the loss, the argument and the position.
     @Test func lossErrors() throws {
         let x = Tensor<Double>([1, 2, 3]), logits = try Tensor<Double>([[1, 2], [3, 4]])

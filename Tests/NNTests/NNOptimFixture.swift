@@ -9,9 +9,11 @@ struct NNOptimFixture: Decodable {
     let schedules: [ScheduleCase]
     let clipping: ClippingSection
     let losses: [LossCase]
+    let transactionRemainder: RemainderCase
 
     enum CodingKeys: String, CodingKey {
         case torchVersion = "torch_version", optimizers, schedules, clipping, losses
+        case transactionRemainder = "transaction_remainder"
     }
 
     /// Decoded once per test process.
@@ -123,6 +125,18 @@ struct LossCase: Decodable {
     let inputs: [String: TensorJSON]
     let differentiable: [String]
     let results: [String: LossResult]
+}
+
+struct RemainderCase: Decodable {
+    let purchaseRate: Double
+    let saleRate: Double
+    let previous: TensorJSON
+    let new: TensorJSON
+    let mu: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case purchaseRate = "purchase_rate", saleRate = "sale_rate", previous, new, mu
+    }
 }
 
 struct LossResult: Decodable {

@@ -35,8 +35,8 @@ public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, classIndices: Tenso
     return targets.reduce(perTarget, reduction)
 }
 
-/// ``crossEntropyLoss(logits:classIndices:ignoreIndex:labelSmoothing:reduction:)`` for `[N, C]` logits
-/// and one class index per row.
+/// ``crossEntropyLoss(logits:classIndices:ignoreIndex:labelSmoothing:reduction:)-(_,TensorIndices,_,_,_)`` for
+/// `[N, C]` logits and one class index per row (the other arguments are the same).
 public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, classIndices: [Int], ignoreIndex: Int? = nil,
                                      labelSmoothing: Double = 0,
                                      reduction: LossReduction = .mean) throws -> Tensor<Scalar> {
@@ -55,6 +55,7 @@ public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, classIndices: [Int]
 ///   - targetProbabilities: the logits' shape; each sample's entries are probabilities (not checked,
 ///     as in PyTorch).
 ///   - labelSmoothing: `ε ∈ [0, 1]`.
+///   - reduction: `.mean` over samples (default), `.sum`, or `.none` (the logits' shape without the class axis).
 /// - Throws: ``LossError/shapeMismatch(loss:argument:expected:actual:)``,
 ///   ``LossError/rankMismatch(loss:argument:expected:actual:)`` and
 ///   ``LossError/invalidOption(loss:name:value:requirement:)``.
@@ -81,7 +82,7 @@ public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, targetProbabilities
 /// `−log p_t` per target.
 ///
 /// Shapes, `ignoreIndex`, reductions and errors are those of
-/// ``crossEntropyLoss(logits:classIndices:ignoreIndex:labelSmoothing:reduction:)``; the input is
+/// ``crossEntropyLoss(logits:classIndices:ignoreIndex:labelSmoothing:reduction:)-(_,TensorIndices,_,_,_)``; the input is
 /// already log-probabilities (e.g. from `logSoftmax`).
 public func negativeLogLikelihoodLoss<Scalar>(logProbabilities: Tensor<Scalar>, classIndices: TensorIndices,
                                               ignoreIndex: Int? = nil,
@@ -101,6 +102,7 @@ public func negativeLogLikelihoodLoss<Scalar>(logProbabilities: Tensor<Scalar>, 
 ///   - targets: `t ∈ [0, 1]`, the shape of `logits`.
 ///   - positiveWeight: `w_p`, the weight of positive examples, broadcast against the logits
 ///     (usually one per class, shape `[C]` along the last axis); `nil` for 1.
+///   - reduction: `.mean` (default), `.sum` or `.none` (shaped like the logits).
 /// - Throws: ``LossError/shapeMismatch(loss:argument:expected:actual:)`` when the targets' shape differs
 ///   or the positive weight does not broadcast to the logits' shape.
 public func binaryCrossEntropyWithLogitsLoss<Scalar>(logits: Tensor<Scalar>, targets: Tensor<Scalar>,

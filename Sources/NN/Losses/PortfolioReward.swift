@@ -1,7 +1,7 @@
 import Autodiff
 
 /// Computes the transaction-remainder factor `μₜ` of each batch row from the portfolio held before
-/// rebalancing and the new target portfolio (Jiang, Xu & Liang 2017, §2.3).
+/// rebalancing and the new target portfolio (Jiang, Xu & Liang 2017, §2).
 ///
 /// `μₜ ∈ (0, 1]` is the fraction of portfolio value that survives the trades
 /// turning `previousWeights` into `newWeights`. Implementations compose
@@ -16,7 +16,7 @@ public protocol TransactionRemainderFactor: Sendable {
 }
 
 /// The first-order approximation `μₜ ≈ 1 − c·Σᵢ₌₁ᵐ |w′ₜ₋₁,ᵢ − wₜ,ᵢ|` over the non-cash assets, with one
-/// commission rate `c` for buying and selling (Jiang, Xu & Liang 2017, eq. 16; the paper uses
+/// commission rate `c` for buying and selling (Jiang, Xu & Liang 2017, §2; the paper uses
 /// `c = 0.25%`).
 public struct ProportionalCommission: TransactionRemainderFactor {
     /// `c`, the commission per unit of value traded, in `[0, 1)`.
@@ -37,9 +37,62 @@ public struct ProportionalCommission: TransactionRemainderFactor {
     }
 }
 
+/// The exact transaction-remainder factor with separate purchase and sale commissions, found by the
+/// fixed-point iteration of Jiang, Xu & Liang 2017 (§2, Theorem 1):
+///
+/// `μ = [1 − c_p·w′₀ − (c_s + c_p − c_s·c_p)·Σᵢ₌₁ᵐ (w′ᵢ − μ·wᵢ)⁺] / (1 − c_p·w₀)`
+///
+/// The map is a contraction (its slope in `μ` is below 1), so the iteration from the
+/// first-order approximation converges; it stops when `μ` changes by less than
+/// `4·Scalar.ulpOfOne` (at least `1e-13`) or after ``maximumIterations``. Every iteration is
+/// recorded, so gradients are those of the unrolled iteration, which converge to the
+/// implicit-function gradients.
+public struct IterativeCommission: TransactionRemainderFactor {
+    /// `c_p`, the commission rate on purchases, in `[0, 1)`.
+    public let purchaseRate: Double
+    /// `c_s`, the commission rate on sales, in `[0, 1)`.
+    public let saleRate: Double
+    /// The most fixed-point iterations per call (≥ 1; default 50).
+    public let maximumIterations: Int
+
+    /// - Throws: ``LossError/invalidOption(loss:name:value:requirement:)`` for a rate outside `[0, 1)` or
+    ///   fewer than one iteration.
+    public init(purchaseRate: Double, saleRate: Double, maximumIterations: Int = 50) throws {
+        let name = "IterativeCommission"
+        try requireOption(purchaseRate >= 0 && purchaseRate < 1, name, "purchaseRate", purchaseRate, "must be in [0, 1)")
+        try requireOption(saleRate >= 0 && saleRate < 1, name, "saleRate", saleRate, "must be in [0, 1)")
+        try requireOption(maximumIterations >= 1, name, "maximumIterations", Double(maximumIterations), "must be ≥ 1")
+        self.purchaseRate = purchaseRate
+        self.saleRate = saleRate
+        self.maximumIterations = maximumIterations
+    }
+
+    /// The fixed point `μ` per row, shape `[batch]`.
+    public func remainder<Scalar: TensorScalar>(previousWeights: Tensor<Scalar>,
+                                                newWeights: Tensor<Scalar>) -> Tensor<Scalar> {
+        let assets = previousWeights.shape[1]
+        let cp = Scalar(purchaseRate), combined = Scalar(saleRate + purchaseRate - saleRate * purchaseRate)
+        let previousAssets = previousWeights.sliced(alongAxis: 1, from: 1, to: assets)
+        let newAssets = newWeights.sliced(alongAxis: 1, from: 1, to: assets)
+        let numeratorBase = 1 - cp * previousWeights.sliced(alongAxis: 1, from: 0, to: 1).squeezed(at: 1)
+        let denominator = 1 - cp * newWeights.sliced(alongAxis: 1, from: 0, to: 1).squeezed(at: 1)
+        let averageRate = Scalar((purchaseRate + saleRate) / 2)
+        var mu = 1 - averageRate * (previousAssets - newAssets).abs().sum(alongAxis: 1)
+        let tolerance = Swift.max(Scalar(1e-13), 4 * Scalar.ulpOfOne)
+        for _ in 0..<maximumIterations {
+            let sold = (previousAssets - mu.unsqueezed(at: 1) * newAssets).relu().sum(alongAxis: 1)
+            let next = (numeratorBase - combined * sold) / denominator
+            let change = zip(next.scalars, mu.scalars).reduce(Scalar(0)) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
+            mu = next
+            if change <= tolerance { break }
+        }
+        return mu
+    }
+}
+
 /// The mean logarithmic return of a portfolio over a batch of periods, the reward that Jiang, Xu &
 /// Liang maximize ("A deep reinforcement learning framework for the financial portfolio management
-/// problem", arXiv:1706.10059, 2017, eq. 22):
+/// problem", arXiv:1706.10059, 2017, §4):
 ///
 /// `R = (1/B)·Σₜ log(μₜ · yₜ·wₜ)`
 ///
@@ -68,8 +121,8 @@ public func portfolioLogReturnReward<Scalar>(weights: Tensor<Scalar>, priceRelat
     }
 }
 
-/// ``portfolioLogReturnReward(weights:priceRelatives:previousWeights:transactionRemainder:)`` with the
-/// transaction-remainder factor given as a closure `(previousWeights, newWeights) → μ` of shape `[batch]`.
+/// ``portfolioLogReturnReward(weights:priceRelatives:previousWeights:transactionRemainder:)-(_,_,_,TransactionRemainderFactor)``
+/// with the transaction-remainder factor given as a closure `(previousWeights, newWeights) → μ` of shape `[batch]`.
 public func portfolioLogReturnReward<Scalar>(
     weights: Tensor<Scalar>, priceRelatives: Tensor<Scalar>, previousWeights: Tensor<Scalar>,
     transactionRemainder: (_ previousWeights: Tensor<Scalar>, _ newWeights: Tensor<Scalar>) throws -> Tensor<Scalar>
@@ -92,7 +145,7 @@ public func portfolioLogReturnReward<Scalar>(
 }
 
 /// The weights at the end of each period after prices moved: `w′ₜ = (yₜ ⊙ wₜ)/(yₜ·wₜ)`
-/// (Jiang, Xu & Liang 2017, eq. 7). Differentiable.
+/// (Jiang, Xu & Liang 2017, §2). Differentiable.
 ///
 /// - Parameters:
 ///   - weights: `[batch, 1 + assets]`, cash first.

@@ -30,7 +30,10 @@ public func meanAbsoluteErrorLoss<Scalar>(_ predictions: Tensor<Scalar>, _ targe
 /// Per element, with `d = |x − y|`: `d²/2` for `d < δ`, else `δ·(d − δ/2)`.
 ///
 /// - Parameters:
+///   - predictions: any shape.
+///   - targets: the same shape as `predictions`.
 ///   - delta: `δ > 0`, where the loss turns from quadratic to linear (default 1).
+///   - reduction: `.mean` (default), `.sum` or `.none` (shaped like the inputs).
 /// - Throws: ``LossError/shapeMismatch(loss:argument:expected:actual:)`` when the shapes differ,
 ///   ``LossError/invalidOption(loss:name:value:requirement:)`` for `δ ≤ 0`.
 public func huberLoss<Scalar>(_ predictions: Tensor<Scalar>, _ targets: Tensor<Scalar>, delta: Double = 1,
@@ -82,6 +85,7 @@ private func huberElements<Scalar>(_ r: Tensor<Scalar>, _ delta: Scalar) -> Tens
 ///     axis removed (one variance shared across the last axis).
 ///   - full: add the constant `½·log 2π`.
 ///   - epsilon: `ε > 0`, the variance floor (default `1e-6`).
+///   - reduction: `.mean` (default), `.sum` or `.none` (shaped like `mean`).
 /// - Throws: ``LossError/shapeMismatch(loss:argument:expected:actual:)``,
 ///   ``LossError/invalidValue(loss:argument:position:value:requirement:)`` for a negative (or NaN) variance,
 ///   ``LossError/invalidOption(loss:name:value:requirement:)`` for `ε ≤ 0`.

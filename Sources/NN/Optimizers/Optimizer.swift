@@ -20,7 +20,7 @@ import Autodiff
 ///
 /// Updates never record on the autodiff tape: they run as raw element loops.
 /// A parameter that required gradients before an update is a fresh leaf
-/// variable (``Tensor/requiringGradient()``) after it.
+/// variable (`requiringGradient()`) after it.
 ///
 /// Hyperparameters are `Double`; coefficients such as `1 − β₁` are computed in
 /// `Double` and rounded to `Scalar` once, as PyTorch does with Python floats.
@@ -126,7 +126,7 @@ extension Optimizer {
     ///   - gradients: gradients by name; a parameter without one is left unchanged and its state
     ///     (including its step count) does not advance.
     /// - Throws: ``OptimizerError/gradientWithoutParameter(name:)`` for a gradient whose name is not a
-    ///   parameter, and the shape and hyperparameter errors of ``update(_:gradients:)-([Tensor<Scalar>],_)``.
+    ///   parameter, and the shape and hyperparameter errors of ``update(_:gradients:)-([Tensor<Self.Scalar>],_)``.
     public mutating func update(_ parameters: inout [String: Tensor<Scalar>], gradients: [String: Tensor<Scalar>]) throws {
         try validateHyperparameters()
         let names = gradients.keys.sorted()
