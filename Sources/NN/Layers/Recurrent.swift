@@ -2,8 +2,7 @@ import Autodiff
 import Linalg
 
 // Recurrent layers with PyTorch's gate order and parameter layout (`torch.nn.LSTM`, `torch.nn.GRU`).
-// The input projection of every timestep of a layer and direction is one `gemm`; each step then
-// costs one small `gemm` for the hidden projection plus the gate arithmetic.
+// Each timestep costs two small `gemm`s (input and hidden projections) plus the gate arithmetic.
 
 /// The LSTM step (Hochreiter & Schmidhuber 1997, with PyTorch's gate order i, f, g, o):
 /// `gates = proj + h·W_hhᵀ`, `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')`.
@@ -114,38 +113,45 @@ struct RecurrentStack<Scalar: TensorScalar>: Sendable {
              step: ([Tensor<Scalar>], Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>?) -> [Tensor<Scalar>]) -> (output: Tensor<Scalar>, finalStates: [Tensor<Scalar>]) {
         precondition(input.rank == 3 && input.shape[2] == inputSize,
                      "\(layer): input of shape \(input.shape) is not [batch, time, \(inputSize)] (or [time, batch, \(inputSize)])")
-        let sequence = configuration.batchFirst ? input.transposed(0, 1) : input
-        let (steps, batch) = (sequence.shape[0], sequence.shape[1])
+        let timeAxis = configuration.batchFirst ? 1 : 0
+        let (steps, batch) = (input.shape[timeAxis], input.shape[1 - timeAxis])
         precondition(steps > 0, "\(layer): the input sequence has no timesteps")
         let stateShape = [layerCount * directionCount, batch, hiddenSize]
         for case let state? in initialStates where state.shape.dimensions != stateShape {
             fatalError("\(layer): initial state of shape \(state.shape) differs from the expected \(stateShape)")
         }
         let zero = Tensor<Scalar>.zeros(TensorShape([1, batch, hiddenSize]))
-        var layerInput = sequence
+        // Per-timestep inputs [1, B, F]: slices of the input for layer 0, the previous layer's outputs after.
+        // (Slicing one projection of all timesteps instead would make every slice's pullback write a
+        // gradient of the whole projection: O(T²) work in the backward pass.)
+        var stepInputs = (0..<steps).map { t in
+            input.sliced(alongAxis: timeAxis, from: t, to: t + 1).reshaped([1, batch, input.shape[2]])
+        }
         var finals = [[Tensor<Scalar>]](repeating: [], count: initialStates.count)
         for l in 0..<layerCount {
-            var directionOutputs: [Tensor<Scalar>] = []
+            var directionOutputs: [[Tensor<Scalar>]] = []
             for d in 0..<directionCount {
                 let k = l * directionCount + d
                 var bias = biasesIH?[k]
                 if foldHiddenBias, let b = bias { bias = b + biasesHH![k] }
-                var projected = layerInput.matmul(weightsIH[k], transposingOther: true)
-                if let bias { projected = projected + bias }
                 var states = initialStates.map { $0?.sliced(alongAxis: 0, from: k, to: k + 1) ?? zero }
                 var outputs = [Tensor<Scalar>](repeating: zero, count: steps)
                 for t in (d == 0 ? Array(0..<steps) : Array((0..<steps).reversed())) {
-                    states = step(states, projected.sliced(alongAxis: 0, from: t, to: t + 1), weightsHH[k],
-                                  foldHiddenBias ? nil : biasesHH?[k])
+                    var projection = stepInputs[t].matmul(weightsIH[k], transposingOther: true)
+                    if let bias { projection = projection + bias }
+                    states = step(states, projection, weightsHH[k], foldHiddenBias ? nil : biasesHH?[k])
                     outputs[t] = states[0]
                 }
-                directionOutputs.append(Tensor.concatenate(outputs, alongAxis: 0))
+                directionOutputs.append(outputs)
                 for s in states.indices { finals[s].append(states[s]) }
             }
-            layerInput = directionCount == 1 ? directionOutputs[0] : Tensor.concatenate(directionOutputs, alongAxis: 2)
+            stepInputs = directionCount == 1 ? directionOutputs[0]
+                : (0..<steps).map { t in Tensor.concatenate(directionOutputs.map { $0[t] }, alongAxis: 2) }
         }
-        return (configuration.batchFirst ? layerInput.transposed(0, 1) : layerInput,
-                finals.map { Tensor.concatenate($0, alongAxis: 0) })
+        let output = configuration.batchFirst
+            ? Tensor.concatenate(stepInputs.map { $0.reshaped([batch, 1, -1]) }, alongAxis: 1)
+            : Tensor.concatenate(stepInputs, alongAxis: 0)
+        return (output, finals.map { Tensor.concatenate($0, alongAxis: 0) })
     }
 }
 
