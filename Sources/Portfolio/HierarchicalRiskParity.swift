@@ -25,6 +25,9 @@ public enum CodependenceDistance: String, Sendable, Hashable, CaseIterable, Coda
 /// Riskfolio-Lib `HCPortfolio.optimization(model='HRP', rm='MV', leaf_order=False)`. Weights do not
 /// depend on the covariance's scale. Tie-breaking among equal distances (identical assets) follows
 /// SciPy (see ``HierarchicalClustering``); assets that are exact copies get equal weights whatever the order.
+/// With SciPy's child order two assets merged with each other are taken in input order, so listing the
+/// assets differently can move a bisection boundary between them; ``LeafPairOrder/assetName`` removes
+/// that dependence.
 ///
 /// Cost: `O(n²)` for the distances and the clustering, `O(n² log n)` for the bisection.
 public struct HierarchicalRiskParity: PortfolioOptimizer {
@@ -32,14 +35,42 @@ public struct HierarchicalRiskParity: PortfolioOptimizer {
     public var linkage: LinkageMethod
     /// The distance clustered on.
     public var distance: CodependenceDistance
+    /// How two leaves merged with each other are ordered in the quasi-diagonal order.
+    public var leafPairOrder: LeafPairOrder
     /// The annual risk-free rate used for the reported Sharpe ratio.
     public var riskFreeRate: Double
 
+    /// The order of two assets merged directly with each other.
+    ///
+    /// Every other merge is ordered the same way under both choices: a leaf before a cluster, and of
+    /// two clusters the one formed lower in the tree first. Only leaf pairs depend on the input order.
+    public enum LeafPairOrder: String, Sendable, Hashable, CaseIterable, Codable {
+        /// The asset listed first in the inputs comes first (SciPy, PyPortfolioOpt, Riskfolio-Lib).
+        case inputOrder
+        /// The asset whose name sorts first comes first, so the weights do not depend on the order in
+        /// which the assets are listed (when merge heights are distinct).
+        case assetName
+    }
+
     /// Creates the allocator.
-    public init(linkage: LinkageMethod = .single, distance: CodependenceDistance = .correlation, riskFreeRate: Double = 0) {
+    public init(linkage: LinkageMethod = .single, distance: CodependenceDistance = .correlation,
+                leafPairOrder: LeafPairOrder = .inputOrder, riskFreeRate: Double = 0) {
         self.linkage = linkage
         self.distance = distance
+        self.leafPairOrder = leafPairOrder
         self.riskFreeRate = riskFreeRate
+    }
+
+    /// The quasi-diagonal order of the assets (indices into `inputs.assets`) under ``leafPairOrder``.
+    func quasiDiagonalOrder(_ tree: Dendrogram, assets: [String]) -> [Int] {
+        guard leafPairOrder == .assetName else { return tree.leafOrder }
+        let n = tree.leafCount
+        let merges = tree.merges.map { merge in
+            merge.left < n && merge.right < n && assets[merge.right] < assets[merge.left]
+                ? Dendrogram.Merge(left: merge.right, right: merge.left, height: merge.height, count: merge.count)
+                : merge
+        }
+        return Dendrogram(leafCount: n, merges: merges).leafOrder
     }
 
     /// The dendrogram the allocation is built on (leaves are indices into `inputs.assets`).
@@ -56,7 +87,7 @@ public struct HierarchicalRiskParity: PortfolioOptimizer {
     ///   is negative (an indefinite covariance).
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
         let data = try HierarchicalInputs(inputs, operation: "HierarchicalRiskParity", distance: distance)
-        let order = try data.cluster(linkage).leafOrder
+        let order = quasiDiagonalOrder(try data.cluster(linkage), assets: inputs.assets)
         var weights = [Double](repeating: 1, count: inputs.count)
         var pending: [ArraySlice<Int>] = [order[...]]
         while let items = pending.popLast() {
