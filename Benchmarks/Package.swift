@@ -84,6 +84,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "PortfolioTimings",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Portfolio", package: "MetaFolio"),
+            ],
+            path: "Sources/PortfolioTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "CSVTimings",
             dependencies: [
                 .product(name: "Market", package: "MetaFolio"),
