@@ -204,4 +204,41 @@ func checkParity<M: Module>(_ name: String, _ module: M, tolerance: Double,
             ["h": m(x["x"]!, hidden: x["h0"]!)]
         }
     }
+
+    @Test func multiheadAttention() throws {
+        var g = Xoshiro256StarStar(seed: 7)
+        // The script's masks: key 2 of batch 0 is padding, plus a causal mask.
+        let padding = [[false, false, true], [false, false, false]]
+        try checkParity("mha_masks", MultiheadAttention<Double>(embedDimension: 4, headCount: 2, using: &g),
+                        tolerance: Self.double) { m, x in
+            let (y, w) = m(query: x["query"]!, key: x["key"]!, value: x["value"]!, keyPaddingMask: padding, causal: true)
+            return ["output": y, "weights": w]
+        }
+        try checkParity("mha_masks_f32", MultiheadAttention<Float>(embedDimension: 4, headCount: 2, using: &g),
+                        tolerance: Self.float) { m, x in
+            let (y, w) = m(query: x["query"]!, key: x["key"]!, value: x["value"]!, keyPaddingMask: padding, causal: true)
+            return ["output": y, "weights": w]
+        }
+        try checkParity("mha_self", MultiheadAttention<Double>(embedDimension: 6, headCount: 3, using: &g),
+                        tolerance: Self.double) { m, x in
+            let (y, w) = m(query: x["query"]!, key: x["key"]!, value: x["value"]!)
+            return ["output": y, "weights": w]
+        }
+        // The script's additive mask: torch.linspace(-1, 1, 15).reshape(3, 5).
+        let additive = try Tensor<Double>(shape: [3, 5], scalars: (0..<15).map { -1 + Double($0) / 7 })
+        try checkParity("mha_additive_time_major",
+                        MultiheadAttention<Double>(embedDimension: 4, headCount: 2, batchFirst: false, using: &g),
+                        tolerance: Self.double) { m, x in
+            let (y, w) = m(query: x["query"]!, key: x["key"]!, value: x["value"]!, attentionMask: additive)
+            return ["output": y, "weights": w]
+        }
+    }
+
+    @Test func temporalBlock() throws {
+        var g = Xoshiro256StarStar(seed: 8)
+        try checkParity("tcn_block", TemporalBlock<Double>(inChannels: 3, outChannels: 4, kernelSize: 3, dilation: 2, using: &g),
+                        tolerance: Self.double) { m, x in ["output": m(x["x"]!)] }
+        try checkParity("tcn_block_identity", TemporalBlock<Double>(inChannels: 4, outChannels: 4, kernelSize: 2, using: &g),
+                        tolerance: Self.double) { m, x in ["output": m(x["x"]!)] }
+    }
 }

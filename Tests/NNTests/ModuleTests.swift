@@ -181,6 +181,14 @@ struct TinyNetwork: Module {
             let (y, h) = m(x)
             return Tensor.concatenate([y.flattened(), h.flattened()], alongAxis: 0)
         }
+        let seq = Tensor<Double>.normal([2, 4, 4], using: &g)
+        check(try MultiheadAttention<Double>(embedDimension: 4, headCount: 2, using: &g), input: seq) { m, x in
+            let (y, w) = m(x, keyPaddingMask: [[false, false, false, true], [false, false, false, false]], causal: true)
+            return Tensor.concatenate([y.flattened(), w.flattened()], alongAxis: 0)
+        }
+        check(try TemporalBlock<Double>(inChannels: 4, outChannels: 3, kernelSize: 2, dilation: 2, using: &g), input: seq) { m, x in
+            m(x)
+        }
         let x2 = Tensor<Double>.normal([2, 2], using: &g)
         check(try LSTMCell<Double>(inputSize: 2, hiddenSize: 2, using: &g), input: x2, secondOrder: true) { m, x in
             m(x, state: (x.tanh(), x)).cell
