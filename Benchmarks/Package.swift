@@ -94,6 +94,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "BacktestTimings",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Market", package: "MetaFolio"),
+                .product(name: "Portfolio", package: "MetaFolio"),
+                .product(name: "Backtest", package: "MetaFolio"),
+            ],
+            path: "Sources/BacktestTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "CSVTimings",
             dependencies: [
                 .product(name: "Market", package: "MetaFolio"),

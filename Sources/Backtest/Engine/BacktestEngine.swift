@@ -103,7 +103,7 @@ public func periodsPerYear(_ frequency: Frequency) -> Double {
 /// Every trade multiplies wealth by the transaction remainder factor `μ` of the
 /// ``TransactionCostModel``. An asset is tradable at bar `e` when its mask is `true` at `e` and
 /// `e + 1`. Cost `O(T·m)` plus the strategy's own work: a 20-asset, 30-year daily panel with
-/// monthly rebalancing runs in about a millisecond (Benchmarks/README.md).
+/// monthly rebalancing and costs takes about 3 ms of CPU time (Benchmarks/README.md).
 public struct BacktestEngine: Sendable {
     /// The prices (closes are traded; the mask says what is tradable).
     public let panel: PricePanel
@@ -180,6 +180,7 @@ private struct EngineLoop {
     let configuration: BacktestConfiguration
     let strategyName: String
     let close: [Double]
+    let mask: [Bool]
     let n: Int
     let m: Int
     let cashIndex: Int?
@@ -203,6 +204,7 @@ private struct EngineLoop {
         configuration = engine.configuration
         self.strategyName = strategyName
         close = panel.close.elements
+        mask = panel.mask.cells
         n = panel.assetCount
         cashIndex = configuration.cash == nil ? nil : n
         m = n + (configuration.cash == nil ? 0 : 1)
@@ -220,16 +222,11 @@ private struct EngineLoop {
         wealth = configuration.initialWealth
     }
 
-    func label(_ bar: Int) -> String {
-        switch panel.index.label(at: bar) {
-        case let .date(date): return date.description
-        case let .period(period): return String(period)
-        }
-    }
+    func label(_ bar: Int) -> String { timeLabelText(panel.index.label(at: bar)) }
 
     /// Whether asset `a` can be held over `(bar, bar + 1]`.
     func tradable(_ a: Int, at bar: Int) -> Bool {
-        panel.mask[bar, a] && (bar >= lastBar || panel.mask[bar + 1, a])
+        mask[bar * n + a] && (bar >= lastBar || mask[(bar + 1) * n + a])
     }
 
     mutating func run<S: BacktestStrategy>(_ strategy: inout S) throws -> BacktestResult {
@@ -249,7 +246,7 @@ private struct EngineLoop {
                 growth = 0
                 for a in 0..<n {
                     let y = close[t * n + a] / close[(t - 1) * n + a]
-                    relatives[a] = panel.mask[t - 1, a] && panel.mask[t, a] ? y : .nan
+                    relatives[a] = mask[(t - 1) * n + a] && mask[t * n + a] ? y : .nan
                     if held[a] != 0 {
                         guard relatives[a].isFinite else {
                             throw BacktestError.invalidPanel(message: "\(panel.assets[a]) is held but has no price at \(label(t))")
@@ -426,7 +423,7 @@ private struct EngineLoop {
     mutating func exitUnavailableHoldings(at bar: Int) throws {
         var target = current
         var freed = 0.0
-        for a in 0..<n where target[a] > 0 && !panel.mask[bar + 1, a] {
+        for a in 0..<n where target[a] > 0 && !mask[(bar + 1) * n + a] {
             freed += target[a]
             target[a] = 0
         }
@@ -437,5 +434,24 @@ private struct EngineLoop {
             try redistribute(freed, in: &target, at: bar)
         }
         try trade(to: target, reason: .availability, decisionBar: bar, at: bar)
+    }
+}
+
+/// A time label as text: `YYYY-MM-DD` for a date (formatted without `String(format:)`, since the
+/// engine labels every bar), the number for a period.
+func timeLabelText(_ label: TimeLabel) -> String {
+    switch label {
+    case let .period(period): return String(period)
+    case let .date(date):
+        let (year, month, day) = date.components
+        guard (0...9999).contains(year) else { return date.description }
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            let zero = UInt8(ascii: "0"), dash = UInt8(ascii: "-")
+            buffer[0] = zero + UInt8(year / 1000); buffer[1] = zero + UInt8(year / 100 % 10)
+            buffer[2] = zero + UInt8(year / 10 % 10); buffer[3] = zero + UInt8(year % 10)
+            buffer[4] = dash; buffer[5] = zero + UInt8(month / 10); buffer[6] = zero + UInt8(month % 10)
+            buffer[7] = dash; buffer[8] = zero + UInt8(day / 10); buffer[9] = zero + UInt8(day % 10)
+            return 10
+        }
     }
 }
