@@ -160,7 +160,8 @@ def main() -> None:
         f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()} "
         f"({os.cpu_count()} cores), load average {load_before[0]:.2f} before / {load_after[0]:.2f} after; "
         f"OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = {args.threads} (MetaFolio's OpenBLAS reports {threads}).",
-        f"Command: `python3 Benchmarks/compare/portfolio.py --rounds {args.rounds} --threads {args.threads}"
+        f"Command: `python3 Benchmarks/compare/portfolio.py --rounds {args.rounds} --threads {args.threads} "
+        f"--min-reps {args.min_reps}"
         f"{' --riskfolio-500' if args.riskfolio_500 else ''}` "
         f"(PyPortfolioOpt {pypfopt.__version__}, Riskfolio-Lib {riskfolio.__version__}, cvxpy {cvxpy.__version__} "
         f"with its default solver; medians of {args.rounds} round medians, at least {args.min_reps} timed calls each).",
