@@ -77,9 +77,11 @@ struct OptimizerCase: Decodable {
     let options: [String: OptionValue]
     let afterStep1: [TensorJSON]
     let afterStep10: [TensorJSON]
+    let afterStep10Float32: [TensorJSON]
 
     enum CodingKeys: String, CodingKey {
         case name, optimizer, options, afterStep1 = "after_step_1", afterStep10 = "after_step_10"
+        case afterStep10Float32 = "after_step_10_float32"
     }
 }
 

@@ -3,36 +3,37 @@ import Testing
 @testable import NN
 
 /// The fixture's loss `Σₖ Σ (½·aₖ·(θₖ − cₖ)² + ¼·q·θₖ⁴)`, whose gradient depends on the parameters.
-private func objective(_ parameters: [Tensor<Double>], _ a: [Tensor<Double>], _ c: [Tensor<Double>],
-                       _ q: Double) -> Tensor<Double> {
-    var total = Tensor<Double>(0)
+private func objective<S: TensorScalar>(_ parameters: [Tensor<S>], _ a: [Tensor<S>], _ c: [Tensor<S>],
+                                        _ q: Double) -> Tensor<S> {
+    var total = Tensor<S>(0)
     for (k, p) in parameters.enumerated() {
-        total = total + (0.5 * a[k] * (p - c[k]).squared() + 0.25 * q * p.squared().squared()).sum()
+        let quadratic = S(0.5) * a[k] * (p - c[k]).squared()
+        total = total + (quadratic + S(0.25) * S(q) * p.squared().squared()).sum()
     }
     return total
 }
 
 /// The optimizer a fixture case describes, with PyTorch's defaults for missing options.
-private func makeOptimizer(_ c: OptimizerCase) throws -> any Optimizer<Double> {
+private func makeOptimizer<S: TensorScalar>(_ c: OptimizerCase, _: S.Type) throws -> any Optimizer<S> {
     let o = c.options
     let lr = o.number("lr", default: 1e-3)
     let betas = o.list("betas").map { ($0[0], $0[1]) } ?? (0.9, 0.999)
     switch c.optimizer {
     case "SGD":
-        return try SGD<Double>(learningRate: lr, momentum: o.number("momentum", default: 0),
+        return try SGD<S>(learningRate: lr, momentum: o.number("momentum", default: 0),
                                dampening: o.number("dampening", default: 0),
                                weightDecay: o.number("weight_decay", default: 0),
                                nesterov: o.flag("nesterov"), maximize: o.flag("maximize"))
     case "Adam":
-        return try Adam<Double>(learningRate: lr, betas: betas, epsilon: o.number("eps", default: 1e-8),
+        return try Adam<S>(learningRate: lr, betas: betas, epsilon: o.number("eps", default: 1e-8),
                                 weightDecay: o.number("weight_decay", default: 0), amsgrad: o.flag("amsgrad"),
                                 maximize: o.flag("maximize"))
     case "AdamW":
-        return try AdamW<Double>(learningRate: lr, betas: betas, epsilon: o.number("eps", default: 1e-8),
+        return try AdamW<S>(learningRate: lr, betas: betas, epsilon: o.number("eps", default: 1e-8),
                                  weightDecay: o.number("weight_decay", default: 1e-2), amsgrad: o.flag("amsgrad"),
                                  maximize: o.flag("maximize"))
     case "RMSprop":
-        return try RMSProp<Double>(learningRate: o.number("lr", default: 1e-2), alpha: o.number("alpha", default: 0.99),
+        return try RMSProp<S>(learningRate: o.number("lr", default: 1e-2), alpha: o.number("alpha", default: 0.99),
                                    epsilon: o.number("eps", default: 1e-8),
                                    weightDecay: o.number("weight_decay", default: 0),
                                    momentum: o.number("momentum", default: 0), centered: o.flag("centered"),
@@ -43,10 +44,10 @@ private func makeOptimizer(_ c: OptimizerCase) throws -> any Optimizer<Double> {
 }
 
 /// Runs the fixture's loop: gradients of the objective by Autodiff, then one update, `steps` times.
-private func train<O: Optimizer<Double>>(_ optimizer: inout O, from initial: [Tensor<Double>],
-                                         section: OptimizerSection, steps: Int) throws -> [Tensor<Double>] {
-    let a = try section.a.map { try $0.tensor(Double.self) }
-    let c = try section.c.map { try $0.tensor(Double.self) }
+private func train<O: Optimizer>(_ optimizer: inout O, from initial: [Tensor<O.Scalar>],
+                                 section: OptimizerSection, steps: Int) throws -> [Tensor<O.Scalar>] {
+    let a = try section.a.map { try $0.tensor(O.Scalar.self) }
+    let c = try section.c.map { try $0.tensor(O.Scalar.self) }
     var parameters = initial.map { $0.requiringGradient() }
     for _ in 0..<steps {
         let g = gradient(of: objective(parameters, a, c, section.q), wrt: parameters)
@@ -62,25 +63,32 @@ struct OptimizerTests {
                             "adamw_default", "adamw_amsgrad", "rmsprop_default", "rmsprop_centered",
                             "rmsprop_momentum_decay", "rmsprop_all"]
 
-    /// Ten steps from PyTorch's initialization reproduce torch.optim's parameters to 1e-10 (Double);
-    /// the first step is checked separately to 1e-12.
+    /// Ten steps from PyTorch's initialization reproduce torch.optim's parameters to 1e-10 (Double; the
+    /// first step separately to 1e-12) and, run in Float, PyTorch's float32 parameters to 2e-6; errors are
+    /// scaled by max(1, |expected|).
     @Test(arguments: caseNames)
     func tenStepsMatchPyTorch(name: String) throws {
         let fixture = try NNOptimFixture.load()
         let section = fixture.optimizers
         let c = try #require(section.cases.first { $0.name == name })
         let initial = try section.initial.map { try $0.tensor(Double.self) }
-        var first = try makeOptimizer(c)
+        var first = try makeOptimizer(c, Double.self)
         let afterOne = try train(&first, from: initial, section: section, steps: 1)
         for (k, p) in afterOne.enumerated() {
             expectClose(p.doubles, c.afterStep1[k].data, tolerance: 1e-12, "\(name) step 1 parameter \(k)")
         }
-        var optimizer = try makeOptimizer(c)
+        var optimizer = try makeOptimizer(c, Double.self)
         let final = try train(&optimizer, from: initial, section: section, steps: section.steps)
         #expect(section.cases.count == Self.caseNames.count)
         for (k, p) in final.enumerated() {
             #expect(p.requiresGradient, "parameter \(k) is a variable again after the update")
             expectClose(p.doubles, c.afterStep10[k].data, tolerance: 1e-10, "\(name) step 10 parameter \(k)")
+        }
+        var single = try makeOptimizer(c, Float.self)
+        let finalSingle = try train(&single, from: section.initial.map { try $0.tensor(Float.self) }, section: section,
+                                    steps: section.steps)
+        for (k, p) in finalSingle.enumerated() {
+            expectClose(p.doubles, c.afterStep10Float32[k].data, tolerance: 2e-6, "\(name) Float step 10 parameter \(k)")
         }
     }
 

@@ -152,7 +152,7 @@ public func portfolioLogReturnReward<Scalar>(
 ///   - priceRelatives: the same shape.
 /// - Throws: ``LossError/rankMismatch(loss:argument:expected:actual:)`` and
 ///   ``LossError/shapeMismatch(loss:argument:expected:actual:)`` as
-///   ``portfolioLogReturnReward(weights:priceRelatives:previousWeights:transactionRemainder:)``.
+///   ``portfolioLogReturnReward(weights:priceRelatives:previousWeights:transactionRemainder:)-(_,_,_,TransactionRemainderFactor)``.
 public func driftedWeights<Scalar>(_ weights: Tensor<Scalar>, priceRelatives: Tensor<Scalar>) throws -> Tensor<Scalar> {
     try requirePortfolioShape(weights, "driftedWeights", "weights")
     try requireShape(priceRelatives, weights.shape, "driftedWeights", "priceRelatives")
