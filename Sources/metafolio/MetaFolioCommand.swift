@@ -14,7 +14,8 @@ struct MetaFolioCommand: ParsableCommand {
         commandName: "metafolio",
         abstract: "Meta-learning multi-asset portfolio management.",
         version: MetaFolioVersion.string,
-        subcommands: [VersionCommand.self, DatasetsCommand.self, RegimesCommand.self, DecomposeCommand.self]
+        subcommands: [VersionCommand.self, DatasetsCommand.self, RegimesCommand.self, DecomposeCommand.self,
+                      OLPSCommand.self]
     )
 }
 

@@ -1,0 +1,90 @@
+/// Correlation-driven nonparametric learning (CORN; Li, Hoi & Gopalkrishnan 2011, "CORN:
+/// correlation-driven nonparametric learning approach for portfolio selection", ACM TIST 2(3)).
+///
+/// With `t` relatives known and `t > w`, the last window `X_{t−w+1..t}` (flattened, `w·m` values)
+/// is compared by Pearson correlation with every earlier window `X_{i−w..i−1}`, `w < i ≤ t`
+/// (1-based as in the paper); the days `i` whose preceding window correlates at least `ρ` form
+/// the similarity set `C`, and `b_{t+1} = argmax_{b∈Δ} Σ_{i∈C} log(b · x_i)` (uniform when `C` is
+/// empty or `t ≤ w`). The log-optimal problem is solved by ``SimplexInteriorPoint``. Defaults
+/// `w = 5`, `ρ = 0.1` (OLPS toolbox, CORN-U's single expert). Complexity per step `O(t·w·m)` for
+/// the correlations plus the solve, so a run is `O(T²)`.
+public struct CORN: OnlinePortfolioSelector {
+    /// Window `w ≥ 1`.
+    public let window: Int
+    /// Correlation threshold `ρ ∈ [−1, 1]`.
+    public let threshold: Double
+    /// Status of the last log-optimal solve (for diagnostics).
+    public private(set) var lastSolve: SimplexSolverReport?
+    /// Number of solves that did not converge (their last iterate was used).
+    public private(set) var unconvergedSolves = 0
+    private var m = 0
+    private var windowMeans: [Double] = [], windowNorms: [Double] = [], similar: [Int] = []
+    private var solver = SimplexInteriorPoint(assetCount: 1)
+
+    /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `w < 1` or `ρ ∉ [−1, 1]`.
+    public init(window: Int = 5, threshold: Double = 0.1) throws {
+        guard window >= 1 else {
+            throw OLPSError.invalidParameter(algorithm: "CORN", name: "window", value: Double(window), requirement: "≥ 1")
+        }
+        guard threshold >= -1, threshold <= 1 else {
+            throw OLPSError.invalidParameter(algorithm: "CORN", name: "rho", value: threshold, requirement: "in [-1, 1]")
+        }
+        self.window = window
+        self.threshold = threshold
+    }
+
+    public var name: String { "CORN(w=\(window), ρ=\(threshold))" }
+
+    public mutating func reset(assetCount: Int) throws {
+        m = assetCount
+        windowMeans = []
+        windowNorms = []
+        similar = []
+        solver = SimplexInteriorPoint(assetCount: m)
+        lastSolve = nil
+        unconvergedSolves = 0
+    }
+
+    public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
+        let t = step.observed.count, w = window, m = self.m, length = w * m
+        // Record the statistics of the window ending at the newest row (0-based end t − 1).
+        if t >= w {
+            let values = step.observed.rows((t - w)..<t)
+            var sum = 0.0
+            for k in 0..<length { sum += values[k] }
+            let mean = sum / Double(length)
+            var squares = 0.0
+            for k in 0..<length { squares += (values[k] - mean) * (values[k] - mean) }
+            if windowMeans.capacity < t { windowMeans.reserveCapacity(2 * t); windowNorms.reserveCapacity(2 * t) }
+            windowMeans.append(mean)
+            windowNorms.append(squares.squareRoot())
+        }
+        guard t > w else { fillUniform(weights); return }
+        // Windows are indexed by end row e = w−1 … t−1 at position e − (w − 1).
+        let current = step.observed.rows((t - w)..<t)
+        let currentIndex = t - w
+        let currentMean = windowMeans[currentIndex], currentNorm = windowNorms[currentIndex]
+        similar.removeAll(keepingCapacity: true)
+        if currentNorm > 0 {
+            for end in (w - 1)..<(t - 1) {
+                let index = end - (w - 1)
+                let norm = windowNorms[index]
+                guard norm > 0 else { continue }
+                let candidate = step.observed.rows((end + 1 - w)..<(end + 1))
+                var cross = 0.0
+                for k in 0..<length { cross += candidate[k] * current[k] }
+                let covariance = cross - Double(length) * windowMeans[index] * currentMean
+                if covariance / (norm * currentNorm) >= threshold { similar.append(end + 1) }
+            }
+        }
+        guard !similar.isEmpty else { fillUniform(weights); return }
+        let report = similar.withUnsafeBufferPointer { rows in
+            var objective = MeanLogGrowth(relatives: step.observed.rows(0..<t), rows: rows, assetCount: m)
+            return solver.minimize(&objective)
+        }
+        lastSolve = report
+        if report.status != .converged { unconvergedSolves += 1 }
+        for i in 0..<m { weights[i] = solver.b[i] }
+        normalizeClamped(weights)
+    }
+}

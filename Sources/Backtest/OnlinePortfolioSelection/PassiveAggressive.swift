@@ -1,0 +1,249 @@
+import Foundation
+
+/// Passive–aggressive mean reversion (PAMR; Li, Zhao, Hoi & Gopalkrishnan 2012, "PAMR:
+/// Passive aggressive mean reversion strategy for portfolio selection", Machine Learning 87(2)).
+///
+/// With the ε-insensitive loss `ℓ = max(0, b_t · x_t − ε)` and `x̄` the mean of `x_t`,
+/// `b_{t+1} = Π_Δ(b_t − τ (x_t − x̄ 1))` where `τ = ℓ / ‖x_t − x̄‖²` (PAMR),
+/// `min(C, ℓ / ‖x_t − x̄‖²)` (PAMR-1) or `ℓ / (‖x_t − x̄‖² + 1/(2C))` (PAMR-2); `τ = 0` when
+/// `x_t` is constant. Defaults `ε = 0.5`, `C = 500` (OLPS toolbox).
+public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable {
+    /// The three update rules of the paper.
+    public enum Variant: Int, Sendable, Hashable, CaseIterable, Codable {
+        /// PAMR: no aggressiveness limit.
+        case pamr = 0
+        /// PAMR-1: step capped at `C`.
+        case pamr1 = 1
+        /// PAMR-2: `1/(2C)` added to the denominator.
+        case pamr2 = 2
+    }
+    /// Sensitivity `ε ≥ 0`.
+    public let epsilon: Double
+    /// Aggressiveness `C > 0` (PAMR-1/2).
+    public let aggressiveness: Double
+    /// The update rule.
+    public let variant: Variant
+    private var scratch: [Double] = []
+
+    /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `ε < 0` or `C ≤ 0`.
+    public init(epsilon: Double = 0.5, aggressiveness: Double = 500, variant: Variant = .pamr) throws {
+        guard epsilon >= 0, epsilon.isFinite else {
+            throw OLPSError.invalidParameter(algorithm: "PAMR", name: "epsilon", value: epsilon, requirement: "≥ 0")
+        }
+        guard aggressiveness > 0 else {
+            throw OLPSError.invalidParameter(algorithm: "PAMR", name: "C", value: aggressiveness, requirement: "> 0")
+        }
+        self.epsilon = epsilon
+        self.aggressiveness = aggressiveness
+        self.variant = variant
+    }
+
+    public var name: String {
+        switch variant {
+        case .pamr: return "PAMR(ε=\(epsilon))"
+        case .pamr1: return "PAMR-1(ε=\(epsilon), C=\(aggressiveness))"
+        case .pamr2: return "PAMR-2(ε=\(epsilon), C=\(aggressiveness))"
+        }
+    }
+
+    public mutating func reset(assetCount: Int) throws { scratch = Array(repeating: 0, count: assetCount) }
+
+    public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
+        guard step.period > 0 else { fillUniform(weights); return }
+        let x = step.observed.last, b = step.previous, m = weights.count
+        var mean = 0.0
+        for i in 0..<m { mean += x[i] }
+        mean /= Double(m)
+        var spread = 0.0
+        for i in 0..<m { spread += (x[i] - mean) * (x[i] - mean) }
+        let loss = max(0, dot(b, x) - epsilon)
+        var tau = 0.0
+        if spread > 0 {
+            switch variant {
+            case .pamr: tau = loss / spread
+            case .pamr1: tau = min(aggressiveness, loss / spread)
+            case .pamr2: tau = loss / (spread + 0.5 / aggressiveness)
+            }
+        }
+        for i in 0..<m { weights[i] = b[i] - tau * (x[i] - mean) }
+        scratch.withUnsafeMutableBufferPointer { projectOntoSimplex(weights, scratch: $0) }
+    }
+}
+
+/// Confidence-weighted mean reversion (CWMR; Li, Hoi, Zhao & Gopalkrishnan 2013,
+/// "Confidence weighted mean reversion strategy for online portfolio selection", ACM TKDD 7(1)).
+///
+/// The portfolio is modelled as `b ~ N(μ, Σ)`; each period `(μ, Σ)` moves to the closest
+/// distribution (in KL divergence) under which the log growth on the last relatives is below
+/// `ε` with probability `θ`. With `M = μᵀx`, `V = xᵀΣx`, `x̄ = Σ_i Σ_ii x_i / tr Σ` and
+/// `W = xᵀΣ1`, the Lagrange multiplier `λ ≥ 0` is the largest root of a quadratic (variance or
+/// standard-deviation form, Eqs. 7–8 of the paper), then
+/// `μ ← μ − λ Σ (x − x̄ 1) / M`, `Σ⁻¹ ← Σ⁻¹ + 2λφ diag(x)²` (variance) or
+/// `Σ⁻¹ ← Σ⁻¹ + λφ/√U diag(x)²` (stdev, `√U = (−λφV + √(λ²φ²V² + 4V))/2`), `μ` is projected on
+/// the simplex and `Σ` rescaled to trace `1/m²`; `φ = Φ⁻¹(θ)`. Start `μ` uniform, `Σ = I/m²`.
+/// Defaults `ε = −0.5`, `θ = 0.95` (universal-portfolios' parametrization of the toolbox defaults).
+public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable {
+    /// The two forms of the constraint.
+    public enum Variant: String, Sendable, Hashable, CaseIterable, Codable {
+        /// CWMR-Var: the variance form.
+        case variance = "var"
+        /// CWMR-Stdev: the standard-deviation form.
+        case standardDeviation = "stdev"
+    }
+    /// Mean-reversion threshold `ε` on the log growth.
+    public let epsilon: Double
+    /// Confidence `θ ∈ (0.5, 1)`.
+    public let confidence: Double
+    /// The constraint form.
+    public let variant: Variant
+    private let phi: Double
+    private var m = 0
+    private var precision: [Double] = [], sigma: [Double] = [], factor: [Double] = []
+    private var sigmaX: [Double] = [], rowSums: [Double] = [], scratch: [Double] = [], column: [Double] = []
+
+    /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `0.5 < θ < 1`.
+    public init(epsilon: Double = -0.5, confidence: Double = 0.95, variant: Variant = .standardDeviation) throws {
+        guard confidence > 0.5, confidence < 1 else {
+            throw OLPSError.invalidParameter(algorithm: "CWMR", name: "confidence", value: confidence, requirement: "in (0.5, 1)")
+        }
+        guard epsilon.isFinite else {
+            throw OLPSError.invalidParameter(algorithm: "CWMR", name: "epsilon", value: epsilon, requirement: "finite")
+        }
+        self.epsilon = epsilon
+        self.confidence = confidence
+        self.variant = variant
+        self.phi = standardNormalQuantile(confidence)
+    }
+
+    public var name: String { "CWMR-\(variant == .variance ? "Var" : "Stdev")(ε=\(epsilon), θ=\(confidence))" }
+
+    public mutating func reset(assetCount: Int) throws {
+        m = assetCount
+        let n = m * m
+        sigma = Array(repeating: 0, count: n)
+        precision = sigma
+        factor = sigma
+        for i in 0..<m {
+            sigma[i * m + i] = 1 / Double(n)
+            precision[i * m + i] = Double(n)
+        }
+        sigmaX = Array(repeating: 0, count: m)
+        rowSums = sigmaX; scratch = sigmaX; column = sigmaX
+    }
+
+    public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
+        guard step.period > 0 else { fillUniform(weights); return }
+        let x = step.observed.last, mu = step.previous, m = self.m
+        var trace = 0.0, weightedX = 0.0
+        for i in 0..<m {
+            var sx = 0.0, rs = 0.0
+            for j in 0..<m { sx += sigma[i * m + j] * x[j]; rs += sigma[i * m + j] }
+            sigmaX[i] = sx
+            rowSums[i] = rs
+            trace += sigma[i * m + i]
+            weightedX += sigma[i * m + i] * x[i]
+        }
+        let meanX = weightedX / trace
+        let growth = dot(mu, x)
+        var variance = 0.0, crossSum = 0.0
+        for i in 0..<m { variance += x[i] * sigmaX[i]; crossSum += x[i] * rowSums[i] }
+        let slack = epsilon - log(growth)
+        let phi2 = phi * phi
+        var lambda = 0.0
+        switch variant {
+        case .variance:
+            let f = (variance - meanX * crossSum) / (growth * growth)
+            let a = 2 * phi * variance * f
+            let b = f + 2 * phi * variance * slack
+            let c = slack - phi * variance
+            lambda = largestNonNegativeRoot(a, b, c)
+        case .standardDeviation:
+            let f = (variance - meanX * crossSum) / (growth * growth) + variance * phi2 / 2
+            let a = f * f - variance * variance * phi2 * phi2 / 4
+            let b = 2 * slack * f
+            let c = slack * slack - variance * phi2
+            lambda = largestNonNegativeRoot(a, b, c)
+        }
+        lambda = min(lambda, 1e7)   // numerical safeguard of the reference implementations
+        // μ update: μ − λ Σ (x − x̄1) / M = μ − λ (Σx − x̄ Σ1) / M.
+        for i in 0..<m { weights[i] = mu[i] - lambda * (sigmaX[i] - meanX * rowSums[i]) / growth }
+        scratch.withUnsafeMutableBufferPointer { projectOntoSimplex(weights, scratch: $0) }
+        // Σ update through the precision matrix, then Σ ← Σ / (m² tr Σ).
+        let coefficient: Double
+        switch variant {
+        case .variance:
+            coefficient = 2 * lambda * phi
+        case .standardDeviation:
+            let rootU = 0.5 * (-lambda * phi * variance + (lambda * lambda * phi2 * variance * variance + 4 * variance).squareRoot())
+            coefficient = phi * lambda / rootU
+        }
+        guard coefficient > 0, coefficient.isFinite else { return }
+        for i in 0..<m { precision[i * m + i] += coefficient * x[i] * x[i] }
+        guard invertSymmetricPositiveDefinite() else { return }
+        var newTrace = 0.0
+        for i in 0..<m { newTrace += sigma[i * m + i] }
+        let scale = 1 / (Double(m * m) * newTrace)
+        for k in 0..<(m * m) {
+            sigma[k] *= scale
+            precision[k] /= scale
+        }
+    }
+
+    /// Σ = precision⁻¹ by Cholesky (factor and solve for each unit column); false if not SPD.
+    private mutating func invertSymmetricPositiveDefinite() -> Bool {
+        let m = self.m
+        for k in 0..<(m * m) { factor[k] = precision[k] }
+        guard factor.withUnsafeMutableBufferPointer({ choleskyFactorInPlace($0, order: m) }) else { return false }
+        for c in 0..<m {
+            for i in 0..<m { column[i] = i == c ? 1 : 0 }
+            factor.withUnsafeBufferPointer { f in
+                column.withUnsafeMutableBufferPointer { choleskySolveInPlace(factor: f, $0, order: m) }
+            }
+            for i in 0..<m { sigma[i * m + c] = column[i] }
+        }
+        return true
+    }
+}
+
+/// The largest of `0` and the real roots of `a λ² + b λ + c` (NaN roots, from a negative
+/// discriminant or `a = 0`, are ignored as in the reference implementations).
+@inlinable
+func largestNonNegativeRoot(_ a: Double, _ b: Double, _ c: Double) -> Double {
+    let root = (b * b - 4 * a * c).squareRoot()
+    let plus = (-b + root) / (2 * a), minus = (-b - root) / (2 * a)
+    var best = 0.0
+    if plus > best { best = plus }
+    if minus > best { best = minus }
+    return best
+}
+
+/// The standard normal quantile `Φ⁻¹(p)` for `0 < p < 1`: Acklam's rational approximation
+/// refined by one Halley step on `erfc`, accurate to about 1e-15.
+func standardNormalQuantile(_ p: Double) -> Double {
+    let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+             -3.066479806614716e+01, 2.506628277459239e+00]
+    let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+             -1.328068155288572e+01]
+    let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+             4.374664141464968e+00, 2.938163982698783e+00]
+    let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+    let low = 0.02425
+    var z: Double
+    if p < low {
+        let q = (-2 * log(p)).squareRoot()
+        z = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    } else if p <= 1 - low {
+        let q = p - 0.5, r = q * q
+        z = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+    } else {
+        let q = (-2 * log(1 - p)).squareRoot()
+        z = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    }
+    for _ in 0..<2 {   // Halley refinement
+        let e = 0.5 * erfc(-z / 2.0.squareRoot()) - p
+        let u = e * (2 * Double.pi).squareRoot() * exp(z * z / 2)
+        z -= u / (1 + z * u / 2)
+    }
+    return z
+}

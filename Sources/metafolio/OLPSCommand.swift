@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import MetaFolio
+
+/// `metafolio olps`: final wealth of an online portfolio selection algorithm on an OLPS dataset
+/// or a price file.
+struct OLPSCommand: FailureReportingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "olps",
+        abstract: "Run an online portfolio selection algorithm (OLPS toolbox defaults) and report its cumulative wealth."
+    )
+
+    @Option(name: .long, help: "Algorithm: \(OLPSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var algorithm: String
+
+    @Option(name: .long, help: "Variant: anticor bah|single, pamr 0|1|2, cwmr stdev|var, olmar 1|2 (default: the first).")
+    var variant: String?
+
+    @Option(name: .long, help: "Embedded dataset name (see `metafolio datasets`; the OLPS sets are olps-*).")
+    var dataset: String?
+
+    @Option(name: .long, help: "Wide CSV of prices (date column first), every price finite and > 0.")
+    var prices: String?
+
+    @Option(name: .long, help: "Proportional fee per unit traded, in [0, 1): wealth × (1 − fee·Σ|b_t − b̂_{t−1}|).")
+    var fee: Double = 0
+
+    @Option(name: .customLong("day-zero"), help: "OLPS datasets: full-history (survey) or first-day-dropped (universal-portfolios).")
+    var dayZero: String = OLPSDayZero.fullHistory.rawValue
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    struct Report: Encodable {
+        let algorithm: String
+        let selector: String
+        let dataset: String
+        let periods: Int
+        let assets: Int
+        let fee: Double
+        let dayZero: String?
+        let finalWealth: Double
+        let averageTurnover: Double
+
+        enum CodingKeys: String, CodingKey {
+            case algorithm, selector, dataset, periods, assets, fee
+            case dayZero = "day_zero", finalWealth = "final_wealth", averageTurnover = "average_turnover"
+        }
+    }
+
+    func validate() throws {
+        guard fee >= 0, fee < 1 else { throw ValidationError("--fee must be in [0, 1), got \(fee)") }
+        guard OLPSDayZero(rawValue: dayZero) != nil else {
+            throw ValidationError("--day-zero must be full-history or first-day-dropped, got \(dayZero)")
+        }
+    }
+
+    func execute() throws {
+        let chosen = try OLPSAlgorithm(named: algorithm)
+        let relatives: PriceRelatives
+        let source: String
+        var convention: String?
+        switch (dataset, prices) {
+        case let (name?, nil):
+            let set = try Dataset(named: name)
+            if name.hasPrefix("olps-") {
+                relatives = try PriceRelatives(dataset: set, dayZero: OLPSDayZero(rawValue: dayZero)!)
+                convention = dayZero
+            } else {
+                relatives = try PriceRelatives(prices: set.load())
+            }
+            source = name
+        case let (nil, path?):
+            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "price file \(path) does not exist") }
+            relatives = try PriceRelatives(prices: PanelCSVReader().read(path: path))
+            source = path
+        case (nil, nil):
+            throw ValidationError("give either --dataset NAME or --prices FILE.csv")
+        default:
+            throw ValidationError("give only one of --dataset and --prices")
+        }
+        let selector = try chosen.makeSelector(variant: variant, relatives: relatives)
+        let result = try OLPSRunner.run(selector, on: relatives, fee: fee)
+        let turnover = result.turnover.reduce(0, +) / Double(max(result.periodCount, 1))
+        let report = Report(algorithm: chosen.rawValue, selector: result.algorithm, dataset: source, periods: result.periodCount,
+                            assets: result.assetCount, fee: fee, dayZero: convention, finalWealth: result.finalWealth,
+                            averageTurnover: turnover)
+        if json { try printJSON(report); return }
+        print("\(result.algorithm) on \(source): \(result.periodCount) periods, \(result.assetCount) assets, fee \(fee)"
+              + (convention.map { ", day 0: \($0)" } ?? ""))
+        print("final wealth \(formatted(result.finalWealth, 6)), average turnover \(formatted(turnover, 4))")
+    }
+}
