@@ -140,7 +140,7 @@ public struct AssetClassBudgeting: PortfolioOptimizer {
         for assetClass in classOptimizers.keys.sorted(by: { $0.rawValue < $1.rawValue }) where budgets[assetClass] == nil {
             throw fail("an optimizer is given for class \(assetClass), which has no budget")
         }
-        let sum = budgets.values.reduce(0, +)
+        let sum = budgets.sorted { $0.key.rawValue < $1.key.rawValue }.reduce(0) { $0 + $1.value }  // a reproducible order
         guard total.isFinite, abs(sum - total) <= 1e-12 * Swift.max(1, abs(total)) else {
             let listed = budgets.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             throw fail("the class budgets (\(listed)) sum to \(sum), not \(total)")

@@ -81,6 +81,7 @@ public struct BlackLittermanPosterior: Sendable {
     /// The posterior as optimizer inputs (posterior returns and covariance), so any
     /// ``PortfolioOptimizer`` (for example a constrained ``MeanVarianceOptimizer``) can use the views.
     ///
+    /// - Parameter assetClasses: one class per asset, in the order of ``assets`` (default unclassified).
     /// - Throws: the validation errors of ``OptimizationInputs``.
     public func optimizationInputs(assetClasses: [AssetClass]? = nil) throws -> OptimizationInputs {
         try OptimizationInputs(assets: assets, covariance: covariance, expectedReturns: returns, assetClasses: assetClasses)

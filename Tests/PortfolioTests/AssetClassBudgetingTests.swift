@@ -98,7 +98,7 @@ struct AssetClassBudgetingTests {
         var over = Self.designBudgets
         over[.equity] = 0.5
         let badSum = try #require(message(AssetClassBudgeting(budgets: over)))
-        #expect(badSum.contains("sum to 1.1"), "\(badSum)")
+        #expect(badSum.contains("equity 0.5") && badSum.contains("not 1.0"), "\(badSum)")
         var negative = Self.designBudgets
         negative[.equity] = -0.1
         negative[.etf] = 0.8
