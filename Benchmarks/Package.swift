@@ -106,6 +106,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "OLPSTimings",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Backtest", package: "MetaFolio"),
+                .product(name: "Market", package: "MetaFolio"),
+            ],
+            path: "Sources/OLPSTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "CSVTimings",
             dependencies: [
                 .product(name: "Market", package: "MetaFolio"),
