@@ -313,5 +313,12 @@ struct EngineScheduleTests {
         #expect(decoded.wealth == result.wealth && decoded.decisions == result.decisions && decoded.assets == ["A", "B", "CASH"])
         #expect(decoded.costModel == result.costModel && decoded.marketDates?.count == 4)
         #expect(result.drawdowns.allSatisfy { $0 <= 0 })
+        // The report adapter keeps wealth and dates, shows one-way turnover and puts cash last.
+        let series = try ReportSeries(result: result)
+        #expect(series.wealth == result.wealth && series.dates == result.marketDates!)
+        #expect(series.turnover == [0.4, result.turnover[0] / 2, result.turnover[1] / 2, 0])
+        #expect(series.weights?.assets == ["A", "B", "CASH"] && series.weights?.rows.count == 4)
+        let table = PerformanceMetrics.reportTable([try PerformanceMetrics(result: result)])
+        #expect(table.rows.count == 25 && table.columns == ["fixed weights"])
     }
 }

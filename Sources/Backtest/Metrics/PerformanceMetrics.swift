@@ -177,6 +177,20 @@ public struct PerformanceMetrics: Sendable, Codable {
         self.stressWindows = try Self.stress(result: result, benchmark: benchmark, windows: stressWindows, periodsPerYear: p)
     }
 
+    /// The headline metrics as `(label, value)` rows for a table, in a fixed order (`nil` where undefined
+    /// or without a benchmark).
+    public var summaryRows: [(label: String, value: Double?)] {
+        [("final wealth", finalWealth), ("cumulative return", cumulativeReturn), ("annual return", annualReturn),
+         ("annual volatility", annualVolatility), ("Sharpe ratio", sharpeRatio), ("Sortino ratio", sortinoRatio),
+         ("Calmar ratio", calmarRatio), ("max drawdown", maxDrawdown), ("max drawdown periods", Double(maxDrawdownDuration)),
+         ("VaR 95% (historical)", valueAtRisk), ("CVaR 95% (historical)", conditionalValueAtRisk),
+         ("VaR 95% (Gaussian)", gaussianValueAtRisk), ("CVaR 95% (Gaussian)", gaussianConditionalValueAtRisk),
+         ("Omega ratio", omegaRatio), ("tail ratio", tailRatio), ("stability", stability), ("alpha", alpha), ("beta", beta),
+         ("information ratio", informationRatio), ("tracking error", trackingError), ("hit rate", hitRate),
+         ("annual turnover", annualTurnover), ("cost drag", costDrag), ("total cost", totalCost),
+         ("per-period Sharpe (Jiang et al.)", perPeriodSharpeRatio)]
+    }
+
     static func stress(result: BacktestResult, benchmark: [Double]?, windows: [StressWindow],
                        periodsPerYear: Double) throws -> [StressWindowStatistics] {
         guard let dates = result.marketDates else { return [] }
