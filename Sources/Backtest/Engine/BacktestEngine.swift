@@ -150,7 +150,7 @@ public struct BacktestEngine: Sendable {
 
     /// Runs a copy of `strategy`; see the type's documentation for the loop.
     ///
-    /// - Throws: as ``run(_:)-(S)``.
+    /// - Throws: as `run(_:)`.
     public func run<S: BacktestStrategy>(_ strategy: S) throws -> BacktestResult {
         var copy = strategy
         return try run(&copy)

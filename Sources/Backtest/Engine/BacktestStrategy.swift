@@ -165,8 +165,8 @@ public struct PeriodOutcome: Sendable {
 /// with online stochastic batch learning, a meta-learned allocator adapting at test time) also
 /// implement ``observe(_:)``, which the engine calls once per holding period, in order, after the
 /// period's rebalance. Methods are `mutating` so value-type strategies can keep state; run them
-/// with ``BacktestEngine/run(_:)-(S)`` (a copy) or ``BacktestEngine/run(_:)-(S)``'s `inout` form
-/// to keep the trained state.
+/// with `BacktestEngine.run(_:)`, on a copy or (passing `&strategy`)
+/// in place to keep the trained state.
 public protocol BacktestStrategy {
     /// A name for logs, results and errors.
     var name: String { get }

@@ -97,7 +97,7 @@ extension BacktestEngine {
     /// The engine's ``BacktestConfiguration/firstDecisionBar`` and ``BacktestConfiguration/lastBar``
     /// are replaced by the test span.
     ///
-    /// - Throws: the splitter's errors, the model's, and those of ``run(_:)-(S)``.
+    /// - Throws: the splitter's errors, the model's, and those of `run(_:)`.
     public func walkForward<Model: FitPredictStrategy>(_ model: Model, splitter: WalkForward,
                                                        retrainingInterval: Int? = nil) throws -> WalkForwardResult {
         var strategy = try WalkForwardStrategy(model: model, walkForward: splitter, observationCount: panel.timeCount - 1,
