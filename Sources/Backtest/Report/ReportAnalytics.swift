@@ -76,21 +76,14 @@ public enum ReportAnalytics {
         return result
     }
 
-    /// Periods per year implied by `dates`: 252 for daily, 52 weekly, 12 monthly,
-    /// 4 quarterly and 1 annual data (``Frequency/infer(from:)``); otherwise the
-    /// observed rate `(n − 1) · 365.25 / (days from first to last date)`.
+    /// Periods per year implied by `dates`: the engine's ``Backtest/periodsPerYear(_:)`` of the
+    /// inferred ``Frequency`` (252 daily, 52 weekly, 12 monthly, 4 quarterly, 1 annual), except for
+    /// irregular dates, which use the observed rate `(n − 1) · 365.25 / (days from first to last date)`.
     public static func periodsPerYear(for dates: [MarketDate]) -> Double {
-        switch Frequency.infer(from: dates) {
-        case .daily: return 252
-        case .weekly: return 52
-        case .monthly: return 12
-        case .quarterly: return 4
-        case .annual: return 1
-        case .irregular, .periods:
-            guard dates.count >= 2, let first = dates.first, let last = dates.last,
-                  last.daysSinceEpoch > first.daysSinceEpoch else { return 252 }
-            return Double(dates.count - 1) * 365.25 / Double(last.daysSinceEpoch - first.daysSinceEpoch)
-        }
+        let frequency = Frequency.infer(from: dates)
+        guard frequency == .irregular, let first = dates.first, let last = dates.last,
+              last.daysSinceEpoch > first.daysSinceEpoch else { return Backtest.periodsPerYear(frequency) }
+        return Double(dates.count - 1) * 365.25 / Double(last.daysSinceEpoch - first.daysSinceEpoch)
     }
 
     /// Indices of at most `maxPoints` entries of `values` that preserve the shape of the path
