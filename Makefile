@@ -22,9 +22,10 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-## The main job. Until the learned strategies land it runs the Linalg tour on embedded data.
+## The main job: a walk-forward multi-asset backtest with costs on the embedded data, a metrics
+## table and an HTML + JSON report in ./metafolio-report (see `metafolio run --help`).
 run: deps
-	$(SWIFT) run -c $(CONFIG) LinalgTour
+	$(SWIFT) run -c $(CONFIG) metafolio run
 
 ## Builds everything (failing on any warning in MetaFolio's own code), then runs the whole suite.
 test: deps

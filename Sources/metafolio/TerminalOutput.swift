@@ -1,0 +1,69 @@
+import Foundation
+
+/// A one-line progress bar on standard error.
+///
+/// On a terminal it redraws in place (`\r`); when standard error is a file or a pipe (CI logs) it
+/// prints one line per completed step instead, so logs stay readable.
+struct ProgressBar {
+    /// Total number of steps.
+    let total: Int
+    /// Width of the bar in characters.
+    let width: Int
+    private let interactive: Bool
+    private var completed = 0
+
+    /// A bar of `total` steps.
+    init(total: Int, width: Int = 30) {
+        self.total = Swift.max(total, 1)
+        self.width = width
+        interactive = isatty(STDERR_FILENO) != 0
+    }
+
+    /// Marks one more step done, labelled `label` (e.g. the strategy just finished).
+    mutating func advance(_ label: String) {
+        completed = Swift.min(completed + 1, total)
+        let filled = width * completed / total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let percent = 100 * completed / total
+        let line = "[\(bar)] \(String(format: "%3d", percent))%  \(completed)/\(total)  \(label)"
+        if interactive {
+            // Pad so a shorter label fully overwrites a longer one.
+            standardError("\r" + line.padding(toLength: Swift.max(line.count, 90), withPad: " ", startingAt: 0))
+            if completed == total { standardError("\n") }
+        } else {
+            standardError(line + "\n")
+        }
+    }
+}
+
+/// Writes `text` to standard error without a newline.
+func standardError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// A plain-text table with a header row, columns padded to their widest cell; the first column is
+/// left-aligned and the others right-aligned (they hold numbers).
+struct TextTable {
+    /// Column titles.
+    let header: [String]
+    /// Rows of cells, each as long as ``header``.
+    var rows: [[String]] = []
+
+    /// The table as lines: header, a rule, then the rows.
+    func render() -> String {
+        let columns = header.count
+        var widths = header.map(\.count)
+        for row in rows {
+            for (c, cell) in row.prefix(columns).enumerated() { widths[c] = Swift.max(widths[c], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            (0..<columns).map { c in
+                let cell = c < cells.count ? cells[c] : ""
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                return c == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        let rule = widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")
+        return ([line(header), rule] + rows.map(line)).joined(separator: "\n")
+    }
+}
