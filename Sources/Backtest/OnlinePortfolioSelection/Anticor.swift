@@ -24,6 +24,7 @@ public struct Anticor: OnlinePortfolioSelector, Sendable {
         self.window = window
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "Anticor(w=\(window))" }
 
     public mutating func reset(assetCount: Int) throws {
@@ -115,6 +116,7 @@ public struct BuyAndHoldCombination<Expert: OnlinePortfolioSelector>: OnlinePort
         self.label = name
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { label }
 
     public mutating func reset(assetCount: Int) throws {

@@ -3,6 +3,7 @@
 public struct UniformBuyAndHold: OnlinePortfolioSelector, Sendable {
     /// Creates the strategy.
     public init() {}
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "UBAH" }
     public mutating func reset(assetCount: Int) throws {}
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
@@ -40,6 +41,7 @@ public struct ConstantRebalanced: OnlinePortfolioSelector, Sendable {
         self.label = label
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { label }
     public mutating func reset(assetCount: Int) throws {
         if let p = portfolio, p.count != assetCount {
@@ -69,6 +71,7 @@ public struct BestStock: OnlinePortfolioSelector, Sendable {
         inner = ConstantRebalanced(hindsight: b, label: "Best Stock")
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "Best Stock" }
     public mutating func reset(assetCount: Int) throws { try inner.reset(assetCount: assetCount) }
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
@@ -99,6 +102,7 @@ public struct BestConstantRebalanced: OnlinePortfolioSelector, Sendable {
         inner = ConstantRebalanced(hindsight: solution.portfolio, label: "BCRP")
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "BCRP" }
     public mutating func reset(assetCount: Int) throws { try inner.reset(assetCount: assetCount) }
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {

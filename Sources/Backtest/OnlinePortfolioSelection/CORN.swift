@@ -33,6 +33,7 @@ public struct CORN: OnlinePortfolioSelector {
         self.threshold = threshold
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "CORN(w=\(window), ρ=\(threshold))" }
 
     public mutating func reset(assetCount: Int) throws {

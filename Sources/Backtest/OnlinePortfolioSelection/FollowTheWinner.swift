@@ -17,6 +17,7 @@ public struct ExponentiatedGradient: OnlinePortfolioSelector, Sendable {
         self.learningRate = learningRate
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "EG(η=\(learningRate))" }
     public mutating func reset(assetCount: Int) throws {}
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
@@ -63,6 +64,7 @@ public struct OnlineNewtonStep: OnlinePortfolioSelector {
         self.eta = eta
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "ONS(δ=\(delta), β=\(beta), η=\(eta))" }
 
     public mutating func reset(assetCount: Int) throws {
@@ -163,6 +165,7 @@ public struct UniversalPortfolio: OnlinePortfolioSelector, Sendable {
         self.seed = seed
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "UP(N=\(sampleCount), seed=\(seed))" }
 
     public mutating func reset(assetCount: Int) throws {

@@ -74,6 +74,7 @@ public struct MovingAverageReversion: OnlinePortfolioSelector, Sendable {
         self.warmUp = warmUp
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String {
         variant == .simple ? "OLMAR-1(ε=\(epsilon), w=\(window))" : "OLMAR-2(ε=\(epsilon), α=\(alpha))"
     }
@@ -151,6 +152,7 @@ public struct RobustMedianReversion: OnlinePortfolioSelector, Sendable {
         self.warmUp = warmUp
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "RMR(ε=\(epsilon), w=\(window), τ=\(tolerance))" }
 
     public mutating func reset(assetCount: Int) throws {

@@ -22,6 +22,7 @@ public enum OLPSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The hindsight log-optimal (BCRP) solver did not converge.
     case solverFailed(algorithm: String, report: String)
 
+    /// A one-line explanation naming what was wrong and where.
     public var description: String {
         switch self {
         case let .empty(what):

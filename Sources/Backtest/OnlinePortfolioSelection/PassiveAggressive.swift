@@ -38,6 +38,7 @@ public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable 
         self.variant = variant
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String {
         switch variant {
         case .pamr: return "PAMR(ε=\(epsilon))"
@@ -115,6 +116,7 @@ public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable
         self.phi = standardNormalQuantile(confidence)
     }
 
+    /// The algorithm and its parameters, for logs and tables.
     public var name: String { "CWMR-\(variant == .variance ? "Var" : "Stdev")(ε=\(epsilon), θ=\(confidence))" }
 
     public mutating func reset(assetCount: Int) throws {

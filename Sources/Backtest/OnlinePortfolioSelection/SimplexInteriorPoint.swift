@@ -22,6 +22,7 @@ public struct SimplexSolverReport: Sendable, Hashable, CustomStringConvertible {
     /// Stationarity residual `‖∇f(b) − z + ν1‖∞`.
     public let stationarity: Double
 
+    /// The status in words.
     public var description: String {
         "\(status.rawValue) after \(iterations) iterations, gap \(dualityGap), stationarity \(stationarity)"
     }
