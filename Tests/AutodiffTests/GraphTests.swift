@@ -174,7 +174,14 @@ struct GraphTests {
             for await (i, trace) in group { out[i] = trace }
             return out
         }
-        for i in 0..<3 { #expect(results[i] == expected[i], "task \(i) diverged from its serial run") }
+        // Tolerance 1e-12 relative, not bit equality: OpenBLAS may split a GEMM differently across its
+        // threads when several tasks call it at once, which changes summation order in the last bits.
+        // Interference (a shared tape, a leaked no-gradient scope) would change the traces at O(1).
+        for i in 0..<3 {
+            #expect(results[i].count == expected[i].count, "task \(i) ran \(results[i].count) rounds")
+            let worst = zip(results[i], expected[i]).map { abs($0 - $1) / abs($1) }.max() ?? .infinity
+            #expect(worst <= 1e-12, "task \(i) diverged from its serial run by \(worst)")
+        }
         #expect(results[3] == [0])
         #expect(isRecordingGradients)
     }
