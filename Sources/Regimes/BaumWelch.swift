@@ -126,8 +126,8 @@ public struct BaumWelch: Sendable, Hashable {
     ///
     /// Complexity O(restarts · iterations · (n·K² + n·K·d²)).
     /// - Throws: ``RegimesError`` for bad data or configuration, including lengths below 1 or not
-    ///   summing to `n` (see ``RegimesError/tooFewDistinctPoints(operation:distinct:required:)`` (see ``RegimesError/tooFewDistinctPoints(operation:distinct:required:)``
-    ///   for a constant series with `K > 1`); ``RegimesError/allRestartsFailed(operation:restarts:lastError:)``.
+    ///   summing to `n`; ``RegimesError/tooFewDistinctPoints(operation:distinct:required:)`` for a
+    ///   constant series with `K > 1`; ``RegimesError/allRestartsFailed(operation:restarts:lastError:)``.
     public func fit(_ data: Matrix, lengths: [Int]? = nil, seed: UInt64) throws -> Fit {
         let operation = "GaussianHMM.fit"
         try validate(data, operation)
