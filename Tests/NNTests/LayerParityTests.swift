@@ -49,7 +49,7 @@ func expectClose<Scalar: TensorScalar>(_ actual: Tensor<Scalar>, _ expected: Enc
 /// and the buffers after the call with PyTorch's.
 func checkParity<M: Module>(_ name: String, _ module: M, tolerance: Double,
                             sourceLocation: SourceLocation = #_sourceLocation,
-                            forward: (inout M, [String: Tensor<M.Scalar>]) -> [String: Tensor<M.Scalar>]) throws {
+                            forward: (inout M, [String: Tensor<M.Scalar>]) throws -> [String: Tensor<M.Scalar>]) throws {
     typealias Scalar = M.Scalar
     let fixture: LayerCase = try loadFixture("nn_\(name)")
     var module = module
@@ -60,7 +60,7 @@ func checkParity<M: Module>(_ name: String, _ module: M, tolerance: Double,
     let named = module.namedParameters()
     let parameters = named.map { $0.value.requiringGradient() }
     var applied = try module.replacingParameters(Dictionary(uniqueKeysWithValues: zip(named.map(\.key), parameters)))
-    let outputs = forward(&applied, Dictionary(uniqueKeysWithValues: zip(inputNames, inputs)))
+    let outputs = try forward(&applied, Dictionary(uniqueKeysWithValues: zip(inputNames, inputs)))
     #expect(Set(outputs.keys) == Set(fixture.outputs.keys), sourceLocation: sourceLocation)
     var loss = Tensor<Scalar>(0)
     for (key, expected) in fixture.outputs {
