@@ -87,6 +87,15 @@ public struct PortfolioInsurance: Sendable, Hashable {
         return PortfolioInsuranceState(insurance: self, wealth: initialWealth, floor: floorFraction * initialWealth)
     }
 
+    /// The target exposure `clamp(m·max(W − F, 0)/W, e_min, e_max)` for wealth `W` and floor `F`, or
+    /// 0 once wealth is not positive: the rule ``PortfolioInsuranceState`` applies, for callers
+    /// (such as a backtest) that track wealth and floor themselves.
+    public func targetExposure(wealth: Double, floor: Double) -> Double {
+        guard wealth > 0 else { return 0 }
+        let raw = multiplier * Swift.max(wealth - floor, 0) / wealth
+        return Swift.min(Swift.max(raw, minimumExposure), maximumExposure)
+    }
+
     /// Runs the overlay over `riskyReturns` with one safe rate per period.
     ///
     /// - Parameters:
@@ -206,11 +215,7 @@ public struct PortfolioInsuranceState: Sendable, Hashable {
     }
 
     /// `clamp(m·max(W − F, 0)/W, e_min, e_max)`, or 0 once wealth is not positive.
-    public var targetExposure: Double {
-        guard wealth > 0 else { return 0 }
-        let raw = insurance.multiplier * Swift.max(wealth - floor, 0) / wealth
-        return Swift.min(Swift.max(raw, insurance.minimumExposure), insurance.maximumExposure)
-    }
+    public var targetExposure: Double { insurance.targetExposure(wealth: wealth, floor: floor) }
 
     /// Sets the exposure for the coming period: the target on the first period, at every period under
     /// ``PortfolioInsurance/Rebalancing/everyPeriod``, and under a tolerance band when the drifted

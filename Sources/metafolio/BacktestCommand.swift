@@ -42,6 +42,8 @@ struct BacktestCommand: FailureReportingCommand {
     var cash = false
     @Option(name: .long, help: "Write report.html and report.json into this directory.")
     var report: String?
+    @Option(name: .long, help: "Weights in report.json: full, none, or the most rows per series (a number; default 600).")
+    var jsonWeights = "600"
     @Flag(name: .long, help: "Print the result and the metrics as one JSON object.")
     var json = false
 
@@ -138,7 +140,8 @@ struct BacktestCommand: FailureReportingCommand {
         if let directory = report {
             let document = try BacktestReport(title: "metafolio backtest: \(result.strategy)", series: [ReportSeries(result: result)],
                                               tables: [PerformanceMetrics.reportTable([metrics])])
-            _ = try document.write(toDirectory: URL(fileURLWithPath: directory))
+            _ = try document.write(toDirectory: URL(fileURLWithPath: directory),
+                                   options: ReportOptions(jsonWeights: parseJSONWeights(jsonWeights)))
         }
         if json {
             try printJSON(Output(result: result, metrics: metrics))

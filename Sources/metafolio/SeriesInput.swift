@@ -48,6 +48,20 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
+/// The `--json-weights` option of the report-writing commands: `full`, `none`, or the most weight
+/// rows kept per series (a number ≥ 2, evenly spaced; see `ReportOptions.JSONWeights`).
+func parseJSONWeights(_ text: String) throws -> ReportOptions.JSONWeights {
+    switch text.lowercased() {
+    case "full": return .full
+    case "none": return .omitted
+    default:
+        guard let rows = Int(text), rows >= 2 else {
+            throw ValidationError("--json-weights must be full, none or a number of rows ≥ 2, not \(text)")
+        }
+        return .thinned(maxRows: rows)
+    }
+}
+
 /// `value` with `digits` significant digits.
 func formatted(_ value: Double, _ digits: Int = 6) -> String { String(format: "%.\(digits)g", value) }
 

@@ -385,6 +385,34 @@ struct ReportFileTests {
         #expect(try report.renderJSON(options: options) == report.renderJSON(options: options))
     }
 
+    /// `jsonWeights`: the default keeps 300 rows (≤ 600) in place; `.thinned(maxRows: 40)` moves 40
+    /// evenly spaced rows (first and last included, the values unchanged) to `weightSamples` and
+    /// leaves wealth and turnover whole; `.omitted` drops them; fewer than 2 rows is an option error.
+    @Test func jsonWeightsAreThinnedOrOmitted() throws {
+        let report = try sampleReport()
+        let full = try JSONDecoder().decode(ReportDocument.self, from: report.renderJSON())
+        #expect(full.report == report && full.weightSamples == nil)
+        let thinned = try JSONDecoder().decode(ReportDocument.self,
+                                               from: report.renderJSON(options: ReportOptions(jsonWeights: .thinned(maxRows: 40))))
+        #expect(thinned.report.series.allSatisfy { $0.weights == nil })
+        #expect(thinned.report.series.map(\.wealth) == report.series.map(\.wealth))
+        #expect(thinned.report.series.map(\.turnover) == report.series.map(\.turnover))
+        let samples = try #require(thinned.weightSamples)
+        #expect(samples.map(\.series) == ["Balanced", "Long-short"])
+        for sample in samples {
+            let original = try #require(report.series.first { $0.name == sample.series }?.weights)
+            #expect(sample.indices.count == 40 && sample.indices.first == 0 && sample.indices.last == 299)
+            #expect(sample.rows == sample.indices.map { original.rows[$0] })
+            #expect(sample.assets == original.assets)
+        }
+        let omitted = try JSONDecoder().decode(ReportDocument.self,
+                                               from: report.renderJSON(options: ReportOptions(jsonWeights: .omitted)))
+        #expect(omitted.report.series.allSatisfy { $0.weights == nil } && omitted.weightSamples == nil)
+        #expect(omitted.options.jsonWeights == .omitted)
+        let error = #expect(throws: ReportError.self) { try report.renderJSON(options: ReportOptions(jsonWeights: .thinned(maxRows: 1))) }
+        #expect(error == .invalidOption(name: "jsonWeights", message: "1 rows; at least 2 are needed"))
+    }
+
     /// Decoding validates: a JSON series with a non-positive wealth value is rejected with its index.
     @Test func decodingValidates() throws {
         let json = #"{"title":"t","series":[{"name":"A","role":"strategy","dates":["2020-01-01","2020-01-02"],"wealth":[1,-2]}]}"#

@@ -5,10 +5,8 @@ import Testing
 struct BacktestCommandTests {
     @Test("--json prints the result and metrics; final wealth equals the product of net returns (1e-12)")
     func json() throws {
-        let result = try runMetafolio(["backtest", "--dataset", "sp500-stocks", "--strategy", "equal", "--rebalance", "quarterly",
-                                       "--fee", "0.001", "--json"])
-        #expect(result.status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let object = try jsonObject(["backtest", "--dataset", "sp500-stocks", "--strategy", "equal", "--rebalance", "quarterly",
+                                     "--fee", "0.001", "--json"])
         let backtest = try #require(object["result"] as? [String: Any])
         let metrics = try #require(object["metrics"] as? [String: Any])
         let wealth = try #require(backtest["wealth"] as? [Double])

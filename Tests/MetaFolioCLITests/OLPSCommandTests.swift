@@ -2,30 +2,6 @@ import Foundation
 import Market
 import Testing
 
-/// Runs `metafolio` capturing standard output and standard error.
-private func runCapturingErrors(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-    let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    let executable = runner.deletingLastPathComponent().appendingPathComponent("metafolio")
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-}
-
-/// A temporary CSV file with `contents`.
-private func temporaryCSV(_ contents: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("olps-\(UUID().uuidString).csv").path
-    try contents.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
-}
-
 @Suite("metafolio olps")
 struct OLPSCommandTests {
     /// UBAH on DJIA (full history): the mean of the 30 assets' final relative prices, which is the mean
@@ -33,7 +9,7 @@ struct OLPSCommandTests {
     /// only. Tolerance 1e-12 relative.
     @Test("olps --json reports final_wealth, periods and the dataset")
     func ubahJSON() throws {
-        let result = try runCapturingErrors(["olps", "--algorithm", "ubah", "--dataset", "olps-djia", "--json"])
+        let result = try runMetafolio(["olps", "--algorithm", "ubah", "--dataset", "olps-djia", "--json"])
         #expect(result.status == 0, "\(result.error)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(object["periods"] as? Int == 507)
@@ -52,7 +28,7 @@ struct OLPSCommandTests {
         // Prices: A 1 → 2 → 2, B 1 → 1 → 2. UCRP: (1.5)·(1.5) = 2.25; tolerance 1e-12 relative.
         let path = try temporaryCSV("date,A,B\n2024-01-02,1,1\n2024-01-03,2,1\n2024-01-04,2,2\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try runCapturingErrors(["olps", "--algorithm", "ucrp", "--prices", path, "--json"])
+        let result = try runMetafolio(["olps", "--algorithm", "ucrp", "--prices", path, "--json"])
         #expect(result.status == 0, "\(result.error)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         let wealth = try #require(object["final_wealth"] as? Double)
@@ -63,8 +39,7 @@ struct OLPSCommandTests {
     @Test("a fee lowers the wealth")
     func fee() throws {
         func wealth(_ fee: String) throws -> Double {
-            let result = try runCapturingErrors(["olps", "--algorithm", "olmar", "--dataset", "olps-msci", "--fee", fee, "--json"])
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            let object = try jsonObject(["olps", "--algorithm", "olmar", "--dataset", "olps-msci", "--fee", fee, "--json"])
             return try #require(object["final_wealth"] as? Double)
         }
         #expect(try wealth("0.001") < wealth("0"))
@@ -72,7 +47,7 @@ struct OLPSCommandTests {
 
     @Test("an unknown algorithm is rejected with the list of known ones")
     func badAlgorithm() throws {
-        let result = try runCapturingErrors(["olps", "--algorithm", "olmr", "--dataset", "olps-djia"])
+        let result = try runMetafolio(["olps", "--algorithm", "olmr", "--dataset", "olps-djia"])
         #expect(result.status != 0)
         #expect(result.error.contains("unknown OLPS algorithm \"olmr\""))
         #expect(result.error.contains("olmar"))
@@ -80,7 +55,7 @@ struct OLPSCommandTests {
 
     @Test("a missing price file is reported")
     func missingFile() throws {
-        let result = try runCapturingErrors(["olps", "--algorithm", "eg", "--prices", "/nonexistent/prices.csv"])
+        let result = try runMetafolio(["olps", "--algorithm", "eg", "--prices", "/nonexistent/prices.csv"])
         #expect(result.status != 0)
         #expect(result.error.contains("/nonexistent/prices.csv"))
     }
@@ -89,7 +64,7 @@ struct OLPSCommandTests {
     func nonPositivePrice() throws {
         let path = try temporaryCSV("date,A,B\n2024-01-02,1,1\n2024-01-03,0,1\n2024-01-04,2,2\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try runCapturingErrors(["olps", "--algorithm", "eg", "--prices", path])
+        let result = try runMetafolio(["olps", "--algorithm", "eg", "--prices", path])
         #expect(result.status != 0)
         #expect(result.error.contains("0"))
         #expect(result.error.lowercased().contains("price"))
@@ -97,10 +72,10 @@ struct OLPSCommandTests {
 
     @Test("a bad fee and a bad variant are rejected")
     func badOptions() throws {
-        let fee = try runCapturingErrors(["olps", "--algorithm", "eg", "--dataset", "olps-djia", "--fee", "-0.1"])
+        let fee = try runMetafolio(["olps", "--algorithm", "eg", "--dataset", "olps-djia", "--fee", "-0.1"])
         #expect(fee.status != 0)
         #expect(fee.error.contains("--fee"))
-        let variant = try runCapturingErrors(["olps", "--algorithm", "pamr", "--variant", "9", "--dataset", "olps-djia"])
+        let variant = try runMetafolio(["olps", "--algorithm", "pamr", "--variant", "9", "--dataset", "olps-djia"])
         #expect(variant.status != 0)
         #expect(variant.error.contains("variant 9"))
     }

@@ -3,17 +3,8 @@ import Testing
 
 /// The `"weights"` object of a successful `metafolio optimize --json` run.
 private func optimizedWeights(_ arguments: [String]) throws -> [String: Double] {
-    let result = try runMetafolio(["optimize"] + arguments + ["--json"])
-    #expect(result.status == 0, "metafolio optimize \(arguments.joined(separator: " ")) failed")
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+    let object = try jsonObject(["optimize"] + arguments + ["--json"])
     return try #require(object["weights"] as? [String: Double])
-}
-
-/// A CSV file in the temporary directory holding `text`.
-private func temporaryCSV(_ name: String, _ text: String) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("metafolio-optimize-\(ProcessInfo.processInfo.processIdentifier)-\(name).csv")
-    try text.write(to: url, atomically: true, encoding: .utf8)
-    return url.path
 }
 
 @Suite("metafolio optimize")
@@ -61,7 +52,7 @@ struct OptimizeCommandTests {
 
     @Test("a NaN in the price file is reported with a non-zero exit")
     func nanInCSV() throws {
-        let path = try temporaryCSV("nan", "Date,A,B\n2020-01-01,1,2\n2020-01-02,1.1,NaN\n2020-01-03,1.2,2.1\n2020-01-06,1.1,2.2\n")
+        let path = try temporaryCSV("Date,A,B\n2020-01-01,1,2\n2020-01-02,1.1,NaN\n2020-01-03,1.2,2.1\n2020-01-06,1.1,2.2\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try runMetafolio(["optimize", "--method", "min-variance", "--prices", path])
         #expect(result.status != 0)

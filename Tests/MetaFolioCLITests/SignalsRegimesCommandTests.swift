@@ -1,13 +1,6 @@
 import Foundation
 import Testing
 
-/// Parses the JSON object printed by a successful `metafolio` run.
-private func jsonObject(_ arguments: [String]) throws -> [String: Any] {
-    let result = try runMetafolio(arguments)
-    #expect(result.status == 0, "metafolio \(arguments.joined(separator: " ")) failed")
-    return try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
-}
-
 @Suite("metafolio regimes and decompose")
 struct SignalsRegimesCommandTests {
     @Test("regimes --json: one state per observation, states sorted by mean, same seed same fit")

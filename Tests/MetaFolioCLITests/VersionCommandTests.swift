@@ -1,26 +1,6 @@
 import Foundation
 import Testing
 
-/// Runs the built `metafolio` executable and captures its standard output and exit status.
-func runMetafolio(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    // The test runner lives in the build products folder, beside the `metafolio` executable.
-    let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    let executable = runner.deletingLastPathComponent().appendingPathComponent("metafolio")
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        Issue.record("metafolio executable not found at \(executable.path)")
-        return (-1, "")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 @Suite("metafolio CLI")
 struct VersionCommandTests {
     @Test("version prints the semantic version")

@@ -17,7 +17,8 @@ public enum UnavailableAssetPolicy: String, Sendable, Hashable, Codable, CaseIte
     /// Throw ``BacktestError/weightOnUnavailableAsset(strategy:time:asset:weight:)``.
     case throwError
     /// Set the weight to zero and spread it over the remaining risky targets in proportion to their
-    /// weights; when no risky target remains it goes to cash, and without cash the engine throws
+    /// weights (into cash when short positions are allowed, see
+    /// ``BacktestConfiguration/maximumGrossLeverage``); when no risky target remains it goes to cash, and without cash the engine throws
     /// ``BacktestError/noAvailableAssets(strategy:time:)``.
     case redistribute
 }
@@ -55,12 +56,18 @@ public struct BacktestConfiguration: Sendable, Hashable {
     public var firstDecisionBar: Int
     /// Last bar of the backtest; `nil` for the panel's last bar.
     public var lastBar: Int?
+    /// The largest gross exposure `Σᵢ|wᵢ|` of the risky weights, allowing short positions; `nil`
+    /// (the default) for a long-only backtest. With a limit `L ≥ 1` a target may hold negative
+    /// weights as long as `Σ|wᵢ| ≤ L`; the cash asset (required) finances the difference,
+    /// `1 − Σwᵢ`, which is negative when the book is levered (borrowing at the cash rate) and above
+    /// one when shorts exceed longs. A gross limit of 1.5 is a 150 % gross book.
+    public var maximumGrossLeverage: Double?
 
     /// Creates a configuration.
     public init(schedule: RebalanceSchedule = .everyPeriod, costs: TransactionCostModel = .free,
                 execution: ExecutionTiming = .decisionClose, cash: CashAsset? = nil,
                 unavailableAssets: UnavailableAssetPolicy = .throwError, initialWealth: Double = 1,
-                firstDecisionBar: Int = 0, lastBar: Int? = nil) {
+                firstDecisionBar: Int = 0, lastBar: Int? = nil, maximumGrossLeverage: Double? = nil) {
         self.schedule = schedule
         self.costs = costs
         self.execution = execution
@@ -69,6 +76,7 @@ public struct BacktestConfiguration: Sendable, Hashable {
         self.initialWealth = initialWealth
         self.firstDecisionBar = firstDecisionBar
         self.lastBar = lastBar
+        self.maximumGrossLeverage = maximumGrossLeverage
     }
 }
 
@@ -143,6 +151,16 @@ public struct BacktestEngine: Sendable {
                                                     message: "\(cash.returnPerPeriod) must be finite and above −1")
             }
         }
+        if let limit = configuration.maximumGrossLeverage {
+            guard limit >= 1, limit.isFinite else {
+                throw BacktestError.invalidArgument(operation: operation, parameter: "maximumGrossLeverage",
+                                                    message: "\(limit) must be finite and at least 1")
+            }
+            guard configuration.cash != nil else {
+                throw BacktestError.invalidArgument(operation: operation, parameter: "maximumGrossLeverage",
+                                                    message: "a leveraged or short book needs a cash asset to finance it")
+            }
+        }
         try configuration.schedule.validate(index: panel.index)
         self.panel = panel
         self.configuration = configuration
@@ -163,6 +181,8 @@ public struct BacktestEngine: Sendable {
     ///   (``BacktestError/weightCountMismatch(strategy:time:expected:found:)``,
     ///   ``BacktestError/nonFiniteWeight(strategy:time:asset:)``,
     ///   ``BacktestError/negativeWeight(strategy:time:asset:weight:)``,
+    ///   ``BacktestError/grossLeverageExceeded(strategy:time:gross:limit:)``,
+    ///   ``BacktestError/wealthExhausted(strategy:time:growth:)``,
     ///   ``BacktestError/weightsDoNotSumToOne(strategy:time:sum:)``,
     ///   ``BacktestError/weightOnUnavailableAsset(strategy:time:asset:weight:)``,
     ///   ``BacktestError/noAvailableAssets(strategy:time:)``) naming the strategy and bar;
@@ -255,6 +275,9 @@ private struct EngineLoop {
                     }
                 }
                 if let c = cashIndex { growth += held[c] * (1 + configuration.cash!.returnPerPeriod) }
+                guard growth > 0 else {
+                    throw BacktestError.wealthExhausted(strategy: strategyName, time: label(t), growth: growth)
+                }
                 for a in 0..<n { current[a] = held[a] * (relatives[a].isFinite ? relatives[a] : 0) / growth }
                 if let c = cashIndex { current[c] = held[c] * (1 + configuration.cash!.returnPerPeriod) / growth }
                 wealth *= growth
@@ -272,7 +295,7 @@ private struct EngineLoop {
                     ? .initial
                     : clock.reason(bar: t, firstDecision: firstDecision, maximumDrift: maximumDrift())
                 if let reason {
-                    let context = DecisionContext(bar: t, panel: panel, cashAsset: configuration.cash?.name,
+                    let context = DecisionContext(bar: t, panel: panel, cash: configuration.cash,
                                                   currentWeights: current, wealth: wealth,
                                                   isInitial: reason == .initial, executionBar: t + lag)
                     let raw: [Double]
@@ -345,6 +368,21 @@ private struct EngineLoop {
         }
         var target = [Double](repeating: 0, count: m)
         var sum = 0.0
+        if let limit = configuration.maximumGrossLeverage, let c = cashIndex {
+            var gross = 0.0
+            for a in 0..<n {
+                let w = raw[a]
+                guard w.isFinite else { throw BacktestError.nonFiniteWeight(strategy: strategyName, time: time, asset: panel.assets[a]) }
+                target[a] = w
+                sum += w
+                gross += abs(w)
+            }
+            guard gross <= limit + 1e-9 else {
+                throw BacktestError.grossLeverageExceeded(strategy: strategyName, time: time, gross: gross, limit: limit)
+            }
+            target[c] = 1 - sum
+            return target
+        }
         for a in 0..<n {
             let w = raw[a]
             guard w.isFinite else { throw BacktestError.nonFiniteWeight(strategy: strategyName, time: time, asset: panel.assets[a]) }
@@ -366,12 +404,15 @@ private struct EngineLoop {
         return target
     }
 
-    /// Moves `freed` weight onto the other risky entries of `target` in proportion, or to cash.
+    /// Moves `freed` weight onto the other risky entries of `target` in proportion, or to cash (always
+    /// to cash in a backtest with a gross-leverage limit).
     func redistribute(_ freed: Double, in target: inout [Double], at bar: Int) throws {
-        guard freed > 0 else { return }
+        guard freed != 0 else { return }
         var remaining = 0.0
         for a in 0..<n { remaining += target[a] }
-        if remaining > 0 {
+        if let c = cashIndex, configuration.maximumGrossLeverage != nil {
+            target[c] += freed  // rescaling a long–short book could break its gross limit
+        } else if remaining > 0 {
             let scale = (remaining + freed) / remaining
             for a in 0..<n { target[a] *= scale }
         } else if let c = cashIndex {
@@ -385,7 +426,7 @@ private struct EngineLoop {
     mutating func execute(_ proposed: [Double], reason: RebalanceReason, decisionBar: Int, at bar: Int) throws {
         var target = proposed
         var freed = 0.0
-        for a in 0..<n where target[a] > 0 && !tradable(a, at: bar) {
+        for a in 0..<n where target[a] != 0 && !tradable(a, at: bar) {
             if configuration.unavailableAssets == .throwError {
                 throw BacktestError.weightOnUnavailableAsset(strategy: strategyName, time: label(bar),
                                                              asset: panel.assets[a], weight: target[a])
@@ -422,12 +463,13 @@ private struct EngineLoop {
     /// holdings without a cash asset).
     mutating func exitUnavailableHoldings(at bar: Int) throws {
         var target = current
-        var freed = 0.0
-        for a in 0..<n where target[a] > 0 && !mask[(bar + 1) * n + a] {
+        var freed = 0.0, exited = false
+        for a in 0..<n where target[a] != 0 && !mask[(bar + 1) * n + a] {
             freed += target[a]
             target[a] = 0
+            exited = true
         }
-        guard freed > 0 else { return }
+        guard exited else { return }
         if let c = cashIndex {
             target[c] += freed
         } else {

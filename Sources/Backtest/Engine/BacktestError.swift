@@ -17,8 +17,13 @@ public enum BacktestError: Error, Sendable, Equatable, CustomStringConvertible {
     case weightCountMismatch(strategy: String, time: String, expected: Int, found: Int)
     /// The strategy returned a NaN or infinite weight for `asset`.
     case nonFiniteWeight(strategy: String, time: String, asset: String)
-    /// The strategy returned a negative weight (the engine is long-only).
+    /// The strategy returned a negative weight in a long-only backtest (no
+    /// ``BacktestConfiguration/maximumGrossLeverage``).
     case negativeWeight(strategy: String, time: String, asset: String, weight: Double)
+    /// The target's gross exposure `Σ|wᵢ|` exceeds ``BacktestConfiguration/maximumGrossLeverage``.
+    case grossLeverageExceeded(strategy: String, time: String, gross: Double, limit: Double)
+    /// A levered or short book lost everything: the period's growth factor `Σᵢ wᵢyᵢ` was not positive.
+    case wealthExhausted(strategy: String, time: String, growth: Double)
     /// The weights do not sum to one (without a cash asset) or exceed one (with a cash asset).
     case weightsDoNotSumToOne(strategy: String, time: String, sum: Double)
     /// The strategy asked for a positive weight on an asset that cannot be held over the next
@@ -53,7 +58,11 @@ public enum BacktestError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .nonFiniteWeight(strategy, time, asset):
             return "\(strategy) at \(time): weight of \(asset) is not finite"
         case let .negativeWeight(strategy, time, asset, weight):
-            return "\(strategy) at \(time): weight \(weight) of \(asset) is negative (the engine is long-only)"
+            return "\(strategy) at \(time): weight \(weight) of \(asset) is negative (the backtest is long-only; set maximumGrossLeverage to allow shorts)"
+        case let .grossLeverageExceeded(strategy, time, gross, limit):
+            return "\(strategy) at \(time): gross exposure Σ|w| = \(gross) exceeds the limit \(limit)"
+        case let .wealthExhausted(strategy, time, growth):
+            return "\(strategy) at \(time): the book lost all its value (growth factor \(growth) over the period)"
         case let .weightsDoNotSumToOne(strategy, time, sum):
             return "\(strategy) at \(time): weights sum to \(sum), not 1 (or at most 1 with a cash asset)"
         case let .weightOnUnavailableAsset(strategy, time, asset, weight):

@@ -17,6 +17,8 @@ public struct DecisionContext: Sendable {
     public let assets: [String]
     /// The cash asset's name, when the backtest holds cash.
     public let cashAsset: String?
+    /// The cash asset's simple return per bar (0 without cash).
+    public let cashReturnPerPeriod: Double
     /// The weights held now, drifted by the prices up to the decision bar: one per asset, then
     /// cash when present. Before the first trade everything is in cash (all zeros without cash).
     public let currentWeights: [Double]
@@ -29,12 +31,13 @@ public struct DecisionContext: Sendable {
 
     private let panel: PricePanel
 
-    init(bar: Int, panel: PricePanel, cashAsset: String?, currentWeights: [Double], wealth: Double,
+    init(bar: Int, panel: PricePanel, cash: CashAsset?, currentWeights: [Double], wealth: Double,
          isInitial: Bool, executionBar: Int) {
         self.bar = bar
         self.label = panel.index.label(at: bar)
         self.assets = panel.assets
-        self.cashAsset = cashAsset
+        self.cashAsset = cash?.name
+        self.cashReturnPerPeriod = cash?.returnPerPeriod ?? 0
         self.currentWeights = currentWeights
         self.wealth = wealth
         self.isInitial = isInitial
@@ -172,8 +175,9 @@ public protocol BacktestStrategy {
     var name: String { get }
     /// Bars of history (including the decision bar) needed before the first decision; default 1.
     var requiredHistory: Int { get }
-    /// Target weights of the risky assets, in panel order, non-negative. With a cash asset the
-    /// remainder `1 − Σwᵢ` is held in cash; without one they must sum to 1.
+    /// Target weights of the risky assets, in panel order, non-negative (or signed within the
+    /// configuration's gross-leverage limit). With a cash asset the remainder `1 − Σwᵢ` is held in
+    /// cash; without one they must sum to 1.
     mutating func targetWeights(_ context: DecisionContext) throws -> [Double]
     /// Called after each holding period with its outcome; default does nothing.
     mutating func observe(_ outcome: PeriodOutcome) throws

@@ -281,8 +281,7 @@ struct HTMLReportWriter {
 
     private func weightsCard(_ analysis: SeriesAnalysis, _ weights: ReportWeights) -> String {
         let rowCount = weights.rows.count
-        let kept = rowCount <= options.maxAllocationPoints ? Array(0..<rowCount)
-            : (0..<options.maxAllocationPoints).map { $0 * (rowCount - 1) / (options.maxAllocationPoints - 1) }
+        let kept = ReportAnalytics.evenlySpacedIndices(count: rowCount, maxPoints: options.maxAllocationPoints)
         let days = kept.map { analysis.days[$0] }
         var positiveBase = Array(repeating: 0.0, count: kept.count), negativeBase = positiveBase
         var bands: [(asset: Int, positive: ([Double], [Double])?, negative: ([Double], [Double])?)] = []
@@ -393,8 +392,17 @@ struct HTMLReportWriter {
         Annualized return is (W_end / W_0)^(365.25 / days) − 1 over calendar days.</p>
         <p>Lines longer than \(options.maxPointsPerSeries) points are downsampled by min–max decimation: the first and last point and \
         the minimum and maximum of each of equal buckets are kept, so every extreme, including each series' deepest drawdown, is drawn. \
-        Allocation charts show at most \(options.maxAllocationPoints) dates. The tables and the JSON companion use the full data.</p>
+        Allocation charts show at most \(options.maxAllocationPoints) dates. The tables use the full data; \(jsonWeightsText)</p>
         """
+    }
+
+    /// What the JSON companion keeps of the weights, for the methods note.
+    private var jsonWeightsText: String {
+        switch options.jsonWeights {
+        case .full: return "the JSON companion keeps every weight."
+        case .omitted: return "the JSON companion omits the weights."
+        case let .thinned(maxRows): return "the JSON companion keeps at most \(maxRows) evenly spaced weight rows per series."
+        }
     }
 
     private func card(id: String, title: String, caption: String?, content: String) -> String {

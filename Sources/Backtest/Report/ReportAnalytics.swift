@@ -122,4 +122,13 @@ public enum ReportAnalytics {
         kept.append(n - 1)
         return kept
     }
+
+    /// `min(count, maxPoints)` evenly spaced indices of `0..<count`, the first and last included:
+    /// the rows an allocation chart draws and the JSON companion keeps under
+    /// ``ReportOptions/JSONWeights/thinned(maxRows:)``. All indices when `count <= maxPoints`
+    /// (`maxPoints ≥ 2`). Complexity O(maxPoints).
+    public static func evenlySpacedIndices(count: Int, maxPoints: Int) -> [Int] {
+        guard count > maxPoints, maxPoints >= 2 else { return Array(0..<count) }
+        return (0..<maxPoints).map { $0 * (count - 1) / (maxPoints - 1) }
+    }
 }

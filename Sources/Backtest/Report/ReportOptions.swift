@@ -27,6 +27,19 @@ public struct ReportOptions: Sendable, Hashable, Codable {
         case log
     }
 
+    /// How much of each series' weights the JSON companion keeps (the HTML page is not affected).
+    public enum JSONWeights: Sendable, Hashable, Codable {
+        /// Every row, in the report's series: the document re-renders the same page.
+        case full
+        /// No weights: the series carry none and ``ReportDocument/weightSamples`` is empty.
+        case omitted
+        /// Series with at most `maxRows` weight rows keep them; longer ones move
+        /// `maxRows` evenly spaced rows (``ReportAnalytics/evenlySpacedIndices(count:maxPoints:)``)
+        /// to ``ReportDocument/weightSamples`` and carry none in the report, so a re-rendered page
+        /// lacks their weight charts. `maxRows ≥ 2`.
+        case thinned(maxRows: Int)
+    }
+
     /// The sections to render, in page order of ``Section/allCases`` (duplicates are ignored).
     public var sections: [Section]
     /// The equity chart scales; with both, the page shows a Linear/Log toggle (pure CSS)
@@ -48,12 +61,18 @@ public struct ReportOptions: Sendable, Hashable, Codable {
     /// Most dates drawn in a stacked-weights or turnover chart; longer histories are
     /// thinned (weights: evenly spaced rows; turnover: the largest value in each bucket).
     public var maxAllocationPoints: Int
+    /// The weights kept in the JSON companion. Default ``JSONWeights/thinned(maxRows:)`` with 600
+    /// rows, the dates the allocation charts draw by default: 30 years of daily weights of a few
+    /// strategies would otherwise make the file several megabytes.
+    public var jsonWeights: JSONWeights
 
     /// Options with every section, both equity scales, inferred annualization, a one-year
-    /// rolling window, no risk-free rate, 2000 points per line and 600 allocation dates.
+    /// rolling window, no risk-free rate, 2000 points per line, 600 allocation dates and at most
+    /// 600 weight rows per series in the JSON companion.
     public init(sections: [Section] = Section.allCases, equityScales: [Scale] = [.linear, .log],
                 periodsPerYear: Double? = nil, rollingWindow: Int? = nil, riskFreeRate: Double = 0,
-                maxPointsPerSeries: Int = 2000, maxAllocationPoints: Int = 600) {
+                maxPointsPerSeries: Int = 2000, maxAllocationPoints: Int = 600,
+                jsonWeights: JSONWeights = .thinned(maxRows: 600)) {
         self.sections = sections
         self.equityScales = equityScales
         self.periodsPerYear = periodsPerYear
@@ -61,6 +80,7 @@ public struct ReportOptions: Sendable, Hashable, Codable {
         self.riskFreeRate = riskFreeRate
         self.maxPointsPerSeries = maxPointsPerSeries
         self.maxAllocationPoints = maxAllocationPoints
+        self.jsonWeights = jsonWeights
     }
 
     /// The options with annualization and window made concrete for `report`.
@@ -84,6 +104,9 @@ public struct ReportOptions: Sendable, Hashable, Codable {
         guard maxAllocationPoints >= 16 else {
             throw ReportError.invalidOption(name: "maxAllocationPoints", message: "\(maxAllocationPoints); at least 16 are needed")
         }
+        if case let .thinned(maxRows) = jsonWeights, maxRows < 2 {
+            throw ReportError.invalidOption(name: "jsonWeights", message: "\(maxRows) rows; at least 2 are needed")
+        }
         if sections.contains(.equity), equityScales.isEmpty {
             throw ReportError.invalidOption(name: "equityScales", message: "the equity section needs at least one scale")
         }
@@ -92,7 +115,7 @@ public struct ReportOptions: Sendable, Hashable, Codable {
         return ResolvedReportOptions(
             sections: Section.allCases.filter(sections.contains), equityScales: scales,
             periodsPerYear: annualization, rollingWindow: window, riskFreeRate: riskFreeRate,
-            maxPointsPerSeries: maxPointsPerSeries, maxAllocationPoints: maxAllocationPoints)
+            maxPointsPerSeries: maxPointsPerSeries, maxAllocationPoints: maxAllocationPoints, jsonWeights: jsonWeights)
     }
 }
 
@@ -112,4 +135,6 @@ public struct ResolvedReportOptions: Sendable, Hashable, Codable {
     public let maxPointsPerSeries: Int
     /// Most dates per allocation chart.
     public let maxAllocationPoints: Int
+    /// The weights kept in the JSON companion.
+    public let jsonWeights: ReportOptions.JSONWeights
 }

@@ -1,11 +1,14 @@
 import Foundation
 import Market
 
-/// The JSON companion of an HTML report: the full report data, the options it was
-/// rendered with (defaults made concrete) and per-series figures derived from the paths.
+/// The JSON companion of an HTML report: the report data, the options it was rendered with
+/// (defaults made concrete) and per-series figures derived from the paths.
 ///
+/// Long weight histories are thinned by default (``ReportOptions/jsonWeights``): the series keep
+/// every wealth and turnover value, and their weights when they have at most 600 rows.
 /// Decoding validates the report again, so a document that decodes can be re-rendered:
-/// `try document.report.renderHTML(options: …)` with the same options gives the same page.
+/// `try document.report.renderHTML(options: …)` with the same options gives the same page
+/// (without the weight charts of thinned series; use ``ReportOptions/JSONWeights/full`` to keep them).
 public struct ReportDocument: Sendable, Hashable, Codable {
     /// Format identifier, always ``ReportDocument/formatName``.
     public let format: String
@@ -19,6 +22,9 @@ public struct ReportDocument: Sendable, Hashable, Codable {
     public let report: BacktestReport
     /// Figures derived from each series' wealth path, in the order of ``BacktestReport/series``.
     public let summaries: [ReportSeriesSummary]
+    /// Thinned weights of the series whose full weights were left out of ``report``
+    /// (see ``ReportOptions/JSONWeights``); empty or absent otherwise.
+    public let weightSamples: [ReportWeightSample]?
 
     /// `metafolio.backtest-report`.
     public static let formatName = "metafolio.backtest-report"
@@ -45,6 +51,20 @@ public struct ReportSeriesSummary: Sendable, Hashable, Codable {
     public let drawdownRecovery: MarketDate?
     /// The last defined rolling Sharpe ratio, or `nil` when none is defined.
     public let lastRollingSharpe: Double?
+}
+
+/// Some rows of a series' weights, kept in the JSON companion instead of every row.
+public struct ReportWeightSample: Sendable, Hashable, Codable {
+    /// The series name.
+    public let series: String
+    /// Asset names, one per column.
+    public let assets: [String]
+    /// Positions of the kept rows in the series' dates, increasing (first and last included).
+    public let indices: [Int]
+    /// The dates of the kept rows.
+    public let dates: [MarketDate]
+    /// The kept rows, one per index.
+    public let rows: [[Double]]
 }
 
 /// The two files written by ``BacktestReport/write(toDirectory:options:)``.
@@ -78,7 +98,7 @@ extension BacktestReport {
     /// - Throws: ``ReportError/invalidOption(name:message:)`` for out-of-range options.
     public func renderJSON(options: ReportOptions = ReportOptions()) throws -> Data {
         let writer = HTMLReportWriter(report: self, options: try options.resolved(for: self))
-        return try Self.encode(document(writer))
+        return try Self.encode(try document(writer))
     }
 
     /// Writes `report.html` and `report.json` into `directory` (created with its parents when
@@ -92,7 +112,7 @@ extension BacktestReport {
     public func write(toDirectory directory: URL, options: ReportOptions = ReportOptions()) throws -> ReportFiles {
         let writer = HTMLReportWriter(report: self, options: try options.resolved(for: self))
         let html = Data(writer.render().utf8)
-        let json = try Self.encode(document(writer))
+        let json = try Self.encode(try document(writer))
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -110,7 +130,7 @@ extension BacktestReport {
         return files
     }
 
-    private func document(_ writer: HTMLReportWriter) -> ReportDocument {
+    private func document(_ writer: HTMLReportWriter) throws -> ReportDocument {
         let byName = Dictionary(uniqueKeysWithValues: writer.analyses.map { ($0.series.name, $0) })
         let summaries = series.map { item -> ReportSeriesSummary in
             let analysis = byName[item.name]!, worst = analysis.maximumDrawdown
@@ -121,8 +141,26 @@ extension BacktestReport {
                 drawdownRecovery: worst.recoveryIndex.map { item.dates[$0] },
                 lastRollingSharpe: analysis.rollingSharpe.last { $0 != nil } ?? nil)
         }
+        var samples: [ReportWeightSample] = []
+        var kept = series
+        if writer.options.jsonWeights != .full {
+            kept = try series.map { item in
+                guard let weights = item.weights else { return item }
+                if case let .thinned(maxRows) = writer.options.jsonWeights {
+                    guard weights.rows.count > maxRows else { return item }
+                    let indices = ReportAnalytics.evenlySpacedIndices(count: weights.rows.count, maxPoints: maxRows)
+                    samples.append(ReportWeightSample(series: item.name, assets: weights.assets, indices: indices,
+                                                      dates: indices.map { item.dates[$0] }, rows: indices.map { weights.rows[$0] }))
+                }
+                return try ReportSeries(name: item.name, role: item.role, dates: item.dates, wealth: item.wealth,
+                                        weights: nil, turnover: item.turnover)
+            }
+        }
+        let report = try BacktestReport(title: title, subtitle: subtitle, series: kept, tables: tables,
+                                        parameters: parameters, notes: notes)
         return ReportDocument(format: ReportDocument.formatName, version: ReportDocument.currentVersion,
-                              options: writer.options, charts: writer.chartIDs, report: self, summaries: summaries)
+                              options: writer.options, charts: writer.chartIDs, report: report, summaries: summaries,
+                              weightSamples: samples.isEmpty ? nil : samples)
     }
 
     private static func encode(_ document: ReportDocument) throws -> Data {
