@@ -73,6 +73,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "NNModelTimings",
+            dependencies: [
+                "AutodiffWorkloads",
+                "BenchmarkSupport",
+                .product(name: "Autodiff", package: "MetaFolio"),
+                .product(name: "NN", package: "MetaFolio"),
+            ],
+            path: "Sources/NNModelTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "SignalsRegimesTimings",
             dependencies: [
                 "BenchmarkSupport",

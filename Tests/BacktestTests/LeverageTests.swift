@@ -70,6 +70,32 @@ struct LeverageTests {
         #expect(exhausted == .wealthExhausted(strategy: "long-short", time: "2024-01-02", growth: -0.5))
     }
 
+    /// The exact transaction-remainder factor on a long–short book: every rebalance satisfies the
+    /// self-financing budget it is derived from (Jiang, Xu & Liang 2017, eq. 14): the cash left
+    /// after sales (net of the sell rate) buys the purchases at the buy rate,
+    /// `(1 − c_p)(w′₀ + (1 − c_s)S − μw₀) = B` with `S = Σ(w′ᵢ − μwᵢ)⁺`, `B = Σ(μwᵢ − w′ᵢ)⁺`.
+    /// Tolerance 1e-14 absolute (fractions of the pre-trade value).
+    @Test("exact costs on a long–short book satisfy the self-financing budget (1e-14)")
+    func exactCostsBalance() throws {
+        let panel = try makePanel(Self.prices, assets: ["A", "B"])
+        let costs = try TransactionCostModel(buyRate: 0.002, sellRate: 0.003, method: .exact)
+        let configuration = BacktestConfiguration(costs: costs, cash: CashAsset(), maximumGrossLeverage: 1.6)
+        let result = try BacktestEngine(panel: panel, configuration: configuration).run(SignedWeights(weights: [1.3, -0.3]))
+        #expect(result.decisions.count == 2)
+        for decision in result.decisions {
+            let mu = 1 - decision.cost
+            let before = decision.weightsBefore, after = decision.weightsAfter
+            var sold = 0.0, bought = 0.0
+            for i in 0..<2 {
+                let change = mu * after[i] - before[i]
+                if change > 0 { bought += change } else { sold -= change }
+            }
+            let cashForPurchases = before[2] + (1 - 0.003) * sold - mu * after[2]
+            #expect(abs((1 - 0.002) * cashForPurchases - bought) <= 1e-14, "bar \(decision.executionBar)")
+            #expect(decision.costIterations > 0 && mu < 1)
+        }
+    }
+
     /// A short position in an asset that is delisted is bought back into cash at its last price.
     @Test("a short holding of a delisted asset is closed into cash")
     func delistedShort() throws {

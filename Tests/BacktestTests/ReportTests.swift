@@ -409,6 +409,13 @@ struct ReportFileTests {
                                                from: report.renderJSON(options: ReportOptions(jsonWeights: .omitted)))
         #expect(omitted.report.series.allSatisfy { $0.weights == nil } && omitted.weightSamples == nil)
         #expect(omitted.options.jsonWeights == .omitted)
+        // A document written before the option existed has no "jsonWeights" key: it kept every weight.
+        var object = try #require(try JSONSerialization.jsonObject(with: report.renderJSON()) as? [String: Any])
+        var options = try #require(object["options"] as? [String: Any])
+        options.removeValue(forKey: "jsonWeights")
+        object["options"] = options
+        let older = try JSONDecoder().decode(ReportDocument.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(older.options.jsonWeights == .full && older.report == report)
         let error = #expect(throws: ReportError.self) { try report.renderJSON(options: ReportOptions(jsonWeights: .thinned(maxRows: 1))) }
         #expect(error == .invalidOption(name: "jsonWeights", message: "1 rows; at least 2 are needed"))
     }

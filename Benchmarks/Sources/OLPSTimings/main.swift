@@ -6,6 +6,10 @@
 //                         {name: {"median_s": …, "wealth": …}}.
 //   OLPSTimings --table   prints the Markdown table of final wealth (no fee, full history) of
 //                         every algorithm with the OLPS toolbox defaults on the six datasets.
+//   OLPSTimings --engine [reps]
+//                         times OLMAR-1 (toolbox defaults) on NYSE (O), full history, through
+//                         OLPSRunner and through OLPSStrategy in BacktestEngine, without and with a
+//                         0.1% simple fee; prints the medians and the wealth difference as JSON.
 import Backtest
 import BenchmarkSupport
 import Foundation
@@ -53,8 +57,41 @@ if arguments.first == "--table" {
     exit(0)
 }
 
+if arguments.first == "--engine" {
+    let reps = arguments.dropFirst().first.flatMap(Int.init) ?? 5
+    do {
+        let panel = try Dataset.olpsNYSEO.load()
+        let relatives = try PriceRelatives(prices: panel)
+        var report: [String: [String: Double]] = [:]
+        for fee in [0.0, 0.001] {
+            let costs = fee == 0 ? TransactionCostModel.free : try TransactionCostModel(rate: fee, method: .simple)
+            let engine = try BacktestEngine(panel: panel, configuration: BacktestConfiguration(costs: costs))
+            var runnerTimes: [Double] = [], engineTimes: [Double] = []
+            var runnerWealth = 0.0, engineWealth = 0.0
+            for _ in 0..<(reps + 1) {   // the first run of each warms up and is discarded
+                var t0 = monotonicNanoseconds()
+                runnerWealth = try OLPSRunner.run(MovingAverageReversion(), on: relatives, fee: fee).finalWealth
+                runnerTimes.append(Double(monotonicNanoseconds() - t0) * 1e-9)
+                t0 = monotonicNanoseconds()
+                engineWealth = try engine.run(OLPSStrategy(MovingAverageReversion())).finalWealth
+                engineTimes.append(Double(monotonicNanoseconds() - t0) * 1e-9)
+            }
+            report["olmar fee \(fee)"] = [
+                "runner_median_s": median(Array(runnerTimes.dropFirst())),
+                "engine_median_s": median(Array(engineTimes.dropFirst())),
+                "wealth": engineWealth, "wealth_rel_diff": abs(engineWealth - runnerWealth) / runnerWealth,
+            ]
+        }
+        let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: json, as: UTF8.self))
+    } catch {
+        fail("\(error)")
+    }
+    exit(0)
+}
+
 let reps = arguments.first.flatMap(Int.init) ?? 5
-guard reps >= 1 else { fail("usage: OLPSTimings [reps] | --table") }
+guard reps >= 1 else { fail("usage: OLPSTimings [reps] | --table | --engine [reps]") }
 do {
     let relatives = try PriceRelatives(dataset: .olpsNYSEO, dayZero: .firstDayDropped)
     let workloads: [(String, () throws -> any OnlinePortfolioSelector)] = [

@@ -138,3 +138,26 @@ public struct ResolvedReportOptions: Sendable, Hashable, Codable {
     /// The weights kept in the JSON companion.
     public let jsonWeights: ReportOptions.JSONWeights
 }
+
+extension ResolvedReportOptions {
+    private enum CodingKeys: String, CodingKey {
+        case sections, equityScales, periodsPerYear, rollingWindow, riskFreeRate, maxPointsPerSeries, maxAllocationPoints,
+             jsonWeights
+    }
+
+    /// Decodes the options; documents written before ``ReportOptions/jsonWeights`` existed kept every
+    /// weight, so a missing `jsonWeights` reads as ``ReportOptions/JSONWeights/full``.
+    ///
+    /// - Throws: `DecodingError` for a missing or mistyped key.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(sections: try container.decode([ReportOptions.Section].self, forKey: .sections),
+                  equityScales: try container.decode([ReportOptions.Scale].self, forKey: .equityScales),
+                  periodsPerYear: try container.decode(Double.self, forKey: .periodsPerYear),
+                  rollingWindow: try container.decode(Int.self, forKey: .rollingWindow),
+                  riskFreeRate: try container.decode(Double.self, forKey: .riskFreeRate),
+                  maxPointsPerSeries: try container.decode(Int.self, forKey: .maxPointsPerSeries),
+                  maxAllocationPoints: try container.decode(Int.self, forKey: .maxAllocationPoints),
+                  jsonWeights: try container.decodeIfPresent(ReportOptions.JSONWeights.self, forKey: .jsonWeights) ?? .full)
+    }
+}
