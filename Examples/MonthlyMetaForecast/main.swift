@@ -9,15 +9,15 @@
 // held-out tasks are the months from 2019-01 to the end, adapted on the month before.
 //
 // Models (same architecture and initialization): LSTM(1 → 8) → 2-head self-attention → linear head
-// on the last step. MAML: second order, 1 inner SGD step with lr 0.1, Adam meta lr 0.001, meta-batch 4.
+// on the last step. MAML: second order, 1 inner SGD step with lr 0.1 (--inner-lr), Adam meta lr 0.001, meta-batch 4.
 // Conventional: Adam lr 0.001 on all examples of the same training tasks, same number of updates.
-// Both are then adapted with one SGD step (lr 0.1) on each held-out task's support set.
+// Both are then adapted with one SGD step (the same lr) on each held-out task's support set.
 //
 // Metrics on the query month: MSE (percent²), direction accuracy (sign of the forecast vs sign of the
 // realized return) and accuracy on the 4-class slope labels of Signals (`Labels.slope`, horizon 5,
 // strong threshold 0.2% per day), the forecast classified with the same thresholds.
 //
-//     swift run -c release MonthlyMetaForecast [--iterations N] [--seed S]
+//     swift run -c release MonthlyMetaForecast [--iterations N] [--seed S] [--inner-lr RATE]
 import Autodiff
 import Foundation
 import Linalg
@@ -31,17 +31,23 @@ struct ExampleError: Error, CustomStringConvertible {
 }
 
 let lookback = 10, horizon = 5, strongPerDay = 0.002
+/// Progress goes to standard error (unbuffered), results to standard output.
+func progress(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
 do {
     var iterations = 300
     var seed: UInt64 = 5
+    var innerRate = 0.1
     var arguments = CommandLine.arguments.dropFirst()
     while let option = arguments.popFirst() {
-        guard let text = arguments.popFirst(), let value = Int(text), value > 0 else {
-            throw ExampleError(description: "\(option) needs a positive integer\nusage: MonthlyMetaForecast [--iterations N] [--seed S]")
+        guard let text = arguments.popFirst(), let value = Double(text), value > 0 else {
+            throw ExampleError(description: "\(option) needs a positive number\n"
+                               + "usage: MonthlyMetaForecast [--iterations N] [--seed S] [--inner-lr RATE]")
         }
         switch option {
-        case "--iterations": iterations = value
+        case "--iterations": iterations = Int(value)
         case "--seed": seed = UInt64(value)
+        case "--inner-lr": innerRate = value
         default: throw ExampleError(description: "unknown option \(option)")
         }
     }
@@ -82,7 +88,6 @@ do {
 
     var generator = Xoshiro256StarStar(seed: seed)
     let initial = try RecurrentAttentionRegressor<Double>(inputSize: 1, hiddenSize: 8, headCount: 2, using: &generator)
-    let innerRate = 0.1
     var maml = try MAML(initial, innerLearningRate: innerRate, innerSteps: 1)
     var conventional = JointTraining(initial)
     var metaAdam = try Adam<Double>(learningRate: 1e-3), adam = try Adam<Double>(learningRate: 1e-3)
@@ -93,7 +98,7 @@ do {
         let report = try maml.metaStep(on: batch, optimizer: &metaAdam, loss: mse)
         let jointLoss = try conventional.step(on: batch, optimizer: &adam, loss: mse)
         if iteration % max(1, iterations / 10) == 0 {
-            print(String(format: "  iteration %4d  MAML query MSE %.3f  conventional MSE %.3f  (%.0f s)", iteration,
+            progress(String(format: "  iteration %4d  MAML query MSE %.3f  conventional MSE %.3f  (%.0f s)", iteration,
                          report.queryLossAfterAdaptation, jointLoss, Date().timeIntervalSince(start)))
         }
     }

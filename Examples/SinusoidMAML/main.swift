@@ -67,6 +67,9 @@ func format(_ p: AdaptationCurve.Point?) -> String {
     return String(format: "%.3f ± %.3f", p.meanLoss, p.confidenceHalfWidth)
 }
 
+/// Progress goes to standard error (unbuffered), results to standard output.
+func progress(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
 do {
     let options = try Options(CommandLine.arguments)
     var generator = Xoshiro256StarStar(seed: options.seed)
@@ -98,7 +101,7 @@ do {
         }
         try timed("pretrained") { try pretrained.step(on: batch, optimizer: &pretrainAdam, loss: mse) }
         if iteration % max(1, options.iterations / 10) == 0, let report {
-            print(String(format: "  iteration %5d  MAML post-adaptation query MSE %.3f", iteration,
+            progress(String(format: "  iteration %5d  MAML post-adaptation query MSE %.3f", iteration,
                          report.queryLossAfterAdaptation))
         }
     }

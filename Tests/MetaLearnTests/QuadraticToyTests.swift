@@ -178,6 +178,32 @@ import Testing
         }
     }
 
+    /// Zero steps score the initialization itself: per-task query losses `½(θ − b)ᵀB(θ − b)`, their mean,
+    /// sample standard deviation and `1.96·s/√n`; one step of size α gives `θ' = θ − αA(θ − a)`.
+    @Test func adaptationCurveStatistics() throws {
+        let alpha = 0.1
+        func queryLoss(_ theta: Vector, _ t: (A: Matrix2, a: Vector, B: Matrix2, b: Vector)) -> Double {
+            let d = Self.minus(theta, t.b), bd = Self.times(t.B, d)
+            return 0.5 * (d[0] * bd[0] + d[1] * bd[1])
+        }
+        let curve = try AdaptationEvaluation.evaluate(model(), on: metaTasks(), learningRate: alpha, steps: [0, 1],
+                                                      loss: Self.quadratic)
+        #expect(curve.taskCount == 2 && curve.points.map(\.steps) == [0, 1])
+        for (k, point) in curve.points.enumerated() {
+            let losses = tasks.map { t in
+                queryLoss(k == 0 ? theta0 : Self.minus(theta0, Self.scaled(alpha, Self.times(t.A, Self.minus(theta0, t.a)))), t)
+            }
+            let mean = (losses[0] + losses[1]) / 2
+            let sd = abs(losses[0] - losses[1]) / 2.0.squareRoot()
+            #expect(abs(point.meanLoss - mean) <= Self.tolerance * (1 + mean))
+            #expect(abs(point.standardDeviation - sd) <= Self.tolerance * (1 + sd))
+            #expect(abs(point.confidenceHalfWidth - 1.96 * sd / 2.0.squareRoot()) <= Self.tolerance * (1 + sd))
+        }
+        #expect(throws: MetaLearnError.invalidWindow(name: "steps", value: -1, requirement: "give at least one step count, each ≥ 0")) {
+            try AdaptationEvaluation.evaluate(model(), on: metaTasks(), learningRate: alpha, steps: [-1], loss: Self.quadratic)
+        }
+    }
+
     @Test func lossErrorsAreTyped() throws {
         let maml = try MAML(model(), innerLearningRate: 0.1)
         var learner = maml.clone()
