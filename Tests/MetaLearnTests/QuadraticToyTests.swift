@@ -136,6 +136,46 @@ import Testing
         #expect(scaledError(serial.model.theta, batched.model.theta) > 1e-3)
     }
 
+    /// Reptile's meta-step with plain SGD of step ε on `(1/n) Σ (θ − Wᵢ)` is batched Reptile with step ε.
+    @Test func reptileMetaStepWithSGDIsBatchedReptile() throws {
+        let inner = try SGD<Double>(learningRate: 0.2)
+        var batched = try Reptile(model(), innerSteps: 3, outerStepSize: 0.5)
+        var viaOptimizer = batched
+        try batched.batchedStep(on: metaTasks(), innerOptimizer: inner, loss: Self.quadratic)
+        var outer = try SGD<Double>(learningRate: 0.5)
+        try viaOptimizer.metaStep(on: metaTasks(), innerOptimizer: inner, metaOptimizer: &outer, loss: Self.quadratic)
+        #expect(scaledError(viaOptimizer.model.theta, batched.model.theta) <= Self.tolerance)
+        #expect(scaledError(batched.model.theta, Tensor(theta0)) > 1e-3)
+    }
+
+    /// Joint training takes one optimizer step on the mean over tasks of the loss on all their examples:
+    /// for `ŷ = w·x` with MSE, `∂/∂w = mean over tasks of mean(2x(wx − y))` over support and query rows.
+    @Test func jointTrainingStep() throws {
+        struct Slope: Module {
+            var w: Tensor<Double>
+            var settings = ModuleSettings()
+            mutating func visitEntries(_ visitor: inout ModuleVisitor<Double>) { visitor.parameter("w", &w) }
+        }
+        func loss(_ m: Slope, _ d: TaskData<Double>) throws -> Tensor<Double> {
+            try meanSquaredErrorLoss(d.inputs * m.w, d.targets)
+        }
+        let rows: [(x: [Double], y: [Double])] = [([1, 2, 3], [2, 3, 7]), ([-1, 0.5, 2], [1, 1, 1])]
+        let tasks = try rows.map { r in
+            try task(r.x.prefix(2).map { [$0] }, r.y.prefix(2).map { [$0] }, [[r.x[2]]], [[r.y[2]]])
+        }
+        let w0 = 0.4, eta = 0.05
+        var joint = JointTraining(Slope(w: Tensor([w0])))
+        var sgd = try SGD<Double>(learningRate: eta)
+        let before = try joint.step(on: tasks, optimizer: &sgd, loss: loss)
+        var expectedLoss = 0.0, expectedGradient = 0.0
+        for r in rows {
+            expectedLoss += zip(r.x, r.y).reduce(0) { $0 + ($1.0 * w0 - $1.1) * ($1.0 * w0 - $1.1) } / 3 / 2
+            expectedGradient += zip(r.x, r.y).reduce(0) { $0 + 2 * $1.0 * ($1.0 * w0 - $1.1) } / 3 / 2
+        }
+        #expect(abs(before - expectedLoss) <= Self.tolerance * (1 + expectedLoss))
+        expectVector(joint.model.w, [w0 - eta * expectedGradient], "joint training step")
+    }
+
     @Test func anilAdaptsOnlyTheSelectedParameters() throws {
         struct TwoPoints: Module {
             var body: Tensor<Double>
