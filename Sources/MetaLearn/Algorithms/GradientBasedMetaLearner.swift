@@ -100,7 +100,10 @@ extension GradientBasedMetaLearner {
     /// Fast adaptation at deployment: the meta-model after `steps` inner steps on `data` (recent
     /// observations), with constant parameters (no graph is kept between steps).
     ///
-    /// - Parameter steps: inner steps; ``innerSteps`` when `nil`.
+    /// - Parameters:
+    ///   - data: the recent observations to adapt on.
+    ///   - steps: inner steps; ``innerSteps`` when `nil`.
+    ///   - loss: the task loss used by the inner steps.
     /// - Throws: ``MetaLearnError/invalidWindow(name:value:requirement:)`` for negative steps, and the
     ///   errors of `loss` (see ``Learner/adapt(_:)``).
     public func adapted(to data: TaskData<Scalar>, steps: Int? = nil, loss: TaskLoss<Model>) throws -> Model {

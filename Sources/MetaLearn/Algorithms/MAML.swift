@@ -6,7 +6,7 @@ import NN
 ///
 /// Learns an initialization `θ` such that a few inner steps `θ' = θ − α∇θ L_support(θ)` give a low
 /// query loss; the meta-gradient `∇θ L_query(θ')` is taken through the inner steps. Works through any
-/// NN ``Module`` (MLP, LSTM, attention, …) because every Autodiff primitive has a differentiable
+/// NN `Module` (MLP, LSTM, attention, …) because every Autodiff primitive has a differentiable
 /// backward rule.
 ///
 /// - Second order (default): the full meta-gradient, including the Hessian terms `(I − α∇²L_support)`.
@@ -36,7 +36,7 @@ public struct MAML<Model: Module>: GradientBasedMetaLearner {
     ///   - innerLearningRate: `α` (paper: 0.01 for sinusoids).
     ///   - innerSteps: inner steps per task during meta-training (paper: 1).
     ///   - firstOrder: first-order MAML.
-    ///   - adapting: which trainable parameters the inner loop changes (``ParameterSelection/all``, or a head for ANIL).
+    ///   - selection: which trainable parameters the inner loop changes (``ParameterSelection/all``, or a head for ANIL).
     /// - Throws: ``MetaLearnError/invalidHyperparameter(owner:name:value:requirement:)`` for a negative or
     ///   non-finite `α` or negative steps, ``MetaLearnError/noParametersSelected(selection:)`` when the selection
     ///   matches no trainable parameter.

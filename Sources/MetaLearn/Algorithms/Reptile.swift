@@ -10,7 +10,7 @@ import NN
 /// - batched (Algorithm 2): `θ ← θ + ε · (1/n) Σᵢ (Wᵢ − θ)`, every `Wᵢ` from the same `θ`;
 /// - with a meta-optimizer: `(1/n) Σᵢ (θ − Wᵢ)` is fed to Adam as a gradient (§6 of the paper).
 ///
-/// No second derivatives are needed; the inner optimizer is any NN ``Optimizer`` (SGD, Adam), started
+/// No second derivatives are needed; the inner optimizer is any NN `Optimizer` (SGD, Adam), started
 /// from a fresh state for every task.
 public struct Reptile<Model: Module>: Sendable {
     /// The element type.

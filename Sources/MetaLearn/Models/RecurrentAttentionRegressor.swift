@@ -2,7 +2,7 @@ import Autodiff
 import Linalg
 import NN
 
-/// A small sequence regressor for meta-learning on time series: an ``NN/LSTM``, multi-head
+/// A small sequence regressor for meta-learning on time series: an NN `LSTM`, multi-head
 /// self-attention over its outputs, and a linear head on the last time step.
 ///
 /// Shapes: input `[batch, time, inputSize]` (batch-first), output `[batch, outputSize]`. State-dict
@@ -21,7 +21,7 @@ public struct RecurrentAttentionRegressor<Scalar: TensorScalar>: UnaryModule {
     public var settings = ModuleSettings()
 
     /// A regressor with PyTorch's default initialization, drawn LSTM, attention, head.
-    /// - Throws: ``NN/NNError/invalidConfiguration(layer:reason:)`` for non-positive sizes or a hidden size
+    /// - Throws: NN's `NNError.invalidConfiguration` for non-positive sizes or a hidden size
     ///   not divisible by `headCount`.
     public init(inputSize: Int, hiddenSize: Int, headCount: Int, outputSize: Int = 1,
                 using generator: inout Xoshiro256StarStar) throws {

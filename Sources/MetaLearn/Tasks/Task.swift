@@ -12,7 +12,10 @@ public struct TaskData<Scalar: TensorScalar>: Sendable {
 
     /// Examples from inputs and targets with the same first dimension.
     ///
-    /// - Parameter name: names the data in errors (`"support"`, `"month 2020-03"`).
+    /// - Parameters:
+    ///   - inputs: `[N, …]`.
+    ///   - targets: `[N, …]`.
+    ///   - name: names the data in errors (`"support"`, `"month 2020-03"`).
     /// - Throws: ``MetaLearnError/emptyData(what:)`` for rank-0 tensors or zero examples and
     ///   ``MetaLearnError/exampleCountMismatch(what:inputs:targets:)`` when the counts differ.
     public init(inputs: Tensor<Scalar>, targets: Tensor<Scalar>, name: String = "data") throws {

@@ -271,7 +271,12 @@ public struct GroupTaskSampler<Scalar: TensorScalar>: TaskSampler {
 
     /// One group per distinct label (in ascending label order), each with its rows in row order.
     ///
-    /// - Parameter labels: one label per row of `data`, such as a regime index from an HMM.
+    /// - Parameters:
+    ///   - data: all examples.
+    ///   - labels: one label per row of `data`, such as a regime index from an HMM.
+    ///   - supportSize: `K`, support examples per task.
+    ///   - querySize: `Q`, query examples per task.
+    ///   - split: how a group is divided into support and query.
     /// - Throws: ``MetaLearnError/metadataCountMismatch(what:expected:found:)`` when the label count differs
     ///   from the row count, and the errors of ``init(groups:supportSize:querySize:split:)``.
     public static func byLabel<Label: Hashable & Comparable & CustomStringConvertible>(
