@@ -111,6 +111,24 @@ targets += [
         resources: [.copy("Fixtures")],
         swiftSettings: strictSettings
     ),
+    .executableTarget(
+        name: "SinusoidMAML",
+        dependencies: ["MetaLearn", "NN", "Autodiff", "Linalg"],
+        path: "Examples/SinusoidMAML",
+        swiftSettings: strictSettings
+    ),
+    .executableTarget(
+        name: "MonthlyMetaForecast",
+        dependencies: ["MetaLearn", "NN", "Autodiff", "Linalg", "Market", "Signals"],
+        path: "Examples/MonthlyMetaForecast",
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "MetaLearnTests",
+        dependencies: ["MetaLearn", "NN", "Autodiff", "Linalg"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
     .testTarget(
         name: "BacktestTests",
         dependencies: ["Backtest", "Portfolio", "Market"],

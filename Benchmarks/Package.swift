@@ -127,6 +127,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "MetaLearnTimings",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Autodiff", package: "MetaFolio"),
+                .product(name: "NN", package: "MetaFolio"),
+                .product(name: "MetaLearn", package: "MetaFolio"),
+            ],
+            path: "Sources/MetaLearnTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "CSVTimings",
             dependencies: [
                 .product(name: "Market", package: "MetaFolio"),
