@@ -84,6 +84,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "NNTimings",
+            dependencies: [
+                "AutodiffWorkloads",
+                "BenchmarkSupport",
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Autodiff", package: "MetaFolio"),
+                .product(name: "NN", package: "MetaFolio"),
+            ],
+            path: "Sources/NNTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "SignalsRegimesTimings",
             dependencies: [
                 "BenchmarkSupport",
