@@ -29,6 +29,9 @@ public enum MetaLearnError: Error, Equatable, Sendable, CustomStringConvertible 
     case nonFiniteLoss(operation: String, value: Double)
     /// A parameter selection matches none of the module's parameter keys.
     case noParametersSelected(selection: String)
+    /// The meta-gradient of `key` has a NaN or infinite element (for instance second order through Adam
+    /// where an inner gradient element is exactly zero).
+    case nonFiniteGradient(key: String)
     /// A gradient or learning rate keyed `key` is not a (selected) parameter of the model.
     case unknownParameter(key: String)
 
@@ -53,6 +56,7 @@ public enum MetaLearnError: Error, Equatable, Sendable, CustomStringConvertible 
             "\(operation): the loss does not depend on the learner's parameters (compute it with the learner's module)"
         case let .nonFiniteLoss(operation, value): "\(operation): the loss is \(value)"
         case let .noParametersSelected(selection): "parameter selection \(selection) matches no parameter"
+        case let .nonFiniteGradient(key): "the meta-gradient of '\(key)' is not finite"
         case let .unknownParameter(key): "'\(key)' is not a selected parameter of the model"
         }
     }

@@ -70,6 +70,34 @@ import Testing
                                                alpha: 0.1, steps: 2, tolerance: 1e-7, loss: mse)
     }
 
+    /// The same bar with a differentiable Adam inner loop (two steps, second order; tanh keeps every inner
+    /// gradient element non-zero, where Adam's `√v` is differentiable).
+    @Test func mlpMetaGradientThroughAdamMatchesFiniteDifferences() throws {
+        var g = Xoshiro256StarStar(seed: 14)
+        let model = try MLP<Double>(sizes: [1, 5, 5, 1], activation: .tanh, using: &g)
+        let tasks = try Self.sinusoidTasks(count: 2, support: 4, query: 5, seed: 6)
+        let adam = InnerOptimizer.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-3)
+        let named = model.namedParameters()
+        let (analytic, _) = try MAML(model, innerLearningRate: 0.05, innerSteps: 2, innerOptimizer: adam)
+            .metaGradients(on: tasks, loss: mse)
+        var failure: Error? = nil
+        let numeric = GradientCheck.numericalGradient(at: named.map(\.value), epsilon: 1e-5) { values in
+            do {
+                let m = try model.replacingParameters(Dictionary(uniqueKeysWithValues: zip(named.map(\.key), values)))
+                return try MAML(m, innerLearningRate: 0.05, innerSteps: 2, firstOrder: true, innerOptimizer: adam)
+                    .metaGradients(on: tasks, loss: mse).report.queryLossAfterAdaptation
+            } catch {
+                failure = error
+                return .nan
+            }
+        }
+        if let failure { throw failure }
+        for (i, (key, _)) in named.enumerated() {
+            let error = scaledError(analytic.parameters[key]!, try Tensor(shape: named[i].value.shape.dimensions, scalars: numeric[i]))
+            #expect(error <= 1e-6, "∂/∂\(key): \(error)")
+        }
+    }
+
     /// Same bar through LSTM gates, softmax attention and the head (two inner steps, second order).
     @Test func lstmAttentionMetaGradientMatchesFiniteDifferences() throws {
         var g = Xoshiro256StarStar(seed: 12)

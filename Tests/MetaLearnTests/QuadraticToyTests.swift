@@ -74,6 +74,34 @@ import Testing
         }
     }
 
+    /// One differentiable Adam step from zero moments: `m̂ = g`, `v̂ = g²`, so `θ' = θ − α g/(|g| + ε)` and
+    /// `∂θ'/∂θ = I − α·diag(ε/(|g| + ε)²)·A`; the meta-gradient is `(I − A·diag(αε/(|g| + ε)²))B(θ' − b)`.
+    /// ε = 0.5 so the second-order term is large.
+    @Test func secondOrderMAMLThroughAdam() throws {
+        let alpha = 0.1, eps = 0.5
+        let maml = try MAML(model(), innerLearningRate: alpha, innerSteps: 1,
+                            innerOptimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: eps))
+        var expected: Vector = [0, 0]
+        for t in tasks {
+            let g = Self.times(t.A, Self.minus(theta0, t.a))
+            let adapted = (0..<2).map { theta0[$0] - alpha * g[$0] / (abs(g[$0]) + eps) }
+            let q = Self.times(t.B, Self.minus(adapted, t.b))
+            let d = (0..<2).map { alpha * eps / ((abs(g[$0]) + eps) * (abs(g[$0]) + eps)) }
+            let meta = Self.minus(q, Self.times(t.A, [d[0] * q[0], d[1] * q[1]]))
+            expected = [expected[0] + meta[0] / 2, expected[1] + meta[1] / 2]
+        }
+        let (gradients, _) = try maml.metaGradients(on: metaTasks(), loss: Self.quadratic)
+        expectVector(gradients.parameters["theta"], expected, "MAML-through-Adam meta-gradient")
+        // Deployment uses the same rule: one step gives θ'.
+        let adapted = try maml.adapted(to: metaTasks()[0].support, steps: 1, loss: Self.quadratic)
+        let g0 = Self.times(tasks[0].A, Self.minus(theta0, tasks[0].a))
+        expectVector(adapted.theta, (0..<2).map { theta0[$0] - alpha * g0[$0] / (abs(g0[$0]) + eps) }, "Adam deployment step")
+        #expect(throws: MetaLearnError.invalidHyperparameter(owner: "InnerOptimizer.adam", name: "beta1", value: 1,
+                                                             requirement: "must be in [0, 1)")) {
+            try MAML(model(), innerOptimizer: .adam(beta1: 1, beta2: 0.999, epsilon: 1e-8))
+        }
+    }
+
     @Test func firstOrderMAMLAndItsMetaStep() throws {
         let alpha = 0.1, eta = 0.3
         var maml = try MAML(model(), innerLearningRate: alpha, innerSteps: 1, firstOrder: true)

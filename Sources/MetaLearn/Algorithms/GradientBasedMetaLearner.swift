@@ -34,6 +34,8 @@ public protocol GradientBasedMetaLearner<Model>: Sendable {
     var adaptedKeys: [String] { get }
     /// The current inner step size of each adapted key: a scalar for ``MAML``, one per element for ``MetaSGD``.
     var innerLearningRates: [String: Tensor<Model.Scalar>] { get }
+    /// The inner update rule (``InnerOptimizer/sgd`` unless a conformer says otherwise).
+    var innerOptimizer: InnerOptimizer { get }
 
     /// A learner connected to fresh variables holding the meta-parameters (learn2learn's `clone()`).
     func clone() -> Learner<Model>
@@ -60,6 +62,9 @@ public struct MetaStepReport: Sendable, Hashable {
 extension GradientBasedMetaLearner {
     /// The element type.
     public typealias Scalar = Model.Scalar
+
+    /// Plain SGD.
+    public var innerOptimizer: InnerOptimizer { .sgd }
 
     /// The averaged meta-gradient of the post-adaptation query loss over `tasks` (nothing is updated).
     ///
@@ -107,8 +112,8 @@ extension GradientBasedMetaLearner {
     /// - Throws: ``MetaLearnError/invalidWindow(name:value:requirement:)`` for negative steps, and the
     ///   errors of `loss` (see ``Learner/adapt(_:)``).
     public func adapted(to data: TaskData<Scalar>, steps: Int? = nil, loss: TaskLoss<Model>) throws -> Model {
-        try gradientDescentAdaptation(of: model, keys: adaptedKeys, learningRates: innerLearningRates, data: data,
-                                      steps: steps ?? innerSteps, loss: loss)
+        try gradientDescentAdaptation(of: model, keys: adaptedKeys, learningRates: innerLearningRates,
+                                      optimizer: innerOptimizer, data: data, steps: steps ?? innerSteps, loss: loss)
     }
 
     /// The parameters by key of ``adapted(to:steps:loss:)``.
@@ -120,15 +125,17 @@ extension GradientBasedMetaLearner {
     }
 }
 
-/// `steps` plain gradient steps `θ ← θ − α ⊙ ∇θ loss(model, data)` on `keys`, each on fresh variables,
+/// `steps` plain gradient steps `θ ← θ − α ⊙ ∇θ loss(model, data)` (or Adam's) on `keys`, each on fresh variables,
 /// calling `observe(step, model)` after 0, 1, …, `steps` steps. Used at deployment and in evaluation.
 func gradientDescentAdaptation<Model: Module>(
-    of model: Model, keys: [String], learningRates: [String: Tensor<Model.Scalar>], data: TaskData<Model.Scalar>,
+    of model: Model, keys: [String], learningRates: [String: Tensor<Model.Scalar>], optimizer: InnerOptimizer = .sgd,
+    data: TaskData<Model.Scalar>,
     steps: Int, loss: TaskLoss<Model>, observe: (Int, Model) throws -> Void = { _, _ in }
 ) throws -> Model {
     guard steps >= 0 else { throw MetaLearnError.invalidWindow(name: "steps", value: steps, requirement: "must be ≥ 0") }
     var current = model
     var values = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.value.detached()) })
+    var moments: [String: (first: Tensor<Model.Scalar>, second: Tensor<Model.Scalar>)] = [:]
     try observe(0, current)
     for step in 0..<steps {
         let variables = keys.map { values[$0]!.requiringGradient() }
@@ -136,7 +143,12 @@ func gradientDescentAdaptation<Model: Module>(
         try validateLoss(value, "adaptation step \(step + 1)")
         let gradients = gradient(of: value, wrt: variables)
         withoutGradients {
-            for (key, g) in zip(keys, gradients) { values[key] = values[key]! - learningRates[key]!.detached() * g }
+            for (key, g) in zip(keys, gradients) {
+                var state = moments[key]
+                values[key] = optimizer.updated(values[key]!, gradient: g, rate: learningRates[key]!.detached(),
+                                                moments: &state, step: step + 1)
+                moments[key] = state
+            }
         }
         current = current.substituting(values)
         try observe(step + 1, current)

@@ -112,9 +112,14 @@ public struct Learner<Model: Module>: Sendable {
     let learningRates: [String: Tensor<Scalar>]
     /// `true` when `learningRates` are variables whose meta-gradients are wanted.
     let learnsRates: Bool
+    /// The differentiable update rule of ``adapt(_:)``.
+    public let innerOptimizer: InnerOptimizer
+    /// Adam's moments per adapted key (empty for SGD), carrying gradient history.
+    var moments: [String: (first: Tensor<Scalar>, second: Tensor<Scalar>)] = [:]
 
     init(model: Model, metaParameters: [(key: String, value: Tensor<Scalar>)], adaptedKeys: [String],
-         learningRates: [String: Tensor<Scalar>], learnsRates: Bool, firstOrder: Bool) {
+         learningRates: [String: Tensor<Scalar>], learnsRates: Bool, firstOrder: Bool,
+         innerOptimizer: InnerOptimizer = .sgd) {
         let dictionary = Dictionary(uniqueKeysWithValues: metaParameters.map { ($0.key, $0.value) })
         self.module = model.substituting(dictionary)
         self.parameters = dictionary
@@ -123,9 +128,11 @@ public struct Learner<Model: Module>: Sendable {
         self.learningRates = learningRates
         self.learnsRates = learnsRates
         self.firstOrder = firstOrder
+        self.innerOptimizer = innerOptimizer
     }
 
-    /// One inner step on `loss`, a scalar computed from ``module``: `θ ← θ − α ⊙ ∇θ loss` for the adapted keys.
+    /// One inner step on `loss`, a scalar computed from ``module``: `θ ← θ − α ⊙ ∇θ loss` for the adapted keys
+    /// (or Adam's step, see ``InnerOptimizer``).
     ///
     /// - Throws: ``MetaLearnError/lossNotScalar(operation:shape:)``,
     ///   ``MetaLearnError/nonFiniteLoss(operation:value:)`` and
@@ -137,7 +144,10 @@ public struct Learner<Model: Module>: Sendable {
         let gradients = gradient(of: loss, wrt: current, createGraph: !firstOrder, retainGraph: true)
         var updated: [String: Tensor<Scalar>] = [:]
         for (key, (theta, g)) in zip(adaptedKeys, zip(current, gradients)) {
-            updated[key] = theta - learningRates[key]! * g
+            var state = moments[key]
+            updated[key] = innerOptimizer.updated(theta, gradient: g, rate: learningRates[key]!, moments: &state,
+                                                  step: stepCount + 1)
+            moments[key] = state
         }
         parameters.merge(updated) { _, new in new }
         module = module.substituting(updated)
@@ -168,12 +178,16 @@ public struct Learner<Model: Module>: Sendable {
     ///
     /// Frees the learner's graph: call it once per learner (learn2learn's `evaluation_loss.backward()`).
     /// - Throws: ``MetaLearnError/lossNotScalar(operation:shape:)``,
-    ///   ``MetaLearnError/nonFiniteLoss(operation:value:)``, ``MetaLearnError/lossDetachedFromParameters(operation:)``.
+    ///   ``MetaLearnError/nonFiniteLoss(operation:value:)``, ``MetaLearnError/lossDetachedFromParameters(operation:)``
+    ///   and ``MetaLearnError/nonFiniteGradient(key:)``.
     public func metaGradients(of loss: Tensor<Scalar>) throws -> MetaGradients<Scalar> {
         try validateLoss(loss, "Learner.metaGradients")
         let keys = metaParameters.keys.sorted()
         let rateKeys = learnsRates ? adaptedKeys : []
         let gradients = gradient(of: loss, wrt: keys.map { metaParameters[$0]! } + rateKeys.map { learningRates[$0]! })
+        for (key, g) in zip(keys + rateKeys, gradients) where g.scalars.contains(where: { !$0.isFinite }) {
+            throw MetaLearnError.nonFiniteGradient(key: key)
+        }
         return MetaGradients(
             parameters: Dictionary(uniqueKeysWithValues: zip(keys, gradients.prefix(keys.count))),
             learningRates: Dictionary(uniqueKeysWithValues: zip(rateKeys, gradients.suffix(rateKeys.count))))

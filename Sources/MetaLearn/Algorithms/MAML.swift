@@ -28,6 +28,8 @@ public struct MAML<Model: Module>: GradientBasedMetaLearner {
     public let firstOrder: Bool
     /// The trainable keys the inner loop adapts.
     public let adaptedKeys: [String]
+    /// The differentiable inner update rule (SGD by default).
+    public let innerOptimizer: InnerOptimizer
 
     /// Wraps `model` for meta-learning.
     ///
@@ -37,11 +39,13 @@ public struct MAML<Model: Module>: GradientBasedMetaLearner {
     ///   - innerSteps: inner steps per task during meta-training (paper: 1).
     ///   - firstOrder: first-order MAML.
     ///   - selection: which trainable parameters the inner loop changes (``ParameterSelection/all``, or a head for ANIL).
+    ///   - innerOptimizer: the differentiable inner update (``InnerOptimizer/sgd``, or Adam).
     /// - Throws: ``MetaLearnError/invalidHyperparameter(owner:name:value:requirement:)`` for a negative or
     ///   non-finite `α` or negative steps, ``MetaLearnError/noParametersSelected(selection:)`` when the selection
     ///   matches no trainable parameter.
     public init(_ model: Model, innerLearningRate: Double = 0.01, innerSteps: Int = 1, firstOrder: Bool = false,
-                adapting selection: ParameterSelection = .all) throws {
+                adapting selection: ParameterSelection = .all, innerOptimizer: InnerOptimizer = .sgd) throws {
+        try innerOptimizer.validate()
         try require(innerLearningRate.isFinite && innerLearningRate >= 0, "MAML", "innerLearningRate",
                     innerLearningRate, "must be finite and ≥ 0")
         try require(innerSteps >= 0, "MAML", "innerSteps", Double(innerSteps), "must be ≥ 0")
@@ -51,6 +55,7 @@ public struct MAML<Model: Module>: GradientBasedMetaLearner {
         self.innerLearningRate = innerLearningRate
         self.innerSteps = innerSteps
         self.firstOrder = firstOrder
+        self.innerOptimizer = innerOptimizer
     }
 
     /// `α` for every adapted key, as a scalar tensor.
@@ -61,7 +66,8 @@ public struct MAML<Model: Module>: GradientBasedMetaLearner {
     /// A learner connected to fresh variables holding the meta-parameters.
     public func clone() -> Learner<Model> {
         Learner(model: model, metaParameters: model.namedTrainableParameters().map { ($0.key, $0.value.requiringGradient()) },
-                adaptedKeys: adaptedKeys, learningRates: innerLearningRates, learnsRates: false, firstOrder: firstOrder)
+                adaptedKeys: adaptedKeys, learningRates: innerLearningRates, learnsRates: false, firstOrder: firstOrder,
+                innerOptimizer: innerOptimizer)
     }
 
     /// Updates the meta-parameters with `optimizer` (gradients for learning rates must be empty).
@@ -90,7 +96,7 @@ public struct MetaSGD<Model: Module>: GradientBasedMetaLearner {
     public let adaptedKeys: [String]
 
     /// Wraps `model`, with every element of `α` set to `initialLearningRate`.
-    /// - Throws: as ``MAML/init(_:innerLearningRate:innerSteps:firstOrder:adapting:)``.
+    /// - Throws: as ``MAML/init(_:innerLearningRate:innerSteps:firstOrder:adapting:innerOptimizer:)``.
     public init(_ model: Model, initialLearningRate: Double = 0.01, innerSteps: Int = 1, firstOrder: Bool = false,
                 adapting selection: ParameterSelection = .all) throws {
         try require(initialLearningRate.isFinite, "MetaSGD", "initialLearningRate", initialLearningRate, "must be finite")

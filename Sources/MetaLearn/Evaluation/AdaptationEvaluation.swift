@@ -56,12 +56,12 @@ public enum AdaptationEvaluation {
         _ learner: MetaLearner, on tasks: [MetaTask<MetaLearner.Model.Scalar>], steps: [Int], loss: TaskLoss<MetaLearner.Model>
     ) throws
         -> AdaptationCurve {
-        try evaluate(learner.model, keys: learner.adaptedKeys, learningRates: learner.innerLearningRates, on: tasks,
-                     steps: steps, loss: loss)
+        try evaluate(learner.model, keys: learner.adaptedKeys, learningRates: learner.innerLearningRates,
+                     optimizer: learner.innerOptimizer, on: tasks, steps: steps, loss: loss)
     }
 
     static func evaluate<Model: Module>(_ model: Model, keys: [String], learningRates: [String: Tensor<Model.Scalar>],
-                                        on tasks: [MetaTask<Model.Scalar>], steps: [Int], loss: TaskLoss<Model>) throws
+                                        optimizer: InnerOptimizer = .sgd, on tasks: [MetaTask<Model.Scalar>], steps: [Int], loss: TaskLoss<Model>) throws
         -> AdaptationCurve {
         guard !tasks.isEmpty else { throw MetaLearnError.noTasks(reason: "no tasks to evaluate") }
         guard let maxSteps = steps.max(), let minSteps = steps.min(), minSteps >= 0 else {
@@ -71,7 +71,8 @@ public enum AdaptationEvaluation {
         var losses = [[Double]](repeating: [], count: maxSteps + 1)
         let wanted = Set(steps)
         for task in tasks {
-            _ = try gradientDescentAdaptation(of: model, keys: keys, learningRates: learningRates, data: task.support,
+            _ = try gradientDescentAdaptation(of: model, keys: keys, learningRates: learningRates, optimizer: optimizer,
+                                              data: task.support,
                                               steps: maxSteps, loss: loss) { step, adapted in
                 guard wanted.contains(step) else { return }
                 let value = try withoutGradients { Double(try loss(adapted, task.query).scalars[0]) }
