@@ -157,21 +157,38 @@ func expFloat(_ v: Float) -> Float {
     return p * s1 * s2
 }
 
-/// `y[i] = eˣ⁽ⁱ⁾` for `n` Doubles.
+/// `y[i] = eˣ⁽ⁱ⁾` for `n` Doubles, two at a time (see ``expDouble2(_:)``).
 func vectorExp(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-    for i in 0..<n { y[i] = expDouble(x[i]) }
+    mapPairs(x, y, n, expDouble2)
 }
 
+/// `f` applied to `x` two elements at a time as `SIMD2<Double>` (the last, odd element in a pair of
+/// copies). The Double kernels are written on `SIMD2` because the compiler leaves their scalar
+/// loops unvectorized (64-bit integer lane operations are not all in SSE2).
 @inline(__always)
-func expDouble(_ v: Double) -> Double {
-    let magic: Double = 6_755_399_441_055_744 // 1.5·2⁵²
-    do {
-        let xc = v < -746 ? -746 : (v > 710 ? 710 : v)
-        let t = xc * 1.442_695_040_888_963_4 + magic
-        let nf = t - magic
-        let k = Int64(bitPattern: t.bitPattern) &- Int64(bitPattern: magic.bitPattern)
-        let r = (xc - nf * 0.693_147_180_369_123_8) - nf * 1.908_214_929_270_587_7e-10
-        var p: Double = 1.0 / 6_227_020_800
+func mapPairs(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int,
+              _ f: (SIMD2<Double>) -> SIMD2<Double>) {
+    var i = 0
+    while i &+ 2 <= n {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD2<Double>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: f(v), as: SIMD2<Double>.self)
+        i &+= 2
+    }
+    if i < n { y[i] = f(SIMD2(repeating: x[i]))[0] }
+}
+
+/// `eᵛ` for two Doubles, as the Float kernel with a degree-13 Taylor polynomial.
+@inline(__always)
+func expDouble2(_ v: SIMD2<Double>) -> SIMD2<Double> {
+    let magic = SIMD2<Double>(repeating: 6_755_399_441_055_744) // 1.5·2⁵²
+    var xc = v // NaN fails both comparisons and propagates
+    xc.replace(with: -746, where: v .< -746)
+    xc.replace(with: 710, where: v .> 710)
+    let t = xc * 1.442_695_040_888_963_4 + magic
+    let nf = t - magic
+    let k = unsafeBitCast(t, to: SIMD2<Int64>.self) &- unsafeBitCast(magic, to: SIMD2<Int64>.self)
+    let r = (xc - nf * 0.693_147_180_369_123_8) - nf * 1.908_214_929_270_587_7e-10
+        var p = SIMD2<Double>(repeating: 1.0 / 6_227_020_800)
         p = p * r + 1.0 / 479_001_600
         p = p * r + 1.0 / 39_916_800
         p = p * r + 1.0 / 3_628_800
@@ -185,11 +202,15 @@ func expDouble(_ v: Double) -> Double {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let k1 = k >> 1, k2 = k &- (k >> 1)
-        let s1 = Double(bitPattern: UInt64(bitPattern: (k1 &+ 1023) &<< 52))
-        let s2 = Double(bitPattern: UInt64(bitPattern: (k2 &+ 1023) &<< 52))
-        return p * s1 * s2
-    }
+        // ⌊k/2⌋ by a logical shift of the non-negative k + 2048 (k ≥ −1076): SSE2 has no 64-bit
+        // arithmetic shift, and `k >> 1` kept the whole loop scalar.
+    // ⌊k/2⌋ by a logical shift of the non-negative k + 2048 (k ≥ −1076; SSE2 has no 64-bit
+    // arithmetic shift).
+    let k1 = unsafeBitCast(unsafeBitCast(k &+ 2048, to: SIMD2<UInt64>.self) &>> 1, to: SIMD2<Int64>.self) &- 1024
+    let k2 = k &- k1
+    let s1 = unsafeBitCast((k1 &+ 1023) &<< 52, to: SIMD2<Double>.self)
+    let s2 = unsafeBitCast((k2 &+ 1023) &<< 52, to: SIMD2<Double>.self)
+    return p * s1 * s2
 }
 
 /// `y[i] = tanh x[i]` for `n` Floats, vectorizable.
@@ -739,33 +760,40 @@ func foldKernel<S: TensorScalar>(_ cols: [S], batch: Int, channels: Int, window 
 /// polynomial (overflow to +∞ gives exactly 1). Both are computed and one is selected, so the loop
 /// has no branches. NaN propagates; ±0 keep their sign. Error: a few ulp (see the tests).
 func vectorTanh(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-    for i in 0..<n {
-        let v = x[i]
-        let a = v < 0 ? -v : v
-        let z = v * v
-        var p: Double = -1.740_661_896_357_164_80e-07
-        p = p * z + 4.294_911_078_273_805_74e-07
-        p = p * z + -1.059_726_832_010_465_43e-06
-        p = p * z + 2.614_771_151_290_754_65e-06
-        p = p * z + -6.451_689_215_655_430_65e-06
-        p = p * z + 1.591_890_506_932_896_37e-05
-        p = p * z + -3.927_832_388_331_683_27e-05
-        p = p * z + 9.691_537_956_929_450_95e-05
-        p = p * z + -2.391_291_142_435_524_78e-04
-        p = p * z + 5.900_274_409_455_859_47e-04
-        p = p * z + -1.455_834_387_051_318_33e-03
-        p = p * z + 3.592_128_036_572_481_14e-03
-        p = p * z + -8.863_235_529_902_197_33e-03
-        p = p * z + 2.186_948_853_615_520_30e-02
-        p = p * z + -5.396_825_396_825_397_08e-02
-        p = p * z + 1.333_333_333_333_333_31e-01
-        p = p * z + -3.333_333_333_333_333_15e-01
-        let small = z == 0 ? v : v + v * (z * p) // z == 0: keeps the sign of zero
-        let e = expDouble(a + a)
-        let large = 1 - 2 / (e + 1)
-        let signed = v < 0 ? -large : large
-        y[i] = a < 0.5 ? small : signed
-    }
+    mapPairs(x, y, n, tanhDouble2)
+}
+
+/// `tanh v` for two Doubles, by the method of the Double `vectorTanh` above.
+@inline(__always)
+func tanhDouble2(_ v: SIMD2<Double>) -> SIMD2<Double> {
+    let zero = SIMD2<Double>(repeating: 0)
+    var a = v
+    a.replace(with: -v, where: v .< zero)
+    let z = v * v
+    var p = SIMD2<Double>(repeating: -1.740_661_896_357_164_80e-07)
+    p = p * z + 4.294_911_078_273_805_74e-07
+    p = p * z + -1.059_726_832_010_465_43e-06
+    p = p * z + 2.614_771_151_290_754_65e-06
+    p = p * z + -6.451_689_215_655_430_65e-06
+    p = p * z + 1.591_890_506_932_896_37e-05
+    p = p * z + -3.927_832_388_331_683_27e-05
+    p = p * z + 9.691_537_956_929_450_95e-05
+    p = p * z + -2.391_291_142_435_524_78e-04
+    p = p * z + 5.900_274_409_455_859_47e-04
+    p = p * z + -1.455_834_387_051_318_33e-03
+    p = p * z + 3.592_128_036_572_481_14e-03
+    p = p * z + -8.863_235_529_902_197_33e-03
+    p = p * z + 2.186_948_853_615_520_30e-02
+    p = p * z + -5.396_825_396_825_397_08e-02
+    p = p * z + 1.333_333_333_333_333_31e-01
+    p = p * z + -3.333_333_333_333_333_15e-01
+    var small = v + v * (z * p)
+    small.replace(with: v, where: z .== zero) // keeps the sign of zero (v + v·0 would give +0 for −0)
+    let large = 1 - 2 / (expDouble2(a + a) + 1)
+    var result = large
+    result.replace(with: -large, where: v .< zero)
+    result.replace(with: small, where: a .< 0.5)
+    return result
 }
 
 /// `y[i] = 1/(1 + e^{−x[i]})` for `n` Floats, vectorizable: with `e = e^{−|x|}` (never overflows)
@@ -780,13 +808,17 @@ func vectorSigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
     }
 }
 
-/// `y[i] = 1/(1 + e^{−x[i]})` for `n` Doubles, as the Float version.
+/// `y[i] = 1/(1 + e^{−x[i]})` for `n` Doubles, as the Float version, two at a time.
 func vectorSigmoid(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-    for i in 0..<n {
-        let v = x[i]
-        let e = expDouble(v < 0 ? v : -v)
+    mapPairs(x, y, n) { v in
+        let negative = v .< SIMD2<Double>(repeating: 0)
+        var m = -v
+        m.replace(with: v, where: negative) // −|v|, NaN kept
+        let e = expDouble2(m)
         let r = 1 / (1 + e)
-        y[i] = v < 0 ? e * r : r
+        var result = r
+        result.replace(with: e * r, where: negative)
+        return result
     }
 }
 
