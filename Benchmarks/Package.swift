@@ -52,6 +52,7 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "Linalg", package: "MetaFolio"),
                 .product(name: "Autodiff", package: "MetaFolio"),
+                .product(name: "NN", package: "MetaFolio"),
             ],
             swiftSettings: strictSettings
         ),

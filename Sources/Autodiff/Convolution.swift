@@ -143,12 +143,18 @@ extension Tensor {
     /// Max pooling over windows of a `[batch, channels, length]` tensor, as `torch.nn.functional.max_pool1d`
     /// (padding counts as −∞; `stride` defaults to `kernelSize`).
     ///
-    /// Gradient: to the maximal element of each window (split evenly at exact ties).
+    /// Gradient: to the maximal element of each window; at exact ties all of it goes to the first
+    /// maximal element (NaN counts as maximal), as PyTorch.
     public func maxPool1d(kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1) -> Tensor {
         precondition(padding * 2 <= kernelSize, "maxPool1d: padding \(padding) exceeds half the kernel size \(kernelSize)")
         let cols = unfolded(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding,
                             dilation: dilation, padValue: -.infinity)
-        return cols.reshaped([shape[0], shape[1], kernelSize, cols.shape[2]]).max(alongAxis: 2)
+        let windows = cols.reshaped([shape[0], shape[1], kernelSize, cols.shape[2]])
+        // The gradient goes to the first maximum of each window only (PyTorch's rule for ties).
+        let first = firstMaximumIndices(windows.storage, outer: shape[0] * shape[1], n: kernelSize, inner: cols.shape[2])
+        // The index shape matches the windows off the window axis by construction.
+        let indices = try! TensorIndices(shape: [shape[0], shape[1], 1, cols.shape[2]], values: first)
+        return windows.gathering(alongAxis: 2, indices: indices).squeezed(at: 2)
     }
 
     /// Average pooling as `torch.nn.functional.avg_pool1d` with `count_include_pad=True`

@@ -83,17 +83,37 @@ enum Backward<Scalar: TensorScalar>: Sendable {
     case unary(Node<Scalar>, @Sendable (Tensor<Scalar>, Node<Scalar>) -> Tensor<Scalar>)
     case binary(Node<Scalar>?, Node<Scalar>?, @Sendable (Tensor<Scalar>, Node<Scalar>) -> (Tensor<Scalar>?, Tensor<Scalar>?))
     case nary([Node<Scalar>?], @Sendable (Tensor<Scalar>, Node<Scalar>) -> [Tensor<Scalar>?])
+    /// The node's value is the block `layout` of its parent's elements (a slice, or one output of a
+    /// multi-output operation). Its gradient is added into that block of the parent's gradient by
+    /// the backward pass itself, so `k` slices of one tensor cost `O(Σ slice sizes)`, not
+    /// `O(k · parent size)` as zero-padded gradients would.
+    case part(Node<Scalar>, PartLayout)
+    /// A multi-output operation (``Tensor/customOperation(inputs:outputs:pullback:)``): each output
+    /// is a ``part(_:_:)`` of this node, the flat block `ends[k]..<ends[k + 1]`. The backward pass
+    /// hands the pullback each output's gradient (`nil` for an output that received none) without
+    /// assembling them into one tensor.
+    case outputs([Node<Scalar>?], ends: [Int], @Sendable ([Tensor<Scalar>?], Node<Scalar>) -> [Tensor<Scalar>?])
 
+    @inline(__always)
     func forEachParent(_ body: (Node<Scalar>) -> Void) {
         switch self {
-        case .unary(let p, _): body(p)
+        case .unary(let p, _), .part(let p, _): body(p)
         case .binary(let a, let b, _):
             if let a { body(a) }
             if let b { body(b) }
-        case .nary(let ps, _):
+        case .nary(let ps, _), .outputs(let ps, _, _):
             for case let p? in ps { body(p) }
         }
     }
+}
+
+/// Where a ``Backward/part(_:_:)`` node's elements sit in its parent: the parent viewed as
+/// `[outer, n, inner]` (row-major), positions `[o, start..<end, j]`, in row-major order.
+@usableFromInline
+struct PartLayout: Sendable, Hashable {
+    let outer: Int, n: Int, inner: Int, start: Int, end: Int
+    /// Elements in the block.
+    var count: Int { outer * (end - start) * inner }
 }
 
 /// An immutable holder of one node's ``Backward`` rule (see ``Node/rule``).
@@ -138,9 +158,10 @@ final class Node<Scalar: TensorScalar>: Sendable {
         self.tracker = tracker
         var generation = 0
         switch rule {
-        case .unary(let p, _)?: generation = p.generation + 1
+        case .unary(let p, _)?, .part(let p, _)?: generation = p.generation + 1
         case .binary(let a, let b, _)?: generation = Swift.max(a?.generation ?? 0, b?.generation ?? 0) + 1
-        case .nary(let ps, _)?: for case let p? in ps { generation = Swift.max(generation, p.generation + 1) }
+        case .nary(let ps, _)?, .outputs(let ps, _, _)?:
+            for case let p? in ps { generation = Swift.max(generation, p.generation + 1) }
         case nil: break
         }
         self.generation = generation
@@ -169,13 +190,7 @@ final class Node<Scalar: TensorScalar>: Sendable {
         var pending: [Node] = []
         do {
             guard let first = node.rule.withLock({ r in box(r.take()) }) else { return }
-            switch first.backward {
-            case .unary(let p, _): pending.append(p)
-            case .binary(let a, let b, _):
-                if let a { pending.append(a) }
-                if let b { pending.append(b) }
-            case .nary(let ps, _): for case let p? in ps { pending.append(p) }
-            }
+            first.backward.forEachParent { pending.append($0) }
         }
         while var next = pending.popLast() {
             if isKnownUniquelyReferenced(&next) {
@@ -282,7 +297,17 @@ extension Tensor {
 @_specialize(where Scalar == Double)
 public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>], seed: Tensor<Scalar>? = nil,
                              createGraph: Bool = false, retainGraph: Bool? = nil) -> [Tensor<Scalar>] {
-    let retain = retainGraph ?? createGraph
+    reverseMode(of: output, wrt: inputs, seed: seed, createGraph: createGraph, retain: retainGraph ?? createGraph,
+                stopAtInputs: false)
+}
+
+/// ``gradient(of:wrt:seed:createGraph:retainGraph:)``; with `stopAtInputs` the pass does not
+/// descend below the inputs, so what it returns are the partial derivatives with respect to the
+/// inputs taken as independent variables (paths from one input through another are not followed).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func reverseMode<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>], seed: Tensor<Scalar>?,
+                         createGraph: Bool, retain: Bool, stopAtInputs: Bool) -> [Tensor<Scalar>] {
     if let seed {
         precondition(seed.shape == output.shape,
                      "gradient(of:wrt:seed:): seed shape \(seed.shape) differs from output shape \(output.shape)")
@@ -298,7 +323,7 @@ public func gradient<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scal
     }
     let seedTensor = seed ?? Tensor(shape: output.shape, repeating: 1)
 
-    var pass = BackwardPass(root: root, retain: retain)
+    var pass = BackwardPass(root: root, retain: retain, boundary: stopAtInputs ? inputs.map { $0.node! } : [])
     pass.markNeeded(inputs)
     if GradientContext.current.isRecording == createGraph {
         pass.run(seed: seedTensor, retain: retain)
@@ -328,33 +353,36 @@ struct BackwardPass<Scalar: TensorScalar> {
     var flags: [UInt8] = []
     /// Gradients flowing into each node, accumulated until its pullback runs.
     var gradients: [Tensor<Scalar>?] = []
+    /// Gradients of ``Backward/part(_:_:)`` children not yet added into their parent's gradient,
+    /// per node; empty until the first part gradient arrives.
+    var parts: [[(PartLayout, Tensor<Scalar>)]] = []
 
     @inline(__always)
     static func precedes(_ a: Node<Scalar>, _ b: Node<Scalar>) -> Bool {
         a.generation != b.generation ? a.generation > b.generation : ObjectIdentifier(a) > ObjectIdentifier(b)
     }
 
-    /// Collects the nodes reachable from `root` in descending key order.
-    init(root: Node<Scalar>, retain: Bool) {
+    /// Collects the nodes reachable from `root` in descending key order, not descending below the
+    /// nodes in `boundary` (used for the partial derivatives of one operation, see
+    /// ``vectorJacobianProducts(of:at:cotangents:)``).
+    init(root: Node<Scalar>, retain: Bool, boundary: [Node<Scalar>] = []) {
         var heap: [Node<Scalar>] = [root]
         heap.reserveCapacity(8)
         nodes.reserveCapacity(8)
         rules.reserveCapacity(8)
         while let node = Self.pop(&heap) {
             if let last = nodes.last, last === node { continue }
+            nodes.append(node)
+            // A boundary node is treated as a leaf: its rule is neither read nor freed.
+            if !boundary.isEmpty && boundary.contains(where: { $0 === node }) {
+                rules.append(nil)
+                continue
+            }
             let rule = retain ? node.readRule() : node.removeRule()
             if rule == nil && !node.isLeaf {
                 fatalError("gradient(of:wrt:): the graph was freed by an earlier backward pass; pass retainGraph: true to the first call to differentiate it again")
             }
-            nodes.append(node)
-            switch rule?.backward {
-            case .unary(let p, _)?: Self.push(p, &heap)
-            case .binary(let a, let b, _)?:
-                if let a { Self.push(a, &heap) }
-                if let b { Self.push(b, &heap) }
-            case .nary(let ps, _)?: for case let p? in ps { Self.push(p, &heap) }
-            case nil: break
-            }
+            rule?.backward.forEachParent { Self.push($0, &heap) }
             rules.append(rule)
         }
         flags = filledArray(repeating: 0, count: nodes.count)
@@ -417,11 +445,11 @@ struct BackwardPass<Scalar: TensorScalar> {
             guard flags[i] == 0 else { continue }
             var any = false
             switch rules[i]?.backward {
-            case .unary(let p, _)?: any = flags[position(of: p)!] & 1 != 0
+            case .unary(let p, _)?, .part(let p, _)?: any = flags[position(of: p)!] & 1 != 0
             case .binary(let a, let b, _)?:
                 if let a, flags[position(of: a)!] & 1 != 0 { any = true }
                 if let b, flags[position(of: b)!] & 1 != 0 { any = true }
-            case .nary(let ps, _)?:
+            case .nary(let ps, _)?, .outputs(let ps, _, _)?:
                 for case let p? in ps where flags[position(of: p)!] & 1 != 0 { any = true }
             case nil: break
             }
@@ -439,13 +467,54 @@ struct BackwardPass<Scalar: TensorScalar> {
         if let existing = gradients[i] { gradients[i] = existing + g } else { gradients[i] = g }
     }
 
+    /// Keeps the gradient of a part of `parent` until the parent's turn (see ``assembleParts(_:)``).
+    @inline(__always)
+    mutating func accumulatePart(_ parent: Node<Scalar>, _ layout: PartLayout, _ g: Tensor<Scalar>) {
+        let i = position(of: parent)!
+        guard flags[i] & 1 != 0 else { return }
+        precondition(g.scalarCount == layout.count,
+                     "internal error: part gradient of shape \(g.shape) for a block of \(layout.count) elements")
+        if parts.isEmpty { parts = [[(PartLayout, Tensor<Scalar>)]](repeating: [], count: nodes.count) }
+        parts[i].append((layout, g))
+    }
+
+    /// Adds the pending part gradients of node `i` into its gradient: one zero-filled buffer with
+    /// each part added into its block (recorded as one differentiable node under `createGraph`).
+    mutating func assembleParts(_ i: Int) {
+        guard !parts.isEmpty, !parts[i].isEmpty else { return }
+        let pending = parts[i]
+        parts[i] = []
+        let assembled = Tensor<Scalar>.assembling(pending, shape: nodes[i].shape)
+        if let existing = gradients[i] { gradients[i] = existing + assembled } else { gradients[i] = assembled }
+    }
+
+    /// Runs the pullback of the multi-output node `i` with the gradients of its outputs (its parts).
+    mutating func runOutputs(_ i: Int, _ parents: [Node<Scalar>?], _ ends: [Int],
+                             _ pullback: @Sendable ([Tensor<Scalar>?], Node<Scalar>) -> [Tensor<Scalar>?]) {
+        guard !parts.isEmpty, !parts[i].isEmpty else { return }
+        var cotangents = [Tensor<Scalar>?](repeating: nil, count: ends.count - 1)
+        for (layout, g) in parts[i] {
+            // Each output is one part node, whose gradient arrives once; sum all the same.
+            let k = ends.firstIndex(of: layout.start)!
+            cotangents[k] = cotangents[k].map { $0 + g } ?? g
+        }
+        parts[i] = []
+        for (p, gp) in zip(parents, pullback(cotangents, nodes[i])) { accumulate(p, gp) }
+    }
+
     /// Runs the pullbacks newest first, starting from `seed` at the output.
     mutating func run(seed: Tensor<Scalar>, retain: Bool) {
         gradients[0] = seed
         for i in 0..<nodes.count {
             // Without `retain`, the rule leaves the pass here and is released after its pullback.
             let rule = retain ? rules[i] : rules[i].take()
-            guard flags[i] & 1 != 0, let rule else { continue }
+            guard flags[i] & 1 != 0 else { continue }
+            if case .outputs(let ps, let ends, let pullback)? = rule?.backward {
+                runOutputs(i, ps, ends, pullback)
+                continue
+            }
+            assembleParts(i)
+            guard let rule else { continue }
             // Intermediate gradients are not needed after their pullback ran.
             guard let g = flags[i] & 2 != 0 ? gradients[i] : gradients[i].take() else { continue }
             let node = nodes[i]
@@ -459,6 +528,10 @@ struct BackwardPass<Scalar: TensorScalar> {
             case .nary(let ps, let pullback):
                 let gs = pullback(g, node)
                 for (p, gp) in zip(ps, gs) { accumulate(p, gp) }
+            case .part(let p, let layout):
+                accumulatePart(p, layout, g)
+            case .outputs:
+                break // handled above
             }
         }
     }

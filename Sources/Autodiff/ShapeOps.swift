@@ -151,6 +151,14 @@ extension Tensor {
         precondition(step >= 1, "sliced: step \(step) must be positive")
         precondition(0 <= start && start <= end && end <= shape[a],
                      "sliced: range \(start)..<\(end) out of bounds for axis \(a) of shape \(shape)")
+        if step == 1 {
+            // A contiguous range: a part node, whose gradient the backward pass adds into the
+            // source's gradient in place (slicing every timestep of a sequence costs O(sequence)).
+            if start == 0 && end == shape[a] { return self }
+            let (outer, n, inner) = shape.split(at: a)
+            return part(PartLayout(outer: outer, n: n, inner: inner, start: start, end: end),
+                        shape: shape.replacing(axis: a, with: end - start))
+        }
         var starts = [Int](repeating: 0, count: rank), steps = [Int](repeating: 1, count: rank)
         var counts = shape.dimensions
         starts[a] = start; steps[a] = step; counts[a] = (end - start + step - 1) / step
@@ -322,22 +330,25 @@ extension Tensor {
 
     /// `out[…, t, …] = self[…, indices[…, t, …], …]` along `axis`, as `torch.gather`.
     ///
-    /// `indices` must have this tensor's shape except along `axis`; the result has `indices`' shape.
+    /// `indices` has this tensor's rank and, off `axis`, extents no larger than this tensor's (as
+    /// PyTorch: a smaller index reads the leading block); the result has `indices`' shape.
     /// Pullback: scatter-add of the gradient into zeros at the gathered positions.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func gathering(alongAxis axis: Int, indices: TensorIndices) -> Tensor {
         let a = shape.axis(axis, op: "gathering")
         guard indices.shape.rank == rank,
-              (0..<rank).allSatisfy({ $0 == a || indices.shape[$0] == shape[$0] }) else {
-            fatalError("gathering: index shape \(indices.shape) does not match shape \(shape) off axis \(a)")
+              (0..<rank).allSatisfy({ $0 == a || indices.shape[$0] <= shape[$0] }) else {
+            fatalError("gathering: index shape \(indices.shape) exceeds shape \(shape) off axis \(a)")
         }
         let (outer, n, inner) = shape.split(at: a)
         for i in indices.values where i < 0 || i >= n {
             fatalError("gathering: index \(i) out of range 0..<\(n) for axis \(a) of shape \(shape)")
         }
         let m = indices.shape[a]
-        let out = gatherKernel(storage, outer: outer, n: n, inner: inner, m: m, index: indices.values)
+        let out = (0..<rank).allSatisfy({ $0 == a || indices.shape[$0] == shape[$0] })
+            ? gatherKernel(storage, outer: outer, n: n, inner: inner, m: m, index: indices.values)
+            : stridedGatherKernel(storage, shape: shape, axis: a, indices: indices, scatter: false)
         guard let context = Tensor.recording(node) else { return Tensor(shape: indices.shape, storage: out) }
         let inShape = shape
         return Tensor(shape: indices.shape, storage: out, context: context, parent: node!) { g, _ in
@@ -350,7 +361,9 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     func scatterAdded(into target: TensorShape, alongAxis a: Int, indices: TensorIndices) -> Tensor {
         let (outer, n, inner) = target.split(at: a)
-        let out = scatterAddKernel(storage, outer: outer, n: n, inner: inner, m: indices.shape[a], index: indices.values)
+        let out = (0..<target.rank).allSatisfy({ $0 == a || indices.shape[$0] == target[$0] })
+            ? scatterAddKernel(storage, outer: outer, n: n, inner: inner, m: indices.shape[a], index: indices.values)
+            : stridedGatherKernel(storage, shape: target, axis: a, indices: indices, scatter: true)
         guard let context = Tensor.recording(node) else { return Tensor(shape: target, storage: out) }
         return Tensor(shape: target, storage: out, context: context, parent: node!) { g, _ in
             g.gathering(alongAxis: a, indices: indices)

@@ -84,6 +84,18 @@ let primitiveCases: [PrimitiveCase] = [
         let parts = x[0].split(sizes: [2, 3], alongAxis: 0)
         return parts[0].sum(alongAxis: 0) * parts[1].sum(alongAxis: 0)
     },
+    .init("overlapping slices with a full gradient", [[3, 5, 2]]) { xs in
+        // Part gradients of three slices and a full gradient (through the mean) meet in one tensor.
+        let x = xs[0]
+        return (x.sliced(alongAxis: 1, from: 0, to: 3) * x.sliced(alongAxis: 1, from: 2, to: 5)).exp()
+            + x.sliced(alongAxis: 1, from: 1, to: 4) * x.mean(alongAxis: 1, keepingDimensions: true)
+    },
+    .init("custom operation, Tensor-operation pullback", [[5]]) { customCube($0[0], reference: false) },
+    .init("custom operation, reference pullback", [[5]]) { customCube($0[0], reference: true) },
+    .init("custom operation, two outputs", [[2, 3], [3]]) { xs in
+        let (p, q) = customProductAndTanh(xs[0], xs[1])
+        return p * q + p
+    },
     .init("pad", [[2, 3]]) { $0[0].padded([(1, 0), (2, 1)], value: 0.5) },
     .init("indexSelect", [[4, 3]]) { $0[0].indexSelected(alongAxis: 0, indices: [3, 1, 1, 0]) },
     .init("gather", [[4, 2]]) { $0[0].transposed().gathering(alongAxis: 1, indices: gatherIndexForShape) },

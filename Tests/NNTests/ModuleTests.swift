@@ -197,4 +197,28 @@ struct TinyNetwork: Module {
             m(x, hidden: x.sigmoid())
         }
     }
+
+    /// The fused LSTM operation at first order (its hand-written backward kernel) and second order (the
+    /// gradient of ⟨∇L, v⟩ through its reference implementation, which MAML relies on), against central
+    /// differences; initial states that depend on the input exercise the state gradients. Tolerance
+    /// |Δ| ≤ 1e-6 + 1e-5·|numeric|.
+    @Test func fusedLSTMFirstAndSecondOrder() throws {
+        var g = Xoshiro256StarStar(seed: 16)
+        let x = Tensor<Double>.normal([2, 3, 2], using: &g)
+        let all: (LSTM<Double>, Tensor<Double>) -> Tensor<Double> = { m, x in
+            let (y, h, c) = m(x)
+            return Tensor.concatenate([y.flattened(), h.flattened(), c.flattened()], alongAxis: 0)
+        }
+        check(try LSTM<Double>(inputSize: 2, hiddenSize: 2, layerCount: 2, bidirectional: true, using: &g), input: x,
+              secondOrder: true, all)
+        // Time-major ([T = 2, B = 3, F = 2]), no bias, h₀ and c₀ computed from the input.
+        let withStates: (LSTM<Double>, Tensor<Double>) -> Tensor<Double> = { m, x in
+            let h0 = x.sliced(alongAxis: 0, from: 0, to: 1).tanh()
+            let (y, h, c) = m(x, hidden: h0, cell: h0 * h0 - 0.5)
+            return Tensor.concatenate([y.flattened(), (h * c).flattened()], alongAxis: 0)
+        }
+        let lstm = try LSTM<Double>(inputSize: 2, hiddenSize: 2, bias: false, batchFirst: false, using: &g)
+        check(lstm, input: x, withStates)
+        check(lstm, input: x, secondOrder: true, withStates)
+    }
 }

@@ -45,7 +45,11 @@ func timePaired<Output>(_ kernel: String, _ options: TimingOptions, _ body: () -
 }
 
 let options = TimingOptions(arguments: CommandLine.arguments, program: "AutodiffTimings", maxReps: 20_000, maxWarmUpCalls: 2_000)
-func wanted(_ kernel: String) -> Bool { options.wants(kernel) }
+/// Kernels named "… tuned …" run with `AllocatorTuning.retainFreedMemory()`, a process-wide setting,
+/// so only in a process that times nothing else (the driver runs one kernel per process).
+let allocatorTuned = options.only.map { !$0.isEmpty && $0.allSatisfy { $0.contains("tuned") } } ?? false
+if allocatorTuned && !AllocatorTuning.retainFreedMemory() { options.fail("mallopt refused the allocator settings") }
+func wanted(_ kernel: String) -> Bool { options.wants(kernel) && kernel.contains("tuned") == allocatorTuned }
 
 var results: [KernelTiming] = []
 
@@ -69,6 +73,10 @@ func matmul<Scalar: TensorScalar>(_ type: Scalar.Type, _ suffix: String) {
         results.append(timeKernel("gemm3 256 \(suffix)", options, { workload.rawGemms() },
                             checksum: { workload.rawChecksum }))
     }
+    if wanted("matmul tuned 256 \(suffix)") {
+        results.append(timeKernel("matmul tuned 256 \(suffix)", options, { workload.run() },
+                            checksum: { $0.reduce(0) { $0 + $1.checksum } }))
+    }
     if wanted("matmul vs gemm3 paired 256 \(suffix)") {
         results.append(timePaired("matmul vs gemm3 paired 256 \(suffix)", options, { workload.run() },
                                   baseline: { workload.rawGemms() },
@@ -91,5 +99,16 @@ if elementwiseNames.contains(where: wanted) {
     if wanted("tanh 1M f32") { results.append(timeKernel("tanh 1M f32", options, { u.tanh() }, checksum: \.checksum)) }
     if wanted("sum 1M f32") { results.append(timeKernel("sum 1M f32", options, { u.sum() }, checksum: \.checksum)) }
 }
+
+@MainActor
+func lstmStep<Scalar: TensorScalar>(_ type: Scalar.Type, _ name: String) {
+    guard wanted(name) else { return }
+    let workload = LSTMStepWorkload<Scalar>()
+    results.append(timeKernel(name, options, { workload.run() }, checksum: { _ in workload.firstLoss ?? .nan }))
+}
+lstmStep(Float.self, "lstm step f32")
+lstmStep(Double.self, "lstm step f64")
+lstmStep(Float.self, "lstm step tuned f32")
+lstmStep(Double.self, "lstm step tuned f64")
 
 print(timingReport(results, openBLASThreads: openBLASThreadCount(), openBLASConfiguration: openBLASConfiguration()))

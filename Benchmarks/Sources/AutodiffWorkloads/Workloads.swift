@@ -5,6 +5,7 @@
 
 import Autodiff
 import Linalg
+import NN
 import BenchmarkSupport
 
 /// Seeds of the Autodiff benchmark inputs; `compare/autodiff.py` uses the same numbers.
@@ -154,5 +155,57 @@ public struct ElementwiseWorkload: Sendable {
     public init(count: Int) {
         u = Tensor.benchmarkUniform([count], seed: AutodiffBenchmarkSeed.first)
         v = Tensor.benchmarkUniform([count], seed: AutodiffBenchmarkSeed.second)
+    }
+}
+
+/// One LSTM training step (issue 4's speed target): batch 32, 50 timesteps, 8 input features,
+/// hidden 64, batch-first; forward, MSE loss of the whole output sequence against a target,
+/// backward, one Adam step (learning rate 1e-3) that updates the parameters for the next call.
+///
+/// Inputs and initial parameters are SplitMix64 streams (see ``LSTMStepWorkload/parameterSeeds``)
+/// scaled like PyTorch's initialization (`U(−1/√H, 1/√H)`); `compare/autodiff.py` builds the same
+/// `torch.nn.LSTM` and `torch.optim.Adam`. Calls train the model further, so the checksum is the
+/// loss of the first call (at the initial parameters), the same on both sides.
+public final class LSTMStepWorkload<Scalar: TensorScalar> {
+    /// Shapes: `[batch, steps, features]` in, hidden size.
+    public static var sizes: (batch: Int, steps: Int, features: Int, hidden: Int) { (32, 50, 8, 64) }
+    /// Seeds of `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (uniform on `[-1, 1)` × `1/√H`).
+    public static var parameterSeeds: [UInt64] { [21, 22, 23, 24] }
+    var model: LSTM<Scalar>
+    var optimizer: Adam<Scalar>
+    let input: Tensor<Scalar>
+    let target: Tensor<Scalar>
+    /// The loss of the first call, at the initial parameters.
+    public private(set) var firstLoss: Double?
+
+    /// Builds the model, the optimizer and the data from the benchmark seeds.
+    public init() {
+        let (batch, steps, features, hidden) = Self.sizes
+        input = Tensor.benchmarkUniform([batch, steps, features], seed: AutodiffBenchmarkSeed.first)
+        target = Tensor.benchmarkUniform([batch, steps, hidden], seed: AutodiffBenchmarkSeed.second)
+        var generator = Xoshiro256StarStar(seed: 0)
+        // Sizes are valid by construction, and the loaded tensors match the module's shapes.
+        var model = try! LSTM<Scalar>(inputSize: features, hiddenSize: hidden, using: &generator)
+        let scale = 1 / Scalar(hidden).squareRoot()
+        let keys = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+        let shapes = [[4 * hidden, features], [4 * hidden, hidden], [4 * hidden], [4 * hidden]]
+        let values = (0..<4).map { k in Tensor<Scalar>.benchmarkUniform(shapes[k], seed: Self.parameterSeeds[k]) * scale }
+        try! model.loadStateDict(Dictionary(uniqueKeysWithValues: zip(keys, values)))
+        self.model = model
+        optimizer = try! Adam<Scalar>(learningRate: 1e-3)
+    }
+
+    /// One training step; returns the loss before the update.
+    @inline(never)
+    public func run() -> Tensor<Scalar> {
+        var parameters = model.parameters()
+        let (loss, gradients) = valueWithGradient(at: parameters) { p in
+            let output = try! model.replacingParameters(p)(input).output
+            return try! meanSquaredErrorLoss(output, target)
+        }
+        try! optimizer.update(&parameters, gradients: gradients)
+        model = try! model.replacingParameters(parameters)
+        if firstLoss == nil { firstLoss = Double(loss.scalar) }
+        return loss
     }
 }

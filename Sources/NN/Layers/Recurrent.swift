@@ -2,7 +2,9 @@ import Autodiff
 import Linalg
 
 // Recurrent layers with PyTorch's gate order and parameter layout (`torch.nn.LSTM`, `torch.nn.GRU`).
-// Each timestep costs two small `gemm`s (input and hidden projections) plus the gate arithmetic.
+// LSTM: each direction of each layer is one fused differentiable operation (one GEMM for the input
+// projection of all timesteps, one per step for the recurrence, fused gate loops; see
+// `lstmDirection`). GRU and the cells: each timestep costs two small `gemm`s plus the gate arithmetic.
 
 /// The LSTM step (Hochreiter & Schmidhuber 1997, with PyTorch's gate order i, f, g, o):
 /// `gates = proj + h·W_hhᵀ`, `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')`.
@@ -102,15 +104,9 @@ struct RecurrentStack<Scalar: TensorScalar>: Sendable {
         }
     }
 
-    /// Runs the stack over `[B, T, inputSize]` (batch-first) or `[T, B, inputSize]`.
-    ///
-    /// - Parameters:
-    ///   - initialStates: per state kind (h, or h and c), a `[layers·directions, B, hidden]` tensor or `nil` for zeros.
-    ///   - foldHiddenBias: add `b_hh` to the input projection (LSTM) instead of passing it to `step` (GRU).
-    ///   - step: one timestep: `(projection [1, B, gates·H], states, W_hh, b_hh)` → new states, each `[1, B, H]`.
-    /// - Returns: the last layer's outputs `[B, T, directions·H]` (or `[T, B, …]`) and the final states per kind, `[layers·directions, B, H]`.
-    func run(_ input: Tensor<Scalar>, layer: StaticString, initialStates: [Tensor<Scalar>?], foldHiddenBias: Bool,
-             step: ([Tensor<Scalar>], Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>?) -> [Tensor<Scalar>]) -> (output: Tensor<Scalar>, finalStates: [Tensor<Scalar>]) {
+    /// Traps unless `input` is `[B, T, inputSize]` (batch-first) or `[T, B, inputSize]` with `T > 0` and
+    /// every initial state is `[layers·directions, B, hidden]`; returns `(T, B)`.
+    func validate(_ input: Tensor<Scalar>, layer: StaticString, initialStates: [Tensor<Scalar>?]) -> (steps: Int, batch: Int) {
         precondition(input.rank == 3 && input.shape[2] == inputSize,
                      "\(layer): input of shape \(input.shape) is not [batch, time, \(inputSize)] (or [time, batch, \(inputSize)])")
         let timeAxis = configuration.batchFirst ? 1 : 0
@@ -120,10 +116,47 @@ struct RecurrentStack<Scalar: TensorScalar>: Sendable {
         for case let state? in initialStates where state.shape.dimensions != stateShape {
             fatalError("\(layer): initial state of shape \(state.shape) differs from the expected \(stateShape)")
         }
+        return (steps, batch)
+    }
+
+    /// Runs an LSTM stack with the fused per-direction operation (``lstmDirection(_:)``); same
+    /// inputs and results as ``run(_:layer:initialStates:foldHiddenBias:step:)`` with ``lstmStep``.
+    func runLSTM(_ input: Tensor<Scalar>, hidden: Tensor<Scalar>?, cell: Tensor<Scalar>?)
+        -> (output: Tensor<Scalar>, hidden: Tensor<Scalar>, cell: Tensor<Scalar>) {
+        _ = validate(input, layer: "LSTM", initialStates: [hidden, cell])
+        var layerInput = input
+        var (finalHidden, finalCell) = ([Tensor<Scalar>](), [Tensor<Scalar>]())
+        for l in 0..<layerCount {
+            var outputs: [Tensor<Scalar>] = []
+            for d in 0..<directionCount {
+                let k = l * directionCount + d
+                let results = lstmDirection(LSTMDirectionArguments(
+                    input: layerInput, weightIH: weightsIH[k], weightHH: weightsHH[k],
+                    biasIH: biasesIH?[k], biasHH: biasesHH?[k],
+                    hidden: hidden?.sliced(alongAxis: 0, from: k, to: k + 1), cell: cell?.sliced(alongAxis: 0, from: k, to: k + 1),
+                    reverse: d == 1, batchFirst: configuration.batchFirst))
+                outputs.append(results[0])
+                finalHidden.append(results[1])
+                finalCell.append(results[2])
+            }
+            layerInput = directionCount == 1 ? outputs[0] : Tensor.concatenate(outputs, alongAxis: 2)
+        }
+        return (layerInput, Tensor.concatenate(finalHidden, alongAxis: 0), Tensor.concatenate(finalCell, alongAxis: 0))
+    }
+
+    /// Runs the stack over `[B, T, inputSize]` (batch-first) or `[T, B, inputSize]`.
+    ///
+    /// - Parameters:
+    ///   - initialStates: per state kind (h, or h and c), a `[layers·directions, B, hidden]` tensor or `nil` for zeros.
+    ///   - foldHiddenBias: add `b_hh` to the input projection (LSTM) instead of passing it to `step` (GRU).
+    ///   - step: one timestep: `(projection [1, B, gates·H], states, W_hh, b_hh)` → new states, each `[1, B, H]`.
+    /// - Returns: the last layer's outputs `[B, T, directions·H]` (or `[T, B, …]`) and the final states per kind, `[layers·directions, B, H]`.
+    func run(_ input: Tensor<Scalar>, layer: StaticString, initialStates: [Tensor<Scalar>?], foldHiddenBias: Bool,
+             step: ([Tensor<Scalar>], Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>?) -> [Tensor<Scalar>]) -> (output: Tensor<Scalar>, finalStates: [Tensor<Scalar>]) {
+        let (steps, batch) = validate(input, layer: layer, initialStates: initialStates)
+        let timeAxis = configuration.batchFirst ? 1 : 0
         let zero = Tensor<Scalar>.zeros(TensorShape([1, batch, hiddenSize]))
         // Per-timestep inputs [1, B, F]: slices of the input for layer 0, the previous layer's outputs after.
-        // (Slicing one projection of all timesteps instead would make every slice's pullback write a
-        // gradient of the whole projection: O(T²) work in the backward pass.)
         var stepInputs = (0..<steps).map { t in
             input.sliced(alongAxis: timeAxis, from: t, to: t + 1).reshaped([1, batch, input.shape[2]])
         }
@@ -194,13 +227,7 @@ public struct LSTM<Scalar: TensorScalar>: Module {
     ///   layer 0 forward, layer 0 backward, layer 1 forward, … as PyTorch's `(h_n, c_n)`.
     public func callAsFunction(_ input: Tensor<Scalar>, hidden: Tensor<Scalar>? = nil, cell: Tensor<Scalar>? = nil)
         -> (output: Tensor<Scalar>, hidden: Tensor<Scalar>, cell: Tensor<Scalar>) {
-        let h = configuration.hiddenSize
-        let (output, finals) = stack.run(input, layer: "LSTM",
-                                         initialStates: [hidden, cell], foldHiddenBias: true) { states, projection, whh, _ in
-            let next = lstmStep(projection: projection, hidden: states[0], cell: states[1], weightHH: whh, hiddenSize: h)
-            return [next.hidden, next.cell]
-        }
-        return (output, finals[0], finals[1])
+        stack.runLSTM(input, hidden: hidden, cell: cell)
     }
 }
 
@@ -336,4 +363,267 @@ public struct GRUCell<Scalar: TensorScalar>: Module {
                 hidden: hidden ?? .zeros([input.shape[0], hiddenSize]), weightHH: parameters.weightHH,
                 biasHH: parameters.biasHH, hiddenSize: hiddenSize)
     }
+}
+
+// MARK: - Fused LSTM layer
+
+/// The arguments of one direction of one LSTM layer (see ``lstmDirection(_:)``).
+struct LSTMDirectionArguments<Scalar: TensorScalar>: Sendable {
+    /// The layer input, `[B, T, F]` when `batchFirst`, else `[T, B, F]`.
+    var input: Tensor<Scalar>
+    var weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>
+    var biasIH: Tensor<Scalar>?, biasHH: Tensor<Scalar>?
+    /// Initial states `[1, B, H]`; zeros when `nil`.
+    var hidden: Tensor<Scalar>?, cell: Tensor<Scalar>?
+    var reverse: Bool, batchFirst: Bool
+
+    var steps: Int { input.shape[batchFirst ? 1 : 0] }
+    var batch: Int { input.shape[batchFirst ? 0 : 1] }
+    var hiddenSize: Int { weightHH.shape[1] }
+
+    /// The differentiable inputs in a fixed order: input, weights, initial states, then the biases if any.
+    var tensors: [Tensor<Scalar>] {
+        let zero = Tensor<Scalar>.zeros([1, batch, hiddenSize])
+        return [input, weightIH, weightHH, hidden ?? zero, cell ?? zero] + (biasIH.map { [$0, biasHH!] } ?? [])
+    }
+
+    /// The same arguments with `tensors` replaced (in ``tensors``' order).
+    func replacing(_ values: [Tensor<Scalar>]) -> Self {
+        var copy = self
+        (copy.input, copy.weightIH, copy.weightHH) = (values[0], values[1], values[2])
+        copy.hidden = values[3]
+        copy.cell = values[4]
+        if biasIH != nil {
+            copy.biasIH = values[5]
+            copy.biasHH = values[6]
+        }
+        return copy
+    }
+}
+
+/// One direction of one LSTM layer in `Tensor` operations, step by step with ``lstmStep``: the
+/// reference that the fused kernel is differentiated through for higher-order gradients.
+/// Returns `[outputs (input's layout, H features), final hidden [1, B, H], final cell [1, B, H]]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func lstmDirectionReference<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
+    let timeAxis = a.batchFirst ? 1 : 0
+    let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
+    var bias = a.biasIH
+    if let b = bias { bias = b + a.biasHH! }
+    var projection = a.input.matmul(a.weightIH, transposingOther: true)
+    if let bias { projection = projection + bias }
+    var state = (hidden: a.hidden ?? .zeros([1, batch, h]), cell: a.cell ?? .zeros([1, batch, h]))
+    var outputs = [Tensor<Scalar>](repeating: state.hidden, count: steps)
+    for t in a.reverse ? Array((0..<steps).reversed()) : Array(0..<steps) {
+        let step = projection.sliced(alongAxis: timeAxis, from: t, to: t + 1).reshaped([1, batch, 4 * h])
+        state = lstmStep(projection: step, hidden: state.hidden, cell: state.cell, weightHH: a.weightHH, hiddenSize: h)
+        outputs[t] = state.hidden
+    }
+    let output = a.batchFirst
+        ? Tensor.concatenate(outputs.map { $0.reshaped([batch, 1, h]) }, alongAxis: 1)
+        : Tensor.concatenate(outputs, alongAxis: 0)
+    return [output, state.hidden, state.cell]
+}
+
+/// An array of `count` scalars left uninitialized, for kernel buffers that are written in full
+/// before they are read (a GEMM with `β = 0` writes its whole output).
+@inline(__always)
+func uninitializedBuffer<Scalar: TensorScalar>(_ count: Int) -> [Scalar] {
+    [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
+
+/// Copies `[B, T, W]` (`batchFirst`) or `[T, B, W]` rows into step order `[T, B, W]` (step `s` is
+/// time `T − 1 − s` when `reverse`), or back when `toSteps` is `false`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func reorderSteps<Scalar>(_ source: UnsafePointer<Scalar>, _ destination: UnsafeMutablePointer<Scalar>,
+                          steps: Int, batch: Int, width: Int, batchFirst: Bool, reverse: Bool, toSteps: Bool) {
+    for s in 0..<steps {
+        let t = reverse ? steps - 1 - s : s
+        for b in 0..<batch {
+            let stepRow = (s * batch + b) * width
+            let layoutRow = (batchFirst ? b * steps + t : t * batch + b) * width
+            if toSteps {
+                (destination + stepRow).update(from: source + layoutRow, count: width)
+            } else {
+                (destination + layoutRow).update(from: source + stepRow, count: width)
+            }
+        }
+    }
+}
+
+/// One direction of one LSTM layer as a single differentiable operation with fused kernels.
+///
+/// Forward: one GEMM projects every timestep (`[T·B, F]·W_ihᵀ`), then per step one GEMM adds
+/// `h·W_hhᵀ` and one loop applies the gates and the cell update. Backward (first order): per
+/// step one loop for the gate gradients and one GEMM for `∂h`; the weight gradients are one GEMM
+/// each over all timesteps (`dGᵀ·[h₀ … h_{T−1}]`, `dGᵀ·X`), the bias gradient one column sum.
+/// Under a recorded backward pass (`createGraph`) the gradients come from
+/// ``lstmDirectionReference(_:)`` instead, so they can be differentiated again.
+/// Returns the same three tensors as ``lstmDirectionReference(_:)``.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
+    let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
+    let features = a.input.shape[2], gates = 4 * h
+    let rows = steps * batch
+    let inputs = a.tensors
+    // Step-ordered input X [T·B, F].
+    var x: [Scalar] = uninitializedBuffer(rows * features)
+    a.input.withUnsafeScalars { src in
+        x.withUnsafeMutableBufferPointer { dst in
+            reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: features,
+                         batchFirst: a.batchFirst, reverse: a.reverse, toSteps: true)
+        }
+    }
+    var bias: [Scalar]? = nil
+    if let bih = a.biasIH, let bhh = a.biasHH { bias = zip(bih.scalars, bhh.scalars).map { $0 + $1 } }
+    // Gate activations per step [T, B, 4H] (i, f, g, o), states [T+1, B, H], tanh(c) [T, B, H].
+    var activations: [Scalar] = uninitializedBuffer(rows * gates)
+    var hs: [Scalar] = uninitializedBuffer((steps + 1) * batch * h)
+    var cs: [Scalar] = uninitializedBuffer((steps + 1) * batch * h)
+    var tanhCells: [Scalar] = uninitializedBuffer(rows * h)
+    let stateCount = batch * h
+    inputs[3].withUnsafeScalars { p in hs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: stateCount) } }
+    inputs[4].withUnsafeScalars { p in cs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: stateCount) } }
+    a.weightIH.withUnsafeScalars { wih in a.weightHH.withUnsafeScalars { whh in
+    x.withUnsafeBufferPointer { xb in activations.withUnsafeMutableBufferPointer { gb in
+    hs.withUnsafeMutableBufferPointer { hb in cs.withUnsafeMutableBufferPointer { cb in
+    tanhCells.withUnsafeMutableBufferPointer { tb in
+        let g = gb.baseAddress!, hp = hb.baseAddress!, cp = cb.baseAddress!, tp = tb.baseAddress!
+        if let bias {
+            for r in 0..<rows { for j in 0..<gates { g[r * gates + j] = bias[j] } }
+        }
+        Scalar._gemm(transposeA: false, transposeB: true, m: rows, n: gates, k: features, alpha: 1,
+                     a: xb.baseAddress!, lda: features, b: wih.baseAddress!, ldb: features,
+                     beta: bias == nil ? 0 : 1, c: g, ldc: gates)
+        for s in 0..<steps {
+            let gs = g + s * batch * gates
+            Scalar._gemm(transposeA: false, transposeB: true, m: batch, n: gates, k: h, alpha: 1,
+                         a: hp + s * stateCount, lda: h, b: whh.baseAddress!, ldb: h, beta: 1, c: gs, ldc: gates)
+            for b in 0..<batch {
+                let row = gs + b * gates
+                VectorMath.sigmoid(row, row, count: 2 * h)
+                VectorMath.tanh(row + 2 * h, row + 2 * h, count: h)
+                VectorMath.sigmoid(row + 3 * h, row + 3 * h, count: h)
+                let cPrev = cp + s * stateCount + b * h, cNext = cPrev + stateCount
+                for j in 0..<h { cNext[j] = row[h + j] * cPrev[j] + row[j] * row[2 * h + j] }
+            }
+            let tc = tp + s * stateCount
+            VectorMath.tanh(cp + (s + 1) * stateCount, tc, count: stateCount)
+            let hNext = hp + (s + 1) * stateCount
+            for b in 0..<batch {
+                let o = gs + b * gates + 3 * h
+                for j in 0..<h { hNext[b * h + j] = o[j] * tc[b * h + j] }
+            }
+        }
+    } } } } } } }
+    // Outputs: the sequence in the input's layout, the final states.
+    let outputShape: [Int] = a.batchFirst ? [batch, steps, h] : [steps, batch, h]
+    var output: [Scalar] = uninitializedBuffer(rows * h)
+    hs.withUnsafeBufferPointer { hb in output.withUnsafeMutableBufferPointer { ob in
+        reorderSteps(hb.baseAddress! + stateCount, ob.baseAddress!, steps: steps, batch: batch, width: h,
+                     batchFirst: a.batchFirst, reverse: a.reverse, toSteps: false)
+    } }
+    let values = [Tensor<Scalar>(output).reshaped(outputShape),
+                  Tensor<Scalar>(Array(hs[(steps * stateCount)...])).reshaped([1, batch, h]),
+                  Tensor<Scalar>(Array(cs[(steps * stateCount)...])).reshaped([1, batch, h])]
+    let saved = (x: x, activations: activations, hs: hs, cs: cs, tanhCells: tanhCells)
+    let (weightIH, weightHH) = (a.weightIH, a.weightHH)
+    let template = a
+    return Tensor.customOperation(inputs: inputs, outputs: values) { cotangents, inputs in
+        if isRecordingGradients {
+            return vectorJacobianProducts(of: { lstmDirectionReference(template.replacing($0)) }, at: inputs,
+                                          cotangents: cotangents)
+        }
+        return lstmDirectionBackward(template, saved.x, saved.activations, saved.hs, saved.cs, saved.tanhCells,
+                                     weightIH: weightIH, weightHH: weightHH, cotangents: cotangents,
+                                     needed: inputs.map(\.requiresGradient))
+    }
+}
+
+/// The first-order backward pass of ``lstmDirection(_:)`` (gradients in ``LSTMDirectionArguments/tensors``' order).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: [Scalar], _ activations: [Scalar],
+                                   _ hs: [Scalar], _ cs: [Scalar], _ tanhCells: [Scalar],
+                                   weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
+                                   cotangents: [Tensor<Scalar>], needed: [Bool]) -> [Tensor<Scalar>?] {
+    let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
+    let features = a.input.shape[2], gates = 4 * h, rows = steps * batch, stateCount = batch * h
+    var dOutput: [Scalar] = uninitializedBuffer(rows * h)
+    cotangents[0].withUnsafeScalars { src in dOutput.withUnsafeMutableBufferPointer { dst in
+        reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: h,
+                     batchFirst: a.batchFirst, reverse: a.reverse, toSteps: true)
+    } }
+    var dh = cotangents[1].scalars, dc = cotangents[2].scalars
+    var dGates: [Scalar] = uninitializedBuffer(rows * gates)
+    weightHH.withUnsafeScalars { whh in
+    activations.withUnsafeBufferPointer { ab in cs.withUnsafeBufferPointer { cb in tanhCells.withUnsafeBufferPointer { tb in
+    dOutput.withUnsafeBufferPointer { ob in dGates.withUnsafeMutableBufferPointer { db in
+    dh.withUnsafeMutableBufferPointer { dhb in dc.withUnsafeMutableBufferPointer { dcb in
+        let dhp = dhb.baseAddress!, dcp = dcb.baseAddress!
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let act = ab.baseAddress! + s * batch * gates, dg = db.baseAddress! + s * batch * gates
+            let cPrev = cb.baseAddress! + s * stateCount, tc = tb.baseAddress! + s * stateCount
+            let dOut = ob.baseAddress! + s * stateCount
+            for b in 0..<batch {
+                let row = act + b * gates, drow = dg + b * gates
+                for j in 0..<h {
+                    let k = b * h + j
+                    let i = row[j], f = row[h + j], g = row[2 * h + j], o = row[3 * h + j], t = tc[k]
+                    let dhv = dhp[k] + dOut[k]
+                    let dcv = dcp[k] + dhv * o * (1 - t * t)
+                    drow[j] = dcv * g * i * (1 - i)
+                    drow[h + j] = dcv * cPrev[k] * f * (1 - f)
+                    drow[2 * h + j] = dcv * i * (1 - g * g)
+                    drow[3 * h + j] = dhv * t * o * (1 - o)
+                    dcp[k] = dcv * f
+                }
+            }
+            // ∂h_{s−1} = dG_s·W_hh.
+            Scalar._gemm(transposeA: false, transposeB: false, m: batch, n: h, k: gates, alpha: 1,
+                         a: dg, lda: gates, b: whh.baseAddress!, ldb: h, beta: 0, c: dhp, ldc: h)
+        }
+    } } } } } } } }
+    var gradients = [Tensor<Scalar>?](repeating: nil, count: needed.count)
+    dGates.withUnsafeBufferPointer { db in
+        let dg = db.baseAddress!
+        if needed[0] {
+            var dx: [Scalar] = uninitializedBuffer(rows * features)
+            weightIH.withUnsafeScalars { wih in
+                Scalar._gemm(transposeA: false, transposeB: false, m: rows, n: features, k: gates, alpha: 1,
+                             a: dg, lda: gates, b: wih.baseAddress!, ldb: features, beta: 0, c: &dx, ldc: features)
+            }
+            var dInput: [Scalar] = uninitializedBuffer(rows * features)
+            dx.withUnsafeBufferPointer { src in dInput.withUnsafeMutableBufferPointer { dst in
+                reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: features,
+                             batchFirst: a.batchFirst, reverse: a.reverse, toSteps: false)
+            } }
+            gradients[0] = Tensor(dInput).reshaped(to: a.input.shape)
+        }
+        if needed[1] {
+            var dw: [Scalar] = uninitializedBuffer(gates * features)
+            Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: features, k: rows, alpha: 1,
+                         a: dg, lda: gates, b: x, ldb: features, beta: 0, c: &dw, ldc: features)
+            gradients[1] = Tensor(dw).reshaped([gates, features])
+        }
+        if needed[2] {
+            var dw: [Scalar] = uninitializedBuffer(gates * h)
+            Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: h, k: rows, alpha: 1,
+                         a: dg, lda: gates, b: hs, ldb: h, beta: 0, c: &dw, ldc: h)
+            gradients[2] = Tensor(dw).reshaped([gates, h])
+        }
+        if needed.count > 5 && (needed[5] || needed[6]) {
+            var biasGradient = [Scalar](repeating: 0, count: gates)
+            for r in 0..<rows { for j in 0..<gates { biasGradient[j] += dg[r * gates + j] } }
+            let bias = Tensor<Scalar>(biasGradient)
+            gradients[5] = needed[5] ? bias : nil
+            gradients[6] = needed[6] ? bias : nil
+        }
+    }
+    if needed[3] { gradients[3] = Tensor(dh).reshaped([1, batch, h]) }
+    if needed[4] { gradients[4] = Tensor(dc).reshaped([1, batch, h]) }
+    return gradients
 }
