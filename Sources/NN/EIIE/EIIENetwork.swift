@@ -26,7 +26,7 @@ import Linalg
 /// unit asset axis.
 ///
 /// Cost of the CNN per batch row: `m·(maps·F·k·(W − k + 1) + C·maps·(W − k + 1) + C + 1)`
-/// multiply-adds, all assets of all rows in one batched `gemm` per layer.
+/// multiply-adds, all assets of all rows in one `gemm` per convolution.
 public struct EIIENetwork<Scalar: TensorScalar>: Module {
     /// The hyper-parameters, validated.
     public let configuration: EIIEConfiguration
@@ -107,9 +107,13 @@ public struct EIIENetwork<Scalar: TensorScalar>: Module {
         guard previousWeights.shape.dimensions == [batch, assets] else {
             fatalError("EIIENetwork: previous weights of shape \(previousWeights.shape) are not [\(batch), \(assets)] (batch, assets of the price tensor \(priceTensor.shape))")
         }
-        let evaluations = evaluate(priceTensor) // [batch·assets, C, 1]
-        let features = Tensor.concatenate([evaluations, previousWeights.reshaped([batch * assets, 1, 1])], alongAxis: 1)
-        let scores = score(features).reshaped([batch, assets])
+        let c = configuration.evaluationFeatures
+        let evaluations = evaluate(priceTensor).reshaped([batch * assets, c])
+        let features = Tensor.concatenate([evaluations, previousWeights.reshaped([batch * assets, 1])], alongAxis: 1)
+        // The 1×1 convolution `score` as one gemm over all (row, asset) pairs.
+        var scores = features.matmul(score.weight.reshaped([1, c + 1]), transposingOther: true)
+        if let bias = score.bias { scores = scores + bias }
+        scores = scores.reshaped([batch, assets])
         let cash = cashBias.reshaped([1, 1]).expanded(to: [batch, 1])
         return Tensor.concatenate([cash, scores], alongAxis: 1)
     }
@@ -119,10 +123,21 @@ public struct EIIENetwork<Scalar: TensorScalar>: Module {
         let (batch, f, w, assets) = (priceTensor.shape[0], priceTensor.shape[1], priceTensor.shape[2], priceTensor.shape[3])
         let c = configuration.evaluationFeatures
         if let conv1, let conv2 {
-            // One Conv1d sample per (row, asset): its [F, W] history.
-            let histories = priceTensor.permuted([0, 3, 1, 2]).reshaped([batch * assets, f, w])
+            // The two convolutions as two gemms over all (row, asset) histories at once, rather than
+            // Conv1d's one small gemm per sample: the first on the im2col rows [n·span, F·k], the
+            // second, whose kernel spans the whole remaining window, on each history's flattened maps.
+            let (n, k, maps, span) = (batch * assets, configuration.kernelWidth, configuration.firstLayerMaps,
+                                      configuration.spanningKernelWidth)
             let activation = configuration.activation
-            return activation(conv2(activation(conv1(histories))))
+            let histories = priceTensor.permuted([0, 3, 1, 2]).reshaped([n, f, w])
+            let columns = histories.unfolded(kernelSize: k).transposed(1, 2).reshaped([n * span, f * k])
+            var first = columns.matmul(conv1.weight.reshaped([maps, f * k]), transposingOther: true) // [n·span, maps]
+            if let bias = conv1.bias { first = first + bias }
+            // Position-major, map-minor, so conv2's weight [C, maps, span] is permuted to [C, span, maps] to match.
+            let flattened = activation(first).reshaped([n, span * maps])
+            var second = flattened.matmul(conv2.weight.permuted([0, 2, 1]).reshaped([c, span * maps]), transposingOther: true)
+            if let bias = conv2.bias { second = second + bias }
+            return activation(second).reshaped([n, c, 1])
         }
         // Time-major sequences [W, batch·assets, F] for the recurrent evaluators.
         let sequences = priceTensor.permuted([2, 0, 3, 1]).reshaped([w, batch * assets, f])
