@@ -1,5 +1,6 @@
 import Autodiff
 import Linalg
+import Synchronization
 
 // Recurrent layers with PyTorch's gate order and parameter layout (`torch.nn.LSTM`, `torch.nn.GRU`).
 // LSTM: each direction of each layer is one fused differentiable operation (one GEMM for the input
@@ -453,6 +454,22 @@ func reorderSteps<Scalar>(_ source: UnsafePointer<Scalar>, _ destination: Unsafe
     }
 }
 
+/// What the forward pass of ``lstmDirection(_:)`` keeps for its backward pass, all in step order:
+/// the input `x` `[T·B, F]`, the states `[T+1, B, H]`, `tanh(c)` `[T, B, H]` and the gate activations
+/// `[T, B, 4H]`, which the first backward pass takes (and reuses as its gate-gradient buffer).
+final class LSTMSavedSequence<Scalar: TensorScalar>: Sendable {
+    let x: [Scalar], hs: [Scalar], cs: [Scalar], tanhCells: [Scalar]
+    private let activations: Mutex<[Scalar]?>
+
+    init(x: [Scalar], activations: [Scalar], hs: [Scalar], cs: [Scalar], tanhCells: [Scalar]) {
+        (self.x, self.hs, self.cs, self.tanhCells) = (x, hs, cs, tanhCells)
+        self.activations = Mutex(activations)
+    }
+
+    /// The activations, uniquely referenced, on the first call; `nil` after.
+    func takeActivations() -> [Scalar]? { activations.withLock { $0.take() } }
+}
+
 /// One direction of one LSTM layer as a single differentiable operation with fused kernels.
 ///
 /// Forward: one GEMM projects every timestep (`[T·B, F]·W_ihᵀ`), then per step one GEMM adds
@@ -479,19 +496,21 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
     }
     var bias: [Scalar]? = nil
     if let bih = a.biasIH, let bhh = a.biasHH { bias = zip(bih.scalars, bhh.scalars).map { $0 + $1 } }
-    // Gate activations per step [T, B, 4H] (i, f, g, o), states [T+1, B, H], tanh(c) [T, B, H].
+    // Gate activations per step [T, B, 4H] (i, f, g, o), states [T+1, B, H], tanh(c) [T, B, H], and the
+    // output in the input's layout: each allocated once per call, every step writes its slice in place.
     var activations: [Scalar] = uninitializedBuffer(rows * gates)
     var hs: [Scalar] = uninitializedBuffer((steps + 1) * batch * h)
     var cs: [Scalar] = uninitializedBuffer((steps + 1) * batch * h)
     var tanhCells: [Scalar] = uninitializedBuffer(rows * h)
+    var output: [Scalar] = uninitializedBuffer(rows * h)
     let stateCount = batch * h
     inputs[3].withUnsafeScalars { p in hs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: stateCount) } }
     inputs[4].withUnsafeScalars { p in cs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: stateCount) } }
     a.weightIH.withUnsafeScalars { wih in a.weightHH.withUnsafeScalars { whh in
     x.withUnsafeBufferPointer { xb in activations.withUnsafeMutableBufferPointer { gb in
     hs.withUnsafeMutableBufferPointer { hb in cs.withUnsafeMutableBufferPointer { cb in
-    tanhCells.withUnsafeMutableBufferPointer { tb in
-        let g = gb.baseAddress!, hp = hb.baseAddress!, cp = cb.baseAddress!, tp = tb.baseAddress!
+    tanhCells.withUnsafeMutableBufferPointer { tb in output.withUnsafeMutableBufferPointer { ob in
+        let g = gb.baseAddress!, hp = hb.baseAddress!, cp = cb.baseAddress!, tp = tb.baseAddress!, op = ob.baseAddress!
         if let bias {
             for r in 0..<rows { for j in 0..<gates { g[r * gates + j] = bias[j] } }
         }
@@ -502,34 +521,30 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
             let gs = g + s * batch * gates
             Scalar._gemm(transposeA: false, transposeB: true, m: batch, n: gates, k: h, alpha: 1,
                          a: hp + s * stateCount, lda: h, b: whh.baseAddress!, ldb: h, beta: 1, c: gs, ldc: gates)
+            let time = a.reverse ? steps - 1 - s : s
+            // One row at a time, so the gates, c, tanh(c) and h of a row stay in L1 between the passes.
             for b in 0..<batch {
-                let row = gs + b * gates
+                let row = gs + b * gates, offset = s * stateCount + b * h
                 VectorMath.sigmoid(row, row, count: 2 * h)
                 VectorMath.tanh(row + 2 * h, row + 2 * h, count: h)
                 VectorMath.sigmoid(row + 3 * h, row + 3 * h, count: h)
-                let cPrev = cp + s * stateCount + b * h, cNext = cPrev + stateCount
+                let cPrev = cp + offset, cNext = cPrev + stateCount, tc = tp + offset, hNext = hp + offset + stateCount
                 for j in 0..<h { cNext[j] = row[h + j] * cPrev[j] + row[j] * row[2 * h + j] }
-            }
-            let tc = tp + s * stateCount
-            VectorMath.tanh(cp + (s + 1) * stateCount, tc, count: stateCount)
-            let hNext = hp + (s + 1) * stateCount
-            for b in 0..<batch {
-                let o = gs + b * gates + 3 * h
-                for j in 0..<h { hNext[b * h + j] = o[j] * tc[b * h + j] }
+                VectorMath.tanh(UnsafePointer(cNext), tc, count: h)
+                let out = op + (a.batchFirst ? b * steps + time : time * batch + b) * h
+                for j in 0..<h {
+                    let value = row[3 * h + j] * tc[j]
+                    hNext[j] = value
+                    out[j] = value
+                }
             }
         }
-    } } } } } } }
-    // Outputs: the sequence in the input's layout, the final states.
+    } } } } } } } }
     let outputShape: [Int] = a.batchFirst ? [batch, steps, h] : [steps, batch, h]
-    var output: [Scalar] = uninitializedBuffer(rows * h)
-    hs.withUnsafeBufferPointer { hb in output.withUnsafeMutableBufferPointer { ob in
-        reorderSteps(hb.baseAddress! + stateCount, ob.baseAddress!, steps: steps, batch: batch, width: h,
-                     batchFirst: a.batchFirst, reverse: a.reverse, toSteps: false)
-    } }
     let values = [Tensor<Scalar>(output).reshaped(outputShape),
                   Tensor<Scalar>(Array(hs[(steps * stateCount)...])).reshaped([1, batch, h]),
                   Tensor<Scalar>(Array(cs[(steps * stateCount)...])).reshaped([1, batch, h])]
-    let saved = (x: x, activations: activations, hs: hs, cs: cs, tanhCells: tanhCells)
+    let saved = LSTMSavedSequence(x: x, activations: activations, hs: hs, cs: cs, tanhCells: tanhCells)
     let (weightIH, weightHH) = (a.weightIH, a.weightHH)
     let template = a
     return Tensor.customOperation(inputs: inputs, outputs: values) { cotangents, inputs in
@@ -537,7 +552,13 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
             return vectorJacobianProducts(of: { lstmDirectionReference(template.replacing($0)) }, at: inputs,
                                           cotangents: cotangents)
         }
-        return lstmDirectionBackward(template, saved.x, saved.activations, saved.hs, saved.cs, saved.tanhCells,
+        // The first backward pass takes the activations and overwrites them with the gate gradients; a
+        // second one (a retained graph) finds them gone and differentiates the reference instead.
+        guard let activations = saved.takeActivations() else {
+            return vectorJacobianProducts(of: { lstmDirectionReference(template.replacing($0)) }, at: inputs,
+                                          cotangents: cotangents)
+        }
+        return lstmDirectionBackward(template, saved.x, activations, saved.hs, saved.cs, saved.tanhCells,
                                      weightIH: weightIH, weightHH: weightHH, cotangents: cotangents,
                                      needed: inputs.map(\.requiresGradient))
     }
@@ -546,34 +567,32 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
 /// The first-order backward pass of ``lstmDirection(_:)`` (gradients in ``LSTMDirectionArguments/tensors``' order).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: [Scalar], _ activations: [Scalar],
+func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: [Scalar], _ activations: consuming [Scalar],
                                    _ hs: [Scalar], _ cs: [Scalar], _ tanhCells: [Scalar],
                                    weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
                                    cotangents: [Tensor<Scalar>], needed: [Bool]) -> [Tensor<Scalar>?] {
     let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
     let features = a.input.shape[2], gates = 4 * h, rows = steps * batch, stateCount = batch * h
-    var dOutput: [Scalar] = uninitializedBuffer(rows * h)
-    cotangents[0].withUnsafeScalars { src in dOutput.withUnsafeMutableBufferPointer { dst in
-        reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: h,
-                     batchFirst: a.batchFirst, reverse: a.reverse, toSteps: true)
-    } }
     var dh = cotangents[1].scalars, dc = cotangents[2].scalars
-    var dGates: [Scalar] = uninitializedBuffer(rows * gates)
-    weightHH.withUnsafeScalars { whh in
-    activations.withUnsafeBufferPointer { ab in cs.withUnsafeBufferPointer { cb in tanhCells.withUnsafeBufferPointer { tb in
-    dOutput.withUnsafeBufferPointer { ob in dGates.withUnsafeMutableBufferPointer { db in
+    // The gate gradients overwrite the activations in place (each element reads its own four gates first).
+    var dGates = activations
+    weightHH.withUnsafeScalars { whh in cotangents[0].withUnsafeScalars { ob in
+    cs.withUnsafeBufferPointer { cb in tanhCells.withUnsafeBufferPointer { tb in
+    dGates.withUnsafeMutableBufferPointer { db in
     dh.withUnsafeMutableBufferPointer { dhb in dc.withUnsafeMutableBufferPointer { dcb in
         let dhp = dhb.baseAddress!, dcp = dcb.baseAddress!
         for s in stride(from: steps - 1, through: 0, by: -1) {
-            let act = ab.baseAddress! + s * batch * gates, dg = db.baseAddress! + s * batch * gates
+            let dg = db.baseAddress! + s * batch * gates
             let cPrev = cb.baseAddress! + s * stateCount, tc = tb.baseAddress! + s * stateCount
-            let dOut = ob.baseAddress! + s * stateCount
+            let time = a.reverse ? steps - 1 - s : s
             for b in 0..<batch {
-                let row = act + b * gates, drow = dg + b * gates
+                let drow = dg + b * gates
+                // ∂output of this step and row, read in the input's layout.
+                let dOut = ob.baseAddress! + (a.batchFirst ? b * steps + time : time * batch + b) * h
                 for j in 0..<h {
                     let k = b * h + j
-                    let i = row[j], f = row[h + j], g = row[2 * h + j], o = row[3 * h + j], t = tc[k]
-                    let dhv = dhp[k] + dOut[k]
+                    let i = drow[j], f = drow[h + j], g = drow[2 * h + j], o = drow[3 * h + j], t = tc[k]
+                    let dhv = dhp[k] + dOut[j]
                     let dcv = dcp[k] + dhv * o * (1 - t * t)
                     drow[j] = dcv * g * i * (1 - i)
                     drow[h + j] = dcv * cPrev[k] * f * (1 - f)
@@ -586,7 +605,7 @@ func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: [Sc
             Scalar._gemm(transposeA: false, transposeB: false, m: batch, n: h, k: gates, alpha: 1,
                          a: dg, lda: gates, b: whh.baseAddress!, ldb: h, beta: 0, c: dhp, ldc: h)
         }
-    } } } } } } } }
+    } } } } } } }
     var gradients = [Tensor<Scalar>?](repeating: nil, count: needed.count)
     dGates.withUnsafeBufferPointer { db in
         let dg = db.baseAddress!
