@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Autodiff
 
@@ -96,20 +97,45 @@ struct CustomOperationTests {
     }
 }
 
+/// PyTorch's results for gather with a narrower index and for max-pool ties, written by
+/// `Scripts/fixtures/autodiff_conventions.py`.
+struct ConventionFixture: Decodable {
+    struct Case: Decodable {
+        let name: String
+        let input_shape: [Int]
+        let input: [Double]
+        let output: [Double]
+        let weights: [Double]
+        let gradient: [Double]
+    }
+    let cases: [Case]
+
+    static func load() throws -> [String: Case] {
+        let url = try #require(Bundle.module.url(forResource: "conventions", withExtension: "json", subdirectory: "Fixtures"),
+                               "missing fixture conventions.json")
+        let fixture = try JSONDecoder().decode(ConventionFixture.self, from: Data(contentsOf: url))
+        return Dictionary(uniqueKeysWithValues: fixture.cases.map { ($0.name, $0) })
+    }
+}
+
 @Suite("PyTorch conventions of gather and max pooling")
 struct GatherAndPoolingConventionTests {
+    /// The forward value and the gradient of `sum(output · weights)` against torch, exactly (small integers).
+    private func check(_ c: ConventionFixture.Case, _ forward: (Tensor<Double>) -> Tensor<Double>) throws {
+        let x = try Tensor<Double>(shape: c.input_shape, scalars: c.input).requiringGradient()
+        let y = forward(x)
+        #expect(y.scalars == c.output, "\(c.name) forward")
+        let g = gradient(of: (y * Tensor(c.weights)).sum(), wrt: x)
+        #expect(g.scalars == c.gradient, "\(c.name) gradient")
+    }
+
     @Test func gatherWithASmallerIndex() throws {
-        // Expected values as printed by PyTorch 2.15 for the same calls. torch.gather(x, 1, idx) with x [3, 4]
-        // and idx [2, 2]: rows 0–1 only (PyTorch allows index.size(d) ≤ x.size(d) off the gathered axis).
-        let x = try Tensor<Double>([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]).requiringGradient()
+        let cases = try ConventionFixture.load()
+        // PyTorch allows index.size(d) ≤ input.size(d) off the gathered axis.
         let idx = try TensorIndices(shape: [2, 2], values: [3, 0, 1, 1])
-        let y = x.gathering(alongAxis: 1, indices: idx)
-        #expect(y.scalars == [4, 1, 6, 6])
-        let g = gradient(of: (y * Tensor([1.0, 2.0])).sum(), wrt: x)
-        #expect(g.scalars == [2, 0, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0])
-        // Along axis 0 with a narrower index: x[idx[i][j]][j].
-        let z = x.gathering(alongAxis: 0, indices: try TensorIndices(shape: [1, 3], values: [2, 0, 1]))
-        #expect(z.scalars == [9, 2, 7])
+        try check(try #require(cases["gather_axis1_narrow_index"])) { $0.gathering(alongAxis: 1, indices: idx) }
+        let narrow = try TensorIndices(shape: [1, 3], values: [2, 0, 1])
+        try check(try #require(cases["gather_axis0_narrow_index"])) { $0.gathering(alongAxis: 0, indices: narrow) }
         // Second order through the general path (its pullback is the general scatter, and back).
         let report = GradientCheck.secondOrder(at: [randomTensor([3, 4], seed: 9)]) { xs in
             let y = xs[0].gathering(alongAxis: 1, indices: idx)
@@ -119,14 +145,10 @@ struct GatherAndPoolingConventionTests {
     }
 
     @Test func maxPoolTiesGoToTheFirstMaximum() throws {
-        // PyTorch 2.15: max_pool1d([[[1, 3, 3, 2, 2, 2]]], 3) → [3, 2]; backward of sum gives [0, 1, 0, 1, 0, 0].
-        let x = try Tensor<Double>(shape: [1, 1, 6], scalars: [1, 3, 3, 2, 2, 2]).requiringGradient()
-        let y = x.maxPool1d(kernelSize: 3)
-        #expect(y.scalars == [3, 2])
-        #expect(gradient(of: y.sum(), wrt: x).scalars == [0, 1, 0, 1, 0, 0])
-        // Overlapping windows that pick the same element accumulate: stride 1, windows of 2.
-        let w = try Tensor<Double>(shape: [1, 1, 3], scalars: [1, 5, 5]).requiringGradient()
-        #expect(gradient(of: w.maxPool1d(kernelSize: 2, stride: 1).sum(), wrt: w).scalars == [0, 2, 0])
+        let cases = try ConventionFixture.load()
+        try check(try #require(cases["max_pool_ties"])) { $0.maxPool1d(kernelSize: 3) }
+        // Overlapping windows that pick the same element accumulate.
+        try check(try #require(cases["max_pool_overlapping_ties"])) { $0.maxPool1d(kernelSize: 2, stride: 1) }
     }
 }
 
