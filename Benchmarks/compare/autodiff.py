@@ -58,7 +58,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import replace_marked_section, splitmix_uniform  # noqa: E402
+from bench_common import median_of_rounds, replace_marked_section, splitmix_uniform  # noqa: E402
 
 COMPARE_DIR = Path(__file__).resolve().parent
 BENCH_DIR = COMPARE_DIR.parent
@@ -260,21 +260,17 @@ def format_time(seconds: float | None) -> str:
 
 
 def aggregate(runs: dict[str, list[dict]]) -> dict[str, dict[str, dict]]:
-    """Per implementation and kernel: median over rounds of the per-round medians."""
-    table: dict[str, dict[str, dict]] = {}
+    """Per implementation and kernel: median over rounds of the per-round medians, plus the median
+    paired ratio and baseline of the paired kernels."""
+    table = median_of_rounds(runs, KERNEL_NAMES)
     for impl, reports in runs.items():
-        for kernel in KERNEL_NAMES:
+        for kernel, entry in table.get(impl, {}).items():
             rows = [r for report in reports for r in report["results"] if r["kernel"] == kernel]
-            if rows:
-                medians = [r["median_s"] for r in rows]
-                table.setdefault(impl, {})[kernel] = {
-                    "median_s": statistics.median(medians), "min_s": min(medians), "max_s": max(medians),
-                    "reps": sum(r["reps"] for r in rows), "checksum": rows[-1]["checksum"]}
-                ratios = [r["paired_ratio"] for r in rows if "paired_ratio" in r]
-                if ratios:
-                    table[impl][kernel]["paired_ratio"] = statistics.median(ratios)
-                    table[impl][kernel]["paired_ratios"] = ratios
-                    table[impl][kernel]["baseline_s"] = statistics.median(r["baseline_s"] for r in rows)
+            ratios = [r["paired_ratio"] for r in rows if "paired_ratio" in r]
+            if ratios:
+                entry["paired_ratio"] = statistics.median(ratios)
+                entry["paired_ratios"] = ratios
+                entry["baseline_s"] = statistics.median(r["baseline_s"] for r in rows)
     return table
 
 

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import replace_marked_section, splitmix_uniform  # noqa: E402
+from bench_common import median_of_rounds, replace_marked_section, splitmix_uniform  # noqa: E402
 
 COMPARE_DIR = Path(__file__).resolve().parent
 BENCH_DIR = COMPARE_DIR.parent
@@ -228,20 +228,7 @@ def format_ratio(numerator: float | None, denominator: float | None) -> str:
 
 def aggregate(runs: dict[str, list[dict]]) -> dict[str, dict[str, dict]]:
     """Per implementation and kernel: median over rounds of the per-round medians, and the spread."""
-    table: dict[str, dict[str, dict]] = {}
-    for impl, reports in runs.items():
-        for kernel in KERNEL_NAMES:
-            rows = [r for report in reports for r in report["results"] if r["kernel"] == kernel]
-            if not rows:
-                continue
-            medians = [r["median_s"] for r in rows]
-            table.setdefault(impl, {})[kernel] = {
-                "median_s": statistics.median(medians),
-                "min_s": min(medians), "max_s": max(medians),
-                "reps": sum(r["reps"] for r in rows),
-                "checksum": rows[-1]["checksum"],
-            }
-    return table
+    return median_of_rounds(runs, KERNEL_NAMES)
 
 
 def check_agreement(table: dict) -> list[str]:
