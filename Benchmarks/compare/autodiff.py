@@ -58,7 +58,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import median_of_rounds, replace_marked_section, splitmix_uniform  # noqa: E402
+from bench_common import median_of_rounds, replace_marked_section, splitmix_uniform, time_calls  # noqa: E402
 
 COMPARE_DIR = Path(__file__).resolve().parent
 BENCH_DIR = COMPARE_DIR.parent
@@ -110,22 +110,8 @@ def torch_worker(args: argparse.Namespace) -> None:
         return float(output.detach().to(torch.float64).sum())
 
     def timed(kernel: str, body) -> dict:
-        output = body()
-        warm_calls = 1
-        warm_start = time.perf_counter_ns()
-        while warm_calls < 3 or (time.perf_counter_ns() - warm_start < 50_000_000 and warm_calls < 2000):
-            output = body()
-            warm_calls += 1
-        per_call = (time.perf_counter_ns() - warm_start) / 1e9 / (warm_calls - 1)
-        reps = min(args.max_reps, max(args.min_reps, int(args.budget / per_call)))
-        samples = []
-        clock = time.perf_counter_ns
-        for _ in range(reps):
-            start = clock()
-            output = body()
-            samples.append((clock() - start) / 1e9)
-        return {"kernel": kernel, "median_s": statistics.median(samples), "reps": reps,
-                "checksum": checksum(output)}
+        median, reps, output = time_calls(body, args.budget, args.min_reps, args.max_reps)
+        return {"kernel": kernel, "median_s": median, "reps": reps, "checksum": checksum(output)}
 
     wanted = set(args.only.split(",")) if args.only else set(KERNEL_NAMES)
     results = []

@@ -30,14 +30,13 @@ import os
 import platform
 import re
 import shlex
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import median_of_rounds, replace_marked_section, splitmix_uniform  # noqa: E402
+from bench_common import median_of_rounds, replace_marked_section, splitmix_uniform, time_calls  # noqa: E402
 
 COMPARE_DIR = Path(__file__).resolve().parent
 BENCH_DIR = COMPARE_DIR.parent
@@ -101,22 +100,8 @@ def numpy_worker(args: argparse.Namespace) -> None:
     import numpy as np
 
     def timed(kernel: str, body, checksum) -> dict:
-        output = body()
-        warm_calls = 1
-        warm_start = time.perf_counter_ns()
-        while warm_calls < 3 or (time.perf_counter_ns() - warm_start < 50_000_000 and warm_calls < 200):
-            output = body()
-            warm_calls += 1
-        per_call = (time.perf_counter_ns() - warm_start) / 1e9 / (warm_calls - 1)
-        reps = min(args.max_reps, max(args.min_reps, int(args.budget / per_call)))
-        samples = []
-        clock = time.perf_counter_ns
-        for _ in range(reps):
-            start = clock()
-            output = body()
-            samples.append((clock() - start) / 1e9)
-        return {"kernel": kernel, "median_s": statistics.median(samples), "reps": reps,
-                "checksum": float(checksum(output))}
+        median, reps, output = time_calls(body, args.budget, args.min_reps, args.max_reps, max_warm_calls=200)
+        return {"kernel": kernel, "median_s": median, "reps": reps, "checksum": float(checksum(output))}
 
     wanted = set(args.only.split(",")) if args.only else set(KERNEL_NAMES)
     results = []
