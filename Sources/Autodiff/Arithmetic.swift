@@ -13,7 +13,7 @@ extension Tensor {
 
     /// Forward value of a broadcasting binary kernel.
     @inline(__always)
-    static func applyBinary(_ op: BinaryOp, _ name: StaticString, _ a: Tensor, _ b: Tensor) -> (TensorShape, [Scalar]) {
+    static func applyBinary(_ op: BinaryOp, _ name: StaticString, _ a: Tensor, _ b: Tensor) -> (TensorShape, TensorStorage<Scalar>) {
         let shape = broadcastShape(name, a.shape, b.shape)
         return (shape, binaryKernel(op, a.storage, a.shape, b.storage, b.shape, shape))
     }

@@ -11,7 +11,7 @@ extension Tensor {
     func part(_ layout: PartLayout, shape: TensorShape) -> Tensor {
         let count = layout.count
         let width = (layout.end - layout.start) * layout.inner
-        let out = uninitializedArray(count) { (buffer: inout UnsafeMutableBufferPointer<Scalar>, initialized: inout Int) in
+        let out = uninitializedStorage(count) { (buffer: inout UnsafeMutableBufferPointer<Scalar>, initialized: inout Int) in
             initialized = count
             guard count > 0 else { return }
             storage.withUnsafeBufferPointer { source in
@@ -30,7 +30,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func assembling(_ parts: [(PartLayout, Tensor)], shape: TensorShape) -> Tensor {
-        var out = filledArray(repeating: 0 as Scalar, count: shape.scalarCount)
+        var out = TensorStorage<Scalar>(repeating: 0, count: shape.scalarCount)
         out.withUnsafeMutableBufferPointer { destination in
             for (layout, part) in parts where layout.count > 0 {
                 let width = (layout.end - layout.start) * layout.inner

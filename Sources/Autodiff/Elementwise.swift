@@ -12,7 +12,7 @@ extension Tensor {
     /// output `y` (same shape): used when the backward pass is not recorded, where it gives the
     /// same elementwise arithmetic, in the same order, as the Tensor-operation form.
     @inline(__always)
-    static func fusedGradient(_ op: BinaryOp, _ g: Tensor, _ y: [Scalar]) -> Tensor {
+    static func fusedGradient(_ op: BinaryOp, _ g: Tensor, _ y: TensorStorage<Scalar>) -> Tensor {
         Tensor(shape: g.shape, storage: binaryKernel(op, g.storage, g.shape, y, g.shape, g.shape))
     }
 

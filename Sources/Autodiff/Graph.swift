@@ -235,7 +235,7 @@ extension Tensor {
 
     /// A result of a unary operation whose input is `input`.
     @inline(__always)
-    init(shape: TensorShape, storage: [Scalar], context: GradientContext, parent: Node<Scalar>,
+    init(shape: TensorShape, storage: TensorStorage<Scalar>, context: GradientContext, parent: Node<Scalar>,
          pullback: @escaping @Sendable (Tensor, Node<Scalar>) -> Tensor) {
         self.init(shape: shape, storage: storage,
                   node: Node(shape: shape, rule: .unary(parent, pullback), tracker: context.tracker))
@@ -243,14 +243,14 @@ extension Tensor {
 
     /// A result of a binary operation; a `nil` parent is a constant input.
     @inline(__always)
-    init(shape: TensorShape, storage: [Scalar], context: GradientContext, parents: (Node<Scalar>?, Node<Scalar>?),
+    init(shape: TensorShape, storage: TensorStorage<Scalar>, context: GradientContext, parents: (Node<Scalar>?, Node<Scalar>?),
          pullback: @escaping @Sendable (Tensor, Node<Scalar>) -> (Tensor?, Tensor?)) {
         self.init(shape: shape, storage: storage,
                   node: Node(shape: shape, rule: .binary(parents.0, parents.1, pullback), tracker: context.tracker))
     }
 
     /// A result of an n-ary operation; the pullback returns one gradient per parent.
-    init(shape: TensorShape, storage: [Scalar], context: GradientContext, parents: [Node<Scalar>?],
+    init(shape: TensorShape, storage: TensorStorage<Scalar>, context: GradientContext, parents: [Node<Scalar>?],
          pullback: @escaping @Sendable (Tensor, Node<Scalar>) -> [Tensor?]) {
         self.init(shape: shape, storage: storage,
                   node: Node(shape: shape, rule: .nary(parents, pullback), tracker: context.tracker))

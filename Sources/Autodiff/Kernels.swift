@@ -7,38 +7,19 @@
 // run over unsafe buffers of preallocated, uninitialized arrays; nothing is
 // allocated inside a loop.
 
-// MARK: - Array allocation
+// MARK: - Storage allocation
 
-/// Arrays up to this many elements are allocated by ``uninitializedArray(_:_:)`` through the
-/// inlinable `append(contentsOf:)` path (see there); larger ones directly.
-let smallArrayLimit = 4096
-
-/// An array of `count` scalars initialized by `body`, which must set its second argument to
+/// Storage of `count` scalars initialized by `body`, which must set its second argument to
 /// `count` (the contract of `Array(unsafeUninitializedCapacity:initializingWith:)`).
-///
-/// `Array(unsafeUninitializedCapacity:initializingWith:)` and `Array(repeating:count:)` allocate
-/// through a stdlib entry point that is neither inlinable nor specialized, so every call looks up
-/// the generic metadata of the array's storage class at run time: a few hundred instructions, more
-/// than a whole elementwise kernel on a small tensor. `append(contentsOf:)` is inlinable and,
-/// specialized here, allocates with a statically known storage class. For a small array the
-/// zero fill it implies costs less than the lookup; a large array is allocated uninitialized.
 @inline(__always)
-func uninitializedArray<S: TensorScalar>(_ count: Int,
-                                         _ body: (inout UnsafeMutableBufferPointer<S>, inout Int) -> Void) -> [S] {
-    if count > smallArrayLimit {
-        return [S](unsafeUninitializedCapacity: count, initializingWith: body)
-    }
-    var result = filledArray(repeating: 0 as S, count: count)
-    result.withUnsafeMutableBufferPointer { buffer in
-        var initialized = 0
-        body(&buffer, &initialized)
-        precondition(initialized == count, "internal error: kernel initialized \(initialized) of \(count) elements")
-    }
-    return result
+func uninitializedStorage<S: TensorScalar>(_ count: Int,
+                                           _ body: (inout UnsafeMutableBufferPointer<S>, inout Int) -> Void) -> TensorStorage<S> {
+    TensorStorage(unsafeUninitializedCapacity: count, initializingWith: body)
 }
 
 /// `count` copies of `value`, as `Array(repeating:count:)` but through the inlinable
-/// `append(contentsOf:)` path (no run-time metadata lookup; see ``uninitializedArray(_:_:)``).
+/// `append(contentsOf:)` path: `Array(repeating:count:)` allocates through a stdlib entry point
+/// that is neither inlinable nor specialized and looks up the array's storage class at run time.
 @inline(__always)
 func filledArray<Element>(repeating value: Element, count: Int) -> [Element] {
     var result: [Element] = []
@@ -85,9 +66,9 @@ func sigmoidScalar<S: TensorScalar>(_ x: S) -> S {
 
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func unaryKernel<S: TensorScalar>(_ op: UnaryOp, _ x: [S], _ p: S = 0, _ q: S = 0) -> [S] {
+func unaryKernel<S: TensorScalar>(_ op: UnaryOp, _ x: TensorStorage<S>, _ p: S = 0, _ q: S = 0) -> TensorStorage<S> {
     let n = x.count
-    return uninitializedArray(n) { out, initialized in
+    return uninitializedStorage(n) { out, initialized in
         x.withUnsafeBufferPointer { xb in
             guard n > 0, let xs = xb.baseAddress, let ys = out.baseAddress else { return }
             @inline(__always) func map(_ f: (S) -> S) { for i in 0..<n { ys[i] = f(xs[i]) } }
@@ -294,10 +275,10 @@ func broadcastStrides(_ source: TensorShape, to target: TensorShape) -> [Int] {
 
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: TensorShape,
-                                   _ b: [S], _ bShape: TensorShape, _ outShape: TensorShape) -> [S] {
+func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: TensorStorage<S>, _ aShape: TensorShape,
+                                   _ b: TensorStorage<S>, _ bShape: TensorShape, _ outShape: TensorShape) -> TensorStorage<S> {
     let count = outShape.scalarCount
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         a.withUnsafeBufferPointer { ab in
@@ -339,9 +320,9 @@ func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: [S], _ aShape: TensorSha
 /// Serves expand (zero strides), permute (permuted strides) and strided slicing.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func stridedGather<S: TensorScalar>(_ source: [S], offset: Int, strides: [Int], shape: TensorShape) -> [S] {
+func stridedGather<S: TensorScalar>(_ source: TensorStorage<S>, offset: Int, strides: [Int], shape: TensorShape) -> TensorStorage<S> {
     let count = shape.scalarCount
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         source.withUnsafeBufferPointer { sb in
@@ -375,9 +356,9 @@ func stridedGather<S: TensorScalar>(_ source: [S], offset: Int, strides: [Int], 
 /// for non-overlapping strides (slicing); serves padding and the gradient of slicing.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func stridedScatter<S: TensorScalar>(_ source: [S], shape: TensorShape, into count: Int, fill: S,
-                                     offset: Int, strides: [Int]) -> [S] {
-    var result = filledArray(repeating: fill, count: count)
+func stridedScatter<S: TensorScalar>(_ source: TensorStorage<S>, shape: TensorShape, into count: Int, fill: S,
+                                     offset: Int, strides: [Int]) -> TensorStorage<S> {
+    var result = TensorStorage<S>(repeating: fill, count: count)
     let total = shape.scalarCount
     guard total > 0 else { return result }
     result.withUnsafeMutableBufferPointer { rb in
@@ -412,9 +393,9 @@ enum ReduceOp: Sendable { case sum, max, min }
 /// Reduces the middle axis of `x` viewed as `(outer, n, inner)`; the result is `(outer, inner)`.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func reduceKernel<S: TensorScalar>(_ op: ReduceOp, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
+func reduceKernel<S: TensorScalar>(_ op: ReduceOp, _ x: TensorStorage<S>, outer: Int, n: Int, inner: Int) -> TensorStorage<S> {
     let count = outer * inner
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         let po = out.baseAddress!
@@ -482,9 +463,9 @@ let sumBlock = 2048
 /// Inclusive cumulative sum or product along the middle axis of `(outer, n, inner)`, optionally from the end.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func cumulativeKernel<S: TensorScalar>(product: Bool, reverse: Bool, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
+func cumulativeKernel<S: TensorScalar>(product: Bool, reverse: Bool, _ x: TensorStorage<S>, outer: Int, n: Int, inner: Int) -> TensorStorage<S> {
     let count = x.count
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         let po = out.baseAddress!
@@ -511,9 +492,9 @@ func cumulativeKernel<S: TensorScalar>(product: Bool, reverse: Bool, _ x: [S], o
 /// Softmax (or log-softmax) along the middle axis of `(outer, n, inner)`, shifted by the maximum for stability.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func softmaxKernel<S: TensorScalar>(log: Bool, _ x: [S], outer: Int, n: Int, inner: Int) -> [S] {
+func softmaxKernel<S: TensorScalar>(log: Bool, _ x: TensorStorage<S>, outer: Int, n: Int, inner: Int) -> TensorStorage<S> {
     let count = x.count
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         let po = out.baseAddress!
@@ -544,9 +525,9 @@ func softmaxKernel<S: TensorScalar>(log: Bool, _ x: [S], outer: Int, n: Int, inn
 /// `mask != 0 ? a : b` for three arrays of equal length.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func selectKernel<S: TensorScalar>(_ mask: [S], _ a: [S], _ b: [S]) -> [S] {
+func selectKernel<S: TensorScalar>(_ mask: TensorStorage<S>, _ a: TensorStorage<S>, _ b: TensorStorage<S>) -> TensorStorage<S> {
     let n = mask.count
-    return uninitializedArray(n) { out, initialized in
+    return uninitializedStorage(n) { out, initialized in
         initialized = n
         guard n > 0 else { return }
         mask.withUnsafeBufferPointer { m in a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
@@ -558,9 +539,9 @@ func selectKernel<S: TensorScalar>(_ mask: [S], _ a: [S], _ b: [S]) -> [S] {
 /// Copies rows of a tensor viewed as `(outer, n, inner)` at `indices` along the middle axis.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func indexSelectKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, indices: [Int]) -> [S] {
+func indexSelectKernel<S: TensorScalar>(_ x: TensorStorage<S>, outer: Int, n: Int, inner: Int, indices: [Int]) -> TensorStorage<S> {
     let m = indices.count, count = outer * m * inner
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         x.withUnsafeBufferPointer { xb in
@@ -578,8 +559,8 @@ func indexSelectKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int
 /// Adds rows of `g` (viewed as `(outer, m, inner)`) into a zero tensor `(outer, n, inner)` at `indices`.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func indexAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, indices: [Int]) -> [S] {
-    var result: [S] = filledArray(repeating: 0, count: outer * n * inner)
+func indexAddKernel<S: TensorScalar>(_ g: TensorStorage<S>, outer: Int, n: Int, inner: Int, indices: [Int]) -> TensorStorage<S> {
+    var result = TensorStorage<S>(repeating: 0, count: outer * n * inner)
     let m = indices.count
     guard outer * m * inner > 0 else { return result }
     result.withUnsafeMutableBufferPointer { rb in
@@ -599,9 +580,9 @@ func indexAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, i
 /// `out[o, t, j] = x[o, index[o, t, j], j]` for `x` of `(outer, n, inner)` and `index` of `(outer, m, inner)`.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func gatherKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> [S] {
+func gatherKernel<S: TensorScalar>(_ x: TensorStorage<S>, outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> TensorStorage<S> {
     let count = outer * m * inner
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         x.withUnsafeBufferPointer { xb in
@@ -620,8 +601,8 @@ func gatherKernel<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int, m: 
 /// The adjoint of ``gatherKernel(_:outer:n:inner:m:index:)``: scatter-adds `g` into zeros of `(outer, n, inner)`.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func scatterAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> [S] {
-    var result: [S] = filledArray(repeating: 0, count: outer * n * inner)
+func scatterAddKernel<S: TensorScalar>(_ g: TensorStorage<S>, outer: Int, n: Int, inner: Int, m: Int, index: [Int]) -> TensorStorage<S> {
+    var result = TensorStorage<S>(repeating: 0, count: outer * n * inner)
     result.withUnsafeMutableBufferPointer { rb in
         g.withUnsafeBufferPointer { gb in
             for o in 0..<outer {
@@ -642,10 +623,10 @@ func scatterAddKernel<S: TensorScalar>(_ g: [S], outer: Int, n: Int, inner: Int,
 /// the index there; scatter adds `x` (of `indices`' shape) into zeros of `shape` at those positions.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func stridedGatherKernel<S: TensorScalar>(_ x: [S], shape: TensorShape, axis: Int, indices: TensorIndices,
-                                          scatter: Bool) -> [S] {
+func stridedGatherKernel<S: TensorScalar>(_ x: TensorStorage<S>, shape: TensorShape, axis: Int, indices: TensorIndices,
+                                          scatter: Bool) -> TensorStorage<S> {
     let strides = shape.strides, extents = indices.shape.dimensions, r = extents.count
-    var result: [S] = filledArray(repeating: 0, count: scatter ? shape.scalarCount : indices.shape.scalarCount)
+    var result = TensorStorage<S>(repeating: 0, count: scatter ? shape.scalarCount : indices.shape.scalarCount)
     guard indices.shape.scalarCount > 0 else { return result }
     var position = [Int](repeating: 0, count: r)
     var offset = 0 // Σ over the non-gathered axes of position·stride
@@ -673,7 +654,7 @@ func stridedGatherKernel<S: TensorScalar>(_ x: [S], shape: TensorShape, axis: In
 /// each `(o, j)` (a NaN counts as the maximum, as PyTorch's max pooling).
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func firstMaximumIndices<S: TensorScalar>(_ x: [S], outer: Int, n: Int, inner: Int) -> [Int] {
+func firstMaximumIndices<S: TensorScalar>(_ x: TensorStorage<S>, outer: Int, n: Int, inner: Int) -> [Int] {
     var result = [Int](repeating: 0, count: outer * inner)
     x.withUnsafeBufferPointer { xb in
         for o in 0..<outer {
@@ -700,10 +681,10 @@ struct Window1D: Sendable, Hashable {
 /// Unfold (im2col): `(batch, channels, L)` → `(batch, channels·K, Lout)`, `padValue` outside the input.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func unfoldKernel<S: TensorScalar>(_ x: [S], batch: Int, channels: Int, window w: Window1D, padValue: S) -> [S] {
+func unfoldKernel<S: TensorScalar>(_ x: TensorStorage<S>, batch: Int, channels: Int, window w: Window1D, padValue: S) -> TensorStorage<S> {
     let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
     let count = batch * channels * K * Lout
-    return uninitializedArray(count) { out, initialized in
+    return uninitializedStorage(count) { out, initialized in
         initialized = count
         guard count > 0 else { return }
         x.withUnsafeBufferPointer { xb in
@@ -729,9 +710,9 @@ func unfoldKernel<S: TensorScalar>(_ x: [S], batch: Int, channels: Int, window w
 /// summing overlapping taps and dropping padded positions.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func foldKernel<S: TensorScalar>(_ cols: [S], batch: Int, channels: Int, window w: Window1D) -> [S] {
+func foldKernel<S: TensorScalar>(_ cols: TensorStorage<S>, batch: Int, channels: Int, window w: Window1D) -> TensorStorage<S> {
     let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
-    var result: [S] = filledArray(repeating: 0, count: batch * channels * L)
+    var result = TensorStorage<S>(repeating: 0, count: batch * channels * L)
     guard batch * channels * K * Lout > 0 else { return result }
     result.withUnsafeMutableBufferPointer { rb in
         cols.withUnsafeBufferPointer { cb in

@@ -39,7 +39,7 @@ extension Tensor {
         let outShape = TensorShape(unchecked: batch.dimensions + [m, n])
         let count = outShape.scalarCount
         let batchCount = batch.scalarCount
-        let out = uninitializedArray(count) { (buffer: inout UnsafeMutableBufferPointer<Scalar>, initialized: inout Int) in
+        let out = uninitializedStorage(count) { (buffer: inout UnsafeMutableBufferPointer<Scalar>, initialized: inout Int) in
             initialized = count
             guard count > 0 else { return }
             let pc = buffer.baseAddress!

@@ -27,7 +27,7 @@ extension Tensor {
     /// Raw reduction over sorted `axes`, kept dimensions; consecutive axes are merged into one pass.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func reduceValues(_ op: ReduceOp, _ axes: [Int]) -> [Scalar] {
+    func reduceValues(_ op: ReduceOp, _ axes: [Int]) -> TensorStorage<Scalar> {
         if axes.count == rank || scalarCount <= 1 && axes.count > 0 {
             return reduceKernel(op, storage, outer: 1, n: scalarCount, inner: 1)
         }

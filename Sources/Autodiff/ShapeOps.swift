@@ -242,7 +242,7 @@ extension Tensor {
         let outShape = first.replacing(axis: a, with: total)
         let (outer, _, inner) = outShape.split(at: a)
         let count = outShape.scalarCount
-        let out = uninitializedArray(count) { (buffer: inout UnsafeMutableBufferPointer<Scalar>, initialized: inout Int) in
+        let out = uninitializedStorage(count) { (buffer: inout UnsafeMutableBufferPointer<Scalar>, initialized: inout Int) in
             initialized = count
             guard count > 0 else { return }
             var offset = 0

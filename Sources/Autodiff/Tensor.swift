@@ -34,15 +34,21 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// The extent of each axis.
     public let shape: TensorShape
     /// Row-major elements; `storage.count == shape.scalarCount`.
-    @usableFromInline var storage: [Scalar]
+    @usableFromInline var storage: TensorStorage<Scalar>
     /// The graph node of a tensor that requires gradients, `nil` for a constant.
     @usableFromInline let node: Node<Scalar>?
 
     @inlinable
-    init(shape: TensorShape, storage: [Scalar], node: Node<Scalar>? = nil) {
+    init(shape: TensorShape, storage: TensorStorage<Scalar>, node: Node<Scalar>? = nil) {
         self.shape = shape
         self.storage = storage
         self.node = node
+    }
+
+    /// A tensor holding a copy of `elements`.
+    @inlinable
+    init(shape: TensorShape, storage elements: [Scalar], node: Node<Scalar>? = nil) {
+        self.init(shape: shape, storage: TensorStorage(elements), node: node)
     }
 
     // MARK: Creation
@@ -109,7 +115,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// A tensor whose every element is `value`.
     public init(shape: TensorShape, repeating value: Scalar) {
-        self.init(shape: shape, storage: filledArray(repeating: value, count: shape.scalarCount))
+        self.init(shape: shape, storage: TensorStorage(repeating: value, count: shape.scalarCount))
     }
 
     /// A rank-2 tensor with the entries of `matrix` (converted from `Double`).
@@ -128,7 +134,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     public func matrix() throws -> Matrix {
         guard shape.rank == 2 else { throw TensorError.rankMismatch(operation: "matrix()", expected: 2, shape: shape.dimensions) }
         let elements: [Double] = Scalar.self == Double.self
-            ? unsafeBitCast(storage, to: [Double].self)
+            ? unsafeBitCast(storage.array, to: [Double].self)
             : storage.map { Double($0) }
         return try Matrix(rows: shape[0], columns: shape[1], elements: elements)
     }
@@ -213,7 +219,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     // MARK: Accessors
 
     /// The elements in row-major order.
-    public var scalars: [Scalar] { storage }
+    public var scalars: [Scalar] { storage.array }
     /// The number of axes.
     public var rank: Int { shape.rank }
     /// The number of elements.
@@ -274,7 +280,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// The values converted to another scalar type, as a constant.
     public func converted<Other: TensorScalar>(to: Other.Type = Other.self) -> Tensor<Other> {
-        Tensor<Other>(shape: shape, storage: storage.map { Other($0) })
+        Tensor<Other>(shape: shape, storage: TensorStorage(converting: storage))
     }
 }
 
@@ -290,6 +296,8 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
     case rankMismatch(operation: String, expected: Int, shape: [Int])
     /// An index is outside the extent of the axis it indexes.
     case indexOutOfRange(operation: String, index: Int, extent: Int)
+    /// A negative byte count was given as ``TensorMemory``'s cache limit.
+    case invalidCacheLimit(Int)
 
     /// A one-line explanation naming what is wrong and where.
     public var description: String {
@@ -299,6 +307,7 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .raggedRows(row, count, expected): "row \(row) has \(count) elements, expected \(expected)"
         case let .rankMismatch(op, expected, shape): "\(op): expected rank \(expected), got shape \(shape)"
         case let .indexOutOfRange(op, index, extent): "\(op): index \(index) out of range 0..<\(extent)"
+        case let .invalidCacheLimit(bytes): "TensorMemory cache limit \(bytes) bytes is negative"
         }
     }
 }
