@@ -13,6 +13,10 @@ import Glibc
 /// both thresholds (`mallopt(M_MMAP_THRESHOLD)` and `mallopt(M_TRIM_THRESHOLD)`, which also fixes
 /// the dynamic threshold), so the freed blocks are reused from the heap.
 ///
+/// Tensor storage no longer depends on it: buffers of 32 KiB and more are recycled by
+/// ``TensorMemory``'s own cache. It still helps a process whose other large allocations (Swift
+/// arrays in user code, for example) churn the same way.
+///
 /// The library never calls it itself: the setting belongs to the whole process (the host
 /// application's allocations included) and keeps up to `trimThreshold` bytes of freed memory
 /// mapped, so it is the application's decision. The same effect without code:

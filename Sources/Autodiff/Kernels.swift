@@ -4,7 +4,7 @@
 // and Double (`@_specialize`): a call from generic code checks the scalar type
 // once and jumps to the specialized body, in which `S._exp` and friends are
 // direct calls to libm and arithmetic is inlined and auto-vectorized. Loops
-// run over unsafe buffers of preallocated, uninitialized arrays; nothing is
+// run over unsafe buffers of preallocated, uninitialized storage; nothing is
 // allocated inside a loop.
 
 // MARK: - Storage allocation

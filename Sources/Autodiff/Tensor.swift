@@ -33,12 +33,11 @@ import Linalg
 public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// The extent of each axis.
     public let shape: TensorShape
-    /// Row-major elements; `storage.count == shape.scalarCount`.
-    @usableFromInline var storage: TensorStorage<Scalar>
+    /// The row-major elements (`storage.count == shape.scalarCount`), shared, not copied.
+    public internal(set) var storage: TensorStorage<Scalar>
     /// The graph node of a tensor that requires gradients, `nil` for a constant.
     @usableFromInline let node: Node<Scalar>?
 
-    @inlinable
     init(shape: TensorShape, storage: TensorStorage<Scalar>, node: Node<Scalar>? = nil) {
         self.shape = shape
         self.storage = storage
@@ -46,7 +45,6 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     }
 
     /// A tensor holding a copy of `elements`.
-    @inlinable
     init(shape: TensorShape, storage elements: [Scalar], node: Node<Scalar>? = nil) {
         self.init(shape: shape, storage: TensorStorage(elements), node: node)
     }
@@ -59,12 +57,26 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     ///   `scalars.count` differs from the product of `shape`, and
     ///   ``TensorError/negativeExtent(_:)`` for a negative extent.
     public init(shape: [Int], scalars: [Scalar]) throws {
+        try self.init(shape: shape, storage: TensorStorage(scalars))
+    }
+
+    /// A constant tensor with the given shape whose elements are `storage`, without a copy.
+    ///
+    /// - Throws: ``TensorError/scalarCountMismatch(shape:count:)`` when
+    ///   `storage.count` differs from the product of `shape`, and
+    ///   ``TensorError/negativeExtent(_:)`` for a negative extent.
+    public init(shape: [Int], storage: TensorStorage<Scalar>) throws {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError.negativeExtent(shape) }
         let s = TensorShape(unchecked: shape)
-        guard s.scalarCount == scalars.count else {
-            throw TensorError.scalarCountMismatch(shape: shape, count: scalars.count)
+        guard s.scalarCount == storage.count else {
+            throw TensorError.scalarCountMismatch(shape: shape, count: storage.count)
         }
-        self.init(shape: s, storage: scalars)
+        self.init(shape: s, storage: storage)
+    }
+
+    /// A rank-1 tensor whose elements are `storage`, without a copy (``reshaped(_:)`` gives it another shape).
+    public init(_ storage: TensorStorage<Scalar>) {
+        self.init(shape: TensorShape(unchecked: [storage.count]), storage: storage)
     }
 
     /// A rank-1 tensor holding `scalars`.

@@ -53,46 +53,49 @@ final class StorageBlock: ManagedBuffer<StorageBlockHeader, SIMD4<Float>> {
 
 /// The elements of a tensor: a fixed-size, copy-on-write buffer of scalars.
 ///
-/// It behaves like `[S]` for the tensor code (random access, `withUnsafeBufferPointer`,
-/// `withUnsafeMutableBufferPointer`, `map`, …) but its memory comes from ``StorageBlock``, so
-/// large buffers are recycled through ``TensorMemory``'s cache instead of being returned to the
-/// kernel and faulted in again.
-@usableFromInline
-struct TensorStorage<S: TensorScalar>: @unchecked Sendable {
+/// It behaves like `[Scalar]` (random access, `withUnsafeBufferPointer`,
+/// `withUnsafeMutableBufferPointer`, `map`, …) but large buffers are recycled through
+/// ``TensorMemory``'s cache instead of being returned to the kernel and faulted in again. Custom
+/// operations (see ``Tensor/customOperation(inputs:outputs:pullback:)``) use it for their scratch
+/// and saved buffers and hand results to ``Tensor/init(shape:storage:)`` without a copy.
+///
+/// It is `Sendable` for the same reason `Array` is: a shared block is never written (a write
+/// to shared storage copies it first).
+public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline var block: StorageBlock
     /// The number of elements.
-    @usableFromInline let count: Int
+    public let count: Int
 
     /// Storage for `count` elements whose values are not yet set.
     @inlinable
     init(uninitializedCount count: Int) {
-        block = StorageBlock.make(byteCount: Swift.max(count, 0) * MemoryLayout<S>.stride)
+        block = StorageBlock.make(byteCount: Swift.max(count, 0) * MemoryLayout<Scalar>.stride)
         self.count = count
-        block.header.base.bindMemory(to: S.self, capacity: count)
+        block.header.base.bindMemory(to: Scalar.self, capacity: count)
     }
 
     /// Storage whose `count` elements are set by `body`, which must set its second argument to
     /// `count` (the contract of `Array(unsafeUninitializedCapacity:initializingWith:)`).
     @inlinable
-    init(unsafeUninitializedCapacity count: Int,
-         initializingWith body: (inout UnsafeMutableBufferPointer<S>, inout Int) throws -> Void) rethrows {
+    public init(unsafeUninitializedCapacity count: Int,
+         initializingWith body: (inout UnsafeMutableBufferPointer<Scalar>, inout Int) throws -> Void) rethrows {
         self.init(uninitializedCount: count)
         var buffer = UnsafeMutableBufferPointer(start: base, count: count)
         var initialized = 0
         try withExtendedLifetime(block) { try body(&buffer, &initialized) }
-        precondition(initialized == count, "internal error: kernel initialized \(initialized) of \(count) elements")
+        precondition(initialized == count, "TensorStorage(unsafeUninitializedCapacity:): the body initialized \(initialized) of \(count) elements")
     }
 
     /// `count` copies of `value`.
     @inlinable
-    init(repeating value: S, count: Int) {
+    public init(repeating value: Scalar, count: Int) {
         self.init(uninitializedCount: count)
         base.initialize(repeating: value, count: count)
     }
 
     /// A copy of `elements`.
     @inlinable
-    init(_ elements: [S]) {
+    public init(_ elements: [Scalar]) {
         self.init(uninitializedCount: elements.count)
         let base = self.base
         elements.withUnsafeBufferPointer { source in
@@ -102,27 +105,27 @@ struct TensorStorage<S: TensorScalar>: @unchecked Sendable {
 
     /// The elements converted from another scalar type.
     @inlinable
-    init<T: TensorScalar>(converting other: TensorStorage<T>) {
+    public init<T: TensorScalar>(converting other: TensorStorage<T>) {
         self.init(uninitializedCount: other.count)
         let base = self.base
         other.withUnsafeBufferPointer { source in
-            for i in source.indices { (base + i).initialize(to: S(source[i])) }
+            for i in source.indices { (base + i).initialize(to: Scalar(source[i])) }
         }
     }
 
     /// The first element's address (valid while `block` is alive).
     @inlinable
-    var base: UnsafeMutablePointer<S> { block.header.base.assumingMemoryBound(to: S.self) }
+    var base: UnsafeMutablePointer<Scalar> { block.header.base.assumingMemoryBound(to: Scalar.self) }
 
     /// Calls `body` with the elements.
     @inlinable
-    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<S>) throws -> R) rethrows -> R {
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
         try withExtendedLifetime(block) { try body(UnsafeBufferPointer(start: base, count: count)) }
     }
 
     /// Calls `body` with the elements for modification, copying them first if the block is shared.
     @inlinable
-    mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<S>) throws -> R) rethrows -> R {
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
         makeUnique()
         let start = base
         var buffer = UnsafeMutableBufferPointer(start: start, count: count)
@@ -144,18 +147,25 @@ struct TensorStorage<S: TensorScalar>: @unchecked Sendable {
 
     /// The elements as an array.
     @inlinable
-    var array: [S] { withUnsafeBufferPointer { Array($0) } }
+    public var array: [Scalar] { withUnsafeBufferPointer { Array($0) } }
 }
 
 extension TensorStorage: RandomAccessCollection, MutableCollection {
-    @usableFromInline typealias Index = Int
-    @usableFromInline typealias Indices = Range<Int>
+    /// Positions are element offsets `0..<count`.
+    public typealias Index = Int
+    /// The valid positions.
+    public typealias Indices = Range<Int>
 
-    @inlinable var startIndex: Int { 0 }
-    @inlinable var endIndex: Int { count }
+    /// Always 0.
+    @inlinable public var startIndex: Int { 0 }
+    /// ``count``.
+    @inlinable public var endIndex: Int { count }
 
+    /// The element at `position`; setting it copies a shared block first.
+    ///
+    /// - Precondition: `0 <= position < count`.
     @inlinable
-    subscript(position: Int) -> S {
+    public subscript(position: Int) -> Scalar {
         get {
             precondition(position >= 0 && position < count, "TensorStorage: index \(position) out of range 0..<\(count)")
             return withExtendedLifetime(block) { base[position] }
@@ -167,8 +177,9 @@ extension TensorStorage: RandomAccessCollection, MutableCollection {
         }
     }
 
+    /// Calls `body` with the elements (they are always contiguous).
     @inlinable
-    func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<S>) throws -> R) rethrows -> R? {
+    public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R? {
         try withUnsafeBufferPointer(body)
     }
 }

@@ -427,11 +427,12 @@ func lstmDirectionReference<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Ten
     return [output, state.hidden, state.cell]
 }
 
-/// An array of `count` scalars left uninitialized, for kernel buffers that are written in full
-/// before they are read (a GEMM with `β = 0` writes its whole output).
+/// Storage for `count` scalars left uninitialized, for kernel buffers that are written in full
+/// before they are read (a GEMM with `β = 0` writes its whole output). Large buffers come from
+/// Autodiff's cache (`TensorMemory`), so a training step does not page-fault them in afresh.
 @inline(__always)
-func uninitializedBuffer<Scalar: TensorScalar>(_ count: Int) -> [Scalar] {
-    [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+func uninitializedBuffer<Scalar: TensorScalar>(_ count: Int) -> TensorStorage<Scalar> {
+    TensorStorage(unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 /// Copies `[B, T, W]` (`batchFirst`) or `[T, B, W]` rows into step order `[T, B, W]` (step `s` is
@@ -458,16 +459,17 @@ func reorderSteps<Scalar>(_ source: UnsafePointer<Scalar>, _ destination: Unsafe
 /// the input `x` `[T·B, F]`, the states `[T+1, B, H]`, `tanh(c)` `[T, B, H]` and the gate activations
 /// `[T, B, 4H]`, which the first backward pass takes (and reuses as its gate-gradient buffer).
 final class LSTMSavedSequence<Scalar: TensorScalar>: Sendable {
-    let x: [Scalar], hs: [Scalar], cs: [Scalar], tanhCells: [Scalar]
-    private let activations: Mutex<[Scalar]?>
+    let x: TensorStorage<Scalar>, hs: TensorStorage<Scalar>, cs: TensorStorage<Scalar>, tanhCells: TensorStorage<Scalar>
+    private let activations: Mutex<TensorStorage<Scalar>?>
 
-    init(x: [Scalar], activations: [Scalar], hs: [Scalar], cs: [Scalar], tanhCells: [Scalar]) {
+    init(x: TensorStorage<Scalar>, activations: TensorStorage<Scalar>, hs: TensorStorage<Scalar>,
+         cs: TensorStorage<Scalar>, tanhCells: TensorStorage<Scalar>) {
         (self.x, self.hs, self.cs, self.tanhCells) = (x, hs, cs, tanhCells)
         self.activations = Mutex(activations)
     }
 
     /// The activations, uniquely referenced, on the first call; `nil` after.
-    func takeActivations() -> [Scalar]? { activations.withLock { $0.take() } }
+    func takeActivations() -> TensorStorage<Scalar>? { activations.withLock { $0.take() } }
 }
 
 /// One direction of one LSTM layer as a single differentiable operation with fused kernels.
@@ -487,7 +489,7 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
     let rows = steps * batch
     let inputs = a.tensors
     // Step-ordered input X [T·B, F].
-    var x: [Scalar] = uninitializedBuffer(rows * features)
+    var x: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
     a.input.withUnsafeScalars { src in
         x.withUnsafeMutableBufferPointer { dst in
             reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: features,
@@ -498,11 +500,11 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
     if let bih = a.biasIH, let bhh = a.biasHH { bias = zip(bih.scalars, bhh.scalars).map { $0 + $1 } }
     // Gate activations per step [T, B, 4H] (i, f, g, o), states [T+1, B, H], tanh(c) [T, B, H], and the
     // output in the input's layout: each allocated once per call, every step writes its slice in place.
-    var activations: [Scalar] = uninitializedBuffer(rows * gates)
-    var hs: [Scalar] = uninitializedBuffer((steps + 1) * batch * h)
-    var cs: [Scalar] = uninitializedBuffer((steps + 1) * batch * h)
-    var tanhCells: [Scalar] = uninitializedBuffer(rows * h)
-    var output: [Scalar] = uninitializedBuffer(rows * h)
+    var activations: TensorStorage<Scalar> = uninitializedBuffer(rows * gates)
+    var hs: TensorStorage<Scalar> = uninitializedBuffer((steps + 1) * batch * h)
+    var cs: TensorStorage<Scalar> = uninitializedBuffer((steps + 1) * batch * h)
+    var tanhCells: TensorStorage<Scalar> = uninitializedBuffer(rows * h)
+    var output: TensorStorage<Scalar> = uninitializedBuffer(rows * h)
     let stateCount = batch * h
     inputs[3].withUnsafeScalars { p in hs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: stateCount) } }
     inputs[4].withUnsafeScalars { p in cs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: stateCount) } }
@@ -567,13 +569,14 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
 /// The first-order backward pass of ``lstmDirection(_:)`` (gradients in ``LSTMDirectionArguments/tensors``' order).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: [Scalar], _ activations: consuming [Scalar],
-                                   _ hs: [Scalar], _ cs: [Scalar], _ tanhCells: [Scalar],
+func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: TensorStorage<Scalar>,
+                                   _ activations: consuming TensorStorage<Scalar>, _ hs: TensorStorage<Scalar>,
+                                   _ cs: TensorStorage<Scalar>, _ tanhCells: TensorStorage<Scalar>,
                                    weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
                                    cotangents: [Tensor<Scalar>], needed: [Bool]) -> [Tensor<Scalar>?] {
     let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
     let features = a.input.shape[2], gates = 4 * h, rows = steps * batch, stateCount = batch * h
-    var dh = cotangents[1].scalars, dc = cotangents[2].scalars
+    var dh = cotangents[1].storage, dc = cotangents[2].storage
     // The gate gradients overwrite the activations in place (each element reads its own four gates first).
     var dGates = activations
     weightHH.withUnsafeScalars { whh in cotangents[0].withUnsafeScalars { ob in
@@ -610,12 +613,12 @@ func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: [Sc
     dGates.withUnsafeBufferPointer { db in
         let dg = db.baseAddress!
         if needed[0] {
-            var dx: [Scalar] = uninitializedBuffer(rows * features)
-            weightIH.withUnsafeScalars { wih in
+            var dx: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
+            weightIH.withUnsafeScalars { wih in dx.withUnsafeMutableBufferPointer { dxb in
                 Scalar._gemm(transposeA: false, transposeB: false, m: rows, n: features, k: gates, alpha: 1,
-                             a: dg, lda: gates, b: wih.baseAddress!, ldb: features, beta: 0, c: &dx, ldc: features)
-            }
-            var dInput: [Scalar] = uninitializedBuffer(rows * features)
+                             a: dg, lda: gates, b: wih.baseAddress!, ldb: features, beta: 0, c: dxb.baseAddress!, ldc: features)
+            } }
+            var dInput: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
             dx.withUnsafeBufferPointer { src in dInput.withUnsafeMutableBufferPointer { dst in
                 reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: features,
                              batchFirst: a.batchFirst, reverse: a.reverse, toSteps: false)
@@ -623,15 +626,19 @@ func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: [Sc
             gradients[0] = Tensor(dInput).reshaped(to: a.input.shape)
         }
         if needed[1] {
-            var dw: [Scalar] = uninitializedBuffer(gates * features)
-            Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: features, k: rows, alpha: 1,
-                         a: dg, lda: gates, b: x, ldb: features, beta: 0, c: &dw, ldc: features)
+            var dw: TensorStorage<Scalar> = uninitializedBuffer(gates * features)
+            x.withUnsafeBufferPointer { xb in dw.withUnsafeMutableBufferPointer { dwb in
+                Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: features, k: rows, alpha: 1,
+                             a: dg, lda: gates, b: xb.baseAddress!, ldb: features, beta: 0, c: dwb.baseAddress!, ldc: features)
+            } }
             gradients[1] = Tensor(dw).reshaped([gates, features])
         }
         if needed[2] {
-            var dw: [Scalar] = uninitializedBuffer(gates * h)
-            Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: h, k: rows, alpha: 1,
-                         a: dg, lda: gates, b: hs, ldb: h, beta: 0, c: &dw, ldc: h)
+            var dw: TensorStorage<Scalar> = uninitializedBuffer(gates * h)
+            hs.withUnsafeBufferPointer { hb in dw.withUnsafeMutableBufferPointer { dwb in
+                Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: h, k: rows, alpha: 1,
+                             a: dg, lda: gates, b: hb.baseAddress!, ldb: h, beta: 0, c: dwb.baseAddress!, ldc: h)
+            } }
             gradients[2] = Tensor(dw).reshaped([gates, h])
         }
         if needed.count > 5 && (needed[5] || needed[6]) {
