@@ -15,21 +15,23 @@ private func evaluateLoss<S: TensorScalar>(_ c: LossCase, _ x: [String: Tensor<S
     case "smooth_l1":
         return try smoothL1Loss(x["predictions"]!, x["targets"]!, beta: o.number("beta", default: 1),
                                 reduction: reduction)
-    case "cross_entropy_indices":
-        return try crossEntropyLoss(logits: x["logits"]!, classIndices: targets!,
+    case "cross_entropy_indices", "cross_entropy_class_weights":
+        return try crossEntropyLoss(logits: x["logits"]!, classIndices: targets!, classWeights: x["class_weights"],
                                     ignoreIndex: Int(o.number("ignore_index", default: -100)),
                                     labelSmoothing: o.number("label_smoothing", default: 0), reduction: reduction)
-    case "cross_entropy_indices_3d":
+    case "cross_entropy_indices_3d", "cross_entropy_class_weights_3d":
         let shape = o.list("targets_shape")!.map { Int($0) }
         return try crossEntropyLoss(logits: x["logits"]!, classIndices: TensorIndices(shape: shape, values: targets!),
+                                    classWeights: x["class_weights"],
                                     labelSmoothing: o.number("label_smoothing", default: 0), reduction: reduction)
-    case "cross_entropy_probabilities":
+    case "cross_entropy_probabilities", "cross_entropy_probabilities_class_weights":
         return try crossEntropyLoss(logits: x["logits"]!, targetProbabilities: x["targets"]!,
+                                    classWeights: x["class_weights"],
                                     labelSmoothing: o.number("label_smoothing", default: 0), reduction: reduction)
-    case "nll":
+    case "nll", "nll_class_weights":
         return try negativeLogLikelihoodLoss(logProbabilities: x["log_probabilities"]!,
                                              classIndices: TensorIndices(shape: [targets!.count], values: targets!),
-                                             reduction: reduction)
+                                             classWeights: x["class_weights"], reduction: reduction)
     case "bce_logits", "bce_logits_pos_weight":
         return try binaryCrossEntropyWithLogitsLoss(logits: x["logits"]!, targets: x["targets"]!,
                                                     positiveWeight: x["pos_weight"], reduction: reduction)
@@ -72,7 +74,8 @@ struct LossTests {
     static let caseNames = ["mse", "l1", "huber", "smooth_l1", "cross_entropy_indices", "cross_entropy_indices_3d",
                             "cross_entropy_probabilities", "nll", "bce_logits", "bce_logits_pos_weight",
                             "gaussian_nll_full", "gaussian_nll_shared_variance", "gaussian_nll_column_variance",
-                            "portfolio_reward"]
+                            "portfolio_reward", "cross_entropy_class_weights", "cross_entropy_class_weights_3d",
+                            "cross_entropy_probabilities_class_weights", "nll_class_weights"]
 
     /// Values and input gradients match torch.nn.functional for every reduction: 1e-12 in Double,
     /// 1e-5 in Float (mean reduction), both scaled by max(1, |expected|).
@@ -184,6 +187,24 @@ struct LossTests {
         #expect(throws: LossError.self) {
             try crossEntropyLoss(logits: logits, targetProbabilities: Tensor<Double>([0.5, 0.5]))
         }
+        #expect(throws: LossError.shapeMismatch(loss: "crossEntropyLoss", argument: "classWeights", expected: [2],
+                                                actual: [3])) {
+            try crossEntropyLoss(logits: logits, classIndices: [0, 1], classWeights: Tensor<Double>([1, 2, 3]))
+        }
+        #expect(throws: LossError.shapeMismatch(loss: "crossEntropyLoss", argument: "classWeights", expected: [2],
+                                                actual: [1])) {
+            try crossEntropyLoss(logits: logits, targetProbabilities: logits, classWeights: Tensor<Double>([1]))
+        }
+        // The counted targets' weights sum to 0: the weighted mean is undefined (PyTorch returns NaN).
+        #expect(throws: LossError.invalidOption(loss: "negativeLogLikelihoodLoss", name: "classWeights", value: 0,
+                                                requirement: "the weights of the counted targets must have a finite, non-zero sum for the mean")) {
+            try negativeLogLikelihoodLoss(logProbabilities: logits, classIndices: TensorIndices(shape: [2], values: [1, 1]),
+                                          classWeights: Tensor<Double>([1, 0]))
+        }
+        let zeroWeightSum = try negativeLogLikelihoodLoss(logProbabilities: logits,
+                                                          classIndices: TensorIndices(shape: [2], values: [1, 1]),
+                                                          classWeights: Tensor<Double>([1, 0]), reduction: .sum)
+        #expect(zeroWeightSum.scalar == 0)
         #expect(throws: LossError.self) {
             try binaryCrossEntropyWithLogitsLoss(logits: logits, targets: logits, positiveWeight: Tensor<Double>([1, 2, 3]))
         }

@@ -2,13 +2,18 @@ import Autodiff
 
 /// Cross-entropy of logits against class indices, as `torch.nn.functional.cross_entropy`.
 ///
-/// Per target: `−(1 − ε)·log pₜ − (ε/C)·Σ_c log p_c` with `p = softmax(logits)` over the class axis,
-/// `t` the target class and `ε` the label smoothing (Szegedy et al., "Rethinking the Inception
-/// architecture", CVPR 2016). The log-softmax is computed stably.
+/// Per target: `−(1 − ε)·w_t·log pₜ − (ε/C)·Σ_c w_c·log p_c` with `p = softmax(logits)` over the
+/// class axis, `t` the target class, `w` the class weights (all 1 without them) and `ε` the label
+/// smoothing (Szegedy et al., "Rethinking the Inception architecture", CVPR 2016). The log-softmax
+/// is computed stably. With weights, the mean divides by `Σ w_t` over the counted targets (both
+/// terms), as PyTorch does.
 ///
 /// - Parameters:
 ///   - logits: `[C]`, `[N, C]` or `[N, C, d₁, …]` (classes on axis 1, or axis 0 for rank 1).
 ///   - classIndices: the logits' shape without the class axis (`[]`, `[N]`, `[N, d₁, …]`).
+///   - classWeights: `[C]` rescaling weights per class (PyTorch's `weight`), e.g. inverse class
+///     frequencies for imbalanced labels; `nil` for 1. They are constants: as in PyTorch, no gradient
+///     flows into them.
 ///   - ignoreIndex: targets equal to it contribute nothing and do not count in the mean (PyTorch's
 ///     `ignore_index`, whose default −100 must be passed explicitly here; `nil` ignores nothing).
 ///   - labelSmoothing: `ε ∈ [0, 1]` (default 0).
@@ -16,51 +21,58 @@ import Autodiff
 /// - Throws: ``LossError/shapeMismatch(loss:argument:expected:actual:)``,
 ///   ``LossError/rankMismatch(loss:argument:expected:actual:)`` for rank-0 logits,
 ///   ``LossError/classIndexOutOfRange(loss:position:index:classCount:)``,
-///   ``LossError/allTargetsIgnored(loss:)`` for a mean with no target left, and
-///   ``LossError/invalidOption(loss:name:value:requirement:)`` for `ε` outside `[0, 1]`.
-public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, classIndices: TensorIndices, ignoreIndex: Int? = nil,
+///   ``LossError/allTargetsIgnored(loss:)`` for a mean with no target left,
+///   ``LossError/invalidOption(loss:name:value:requirement:)`` for `ε` outside `[0, 1]` or a mean
+///   whose counted targets' weights sum to 0, and a shape mismatch for weights that are not `[C]`.
+public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, classIndices: TensorIndices,
+                                     classWeights: Tensor<Scalar>? = nil, ignoreIndex: Int? = nil,
                                      labelSmoothing: Double = 0,
                                      reduction: LossReduction = .mean) throws -> Tensor<Scalar> {
     let name = "crossEntropyLoss"
     try requireOption(labelSmoothing >= 0 && labelSmoothing <= 1, name, "labelSmoothing", labelSmoothing,
                       "must be in [0, 1]")
-    let targets = try ClassTargets(logits, classIndices, ignoreIndex: ignoreIndex, loss: name, reduction: reduction)
+    let targets = try ClassTargets(logits, classIndices, ignoreIndex: ignoreIndex, classWeights: classWeights,
+                                   loss: name, reduction: reduction)
     let logProbabilities = logits.logSoftmax(alongAxis: targets.classAxis)
     var perTarget = targets.negativePicked(logProbabilities)
     if labelSmoothing > 0 {
         let classCount = logits.shape[targets.classAxis]
-        let smooth = -logProbabilities.sum(alongAxis: targets.classAxis) * targets.mask
+        let weighted = targets.weightedAlongClasses(logProbabilities)
+        let smooth = -weighted.sum(alongAxis: targets.classAxis) * targets.mask
         perTarget = Scalar(1 - labelSmoothing) * perTarget + Scalar(labelSmoothing / Double(classCount)) * smooth
     }
     return targets.reduce(perTarget, reduction)
 }
 
-/// ``crossEntropyLoss(logits:classIndices:ignoreIndex:labelSmoothing:reduction:)-(_,TensorIndices,_,_,_)`` for
+/// ``crossEntropyLoss(logits:classIndices:classWeights:ignoreIndex:labelSmoothing:reduction:)-(_,TensorIndices,_,_,_,_)`` for
 /// `[N, C]` logits and one class index per row (the other arguments are the same).
-public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, classIndices: [Int], ignoreIndex: Int? = nil,
-                                     labelSmoothing: Double = 0,
+public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, classIndices: [Int], classWeights: Tensor<Scalar>? = nil,
+                                     ignoreIndex: Int? = nil, labelSmoothing: Double = 0,
                                      reduction: LossReduction = .mean) throws -> Tensor<Scalar> {
     try crossEntropyLoss(logits: logits, classIndices: TensorIndices(shape: [classIndices.count], values: classIndices),
-                         ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing, reduction: reduction)
+                         classWeights: classWeights, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
+                         reduction: reduction)
 }
 
 /// Cross-entropy of logits against class probabilities ("soft" targets), as
 /// `torch.nn.functional.cross_entropy` with a floating-point target.
 ///
-/// Per sample: `−Σ_c t′_c·log p_c` with `t′ = (1 − ε)·t + ε/C`. The mean divides by the number of
-/// samples (elements of the logits divided by `C`).
+/// Per sample: `−Σ_c w_c·t′_c·log p_c` with `t′ = (1 − ε)·t + ε/C` and `w` the class weights (1
+/// without them). The mean divides by the number of samples (elements of the logits divided by `C`),
+/// with or without weights, as PyTorch does.
 ///
 /// - Parameters:
 ///   - logits: `[C]`, `[N, C]` or `[N, C, d₁, …]` (classes on axis 1, or axis 0 for rank 1).
 ///   - targetProbabilities: the logits' shape; each sample's entries are probabilities (not checked,
 ///     as in PyTorch).
+///   - classWeights: `[C]` rescaling weights per class, or `nil` for 1.
 ///   - labelSmoothing: `ε ∈ [0, 1]`.
 ///   - reduction: `.mean` over samples (default), `.sum`, or `.none` (the logits' shape without the class axis).
-/// - Throws: ``LossError/shapeMismatch(loss:argument:expected:actual:)``,
+/// - Throws: ``LossError/shapeMismatch(loss:argument:expected:actual:)`` (targets or weights),
 ///   ``LossError/rankMismatch(loss:argument:expected:actual:)`` and
 ///   ``LossError/invalidOption(loss:name:value:requirement:)``.
 public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, targetProbabilities: Tensor<Scalar>,
-                                     labelSmoothing: Double = 0,
+                                     classWeights: Tensor<Scalar>? = nil, labelSmoothing: Double = 0,
                                      reduction: LossReduction = .mean) throws -> Tensor<Scalar> {
     let name = "crossEntropyLoss"
     try requireOption(labelSmoothing >= 0 && labelSmoothing <= 1, name, "labelSmoothing", labelSmoothing,
@@ -75,19 +87,24 @@ public func crossEntropyLoss<Scalar>(logits: Tensor<Scalar>, targetProbabilities
     if labelSmoothing > 0 {
         t = Scalar(1 - labelSmoothing) * t + Scalar(labelSmoothing / Double(classCount))
     }
+    if let classWeights {
+        try requireShape(classWeights, [classCount], name, "classWeights")
+        t = t * classWeights.detached().reshaped(classWeightShape(rank: logits.rank, classAxis: classAxis, classCount: classCount))
+    }
     return (-(logits.logSoftmax(alongAxis: classAxis) * t).sum(alongAxis: classAxis)).reduced(reduction)
 }
 
 /// The negative log-likelihood of log-probabilities at class indices, as `torch.nn.functional.nll_loss`:
-/// `−log p_t` per target.
+/// `−w_t·log p_t` per target, `w` the class weights (1 without them); with weights the mean divides
+/// by `Σ w_t` over the counted targets.
 ///
-/// Shapes, `ignoreIndex`, reductions and errors are those of
-/// ``crossEntropyLoss(logits:classIndices:ignoreIndex:labelSmoothing:reduction:)-(_,TensorIndices,_,_,_)``; the input is
+/// Shapes, `classWeights`, `ignoreIndex`, reductions and errors are those of
+/// ``crossEntropyLoss(logits:classIndices:classWeights:ignoreIndex:labelSmoothing:reduction:)-(_,TensorIndices,_,_,_,_)``; the input is
 /// already log-probabilities (e.g. from `logSoftmax`).
 public func negativeLogLikelihoodLoss<Scalar>(logProbabilities: Tensor<Scalar>, classIndices: TensorIndices,
-                                              ignoreIndex: Int? = nil,
+                                              classWeights: Tensor<Scalar>? = nil, ignoreIndex: Int? = nil,
                                               reduction: LossReduction = .mean) throws -> Tensor<Scalar> {
-    let targets = try ClassTargets(logProbabilities, classIndices, ignoreIndex: ignoreIndex,
+    let targets = try ClassTargets(logProbabilities, classIndices, ignoreIndex: ignoreIndex, classWeights: classWeights,
                                    loss: "negativeLogLikelihoodLoss", reduction: reduction)
     return targets.reduce(targets.negativePicked(logProbabilities), reduction)
 }
@@ -131,9 +148,13 @@ private struct ClassTargets<Scalar: TensorScalar> {
     let mask: Tensor<Scalar>
     let countedTargets: Int
     let hasIgnored: Bool
+    /// The class weights shaped to broadcast along the class axis (`[1, C, 1, …]`), or `nil`.
+    let classWeights: Tensor<Scalar>?
+    /// `w_t` per target (0 where ignored), shaped like the targets, or `nil` without weights.
+    let targetWeights: Tensor<Scalar>?
 
-    init(_ input: Tensor<Scalar>, _ indices: TensorIndices, ignoreIndex: Int?, loss: String,
-         reduction: LossReduction) throws {
+    init(_ input: Tensor<Scalar>, _ indices: TensorIndices, ignoreIndex: Int?, classWeights weights: Tensor<Scalar>?,
+         loss: String, reduction: LossReduction) throws {
         guard input.rank >= 1 else {
             throw LossError.rankMismatch(loss: loss, argument: "logits", expected: "≥ 1", actual: 0)
         }
@@ -162,16 +183,41 @@ private struct ClassTargets<Scalar: TensorScalar> {
         gatherShape[classAxis] = 1
         gatherIndices = try TensorIndices(shape: gatherShape, values: safe)
         mask = try Tensor(shape: targetShape, scalars: maskValues)
+        guard let weights = weights?.detached() else { (classWeights, targetWeights) = (nil, nil); return }
+        try requireShape(weights, [classCount], loss, "classWeights")
+        let picked = weights.indexSelected(alongAxis: 0, indices: safe).reshaped(targetShape) * mask
+        if reduction == .mean {
+            let total = Double(picked.sum().detached().scalar)
+            try requireOption(total != 0 && total.isFinite, loss, "classWeights", total,
+                              "the weights of the counted targets must have a finite, non-zero sum for the mean")
+        }
+        classWeights = weights.reshaped(classWeightShape(rank: input.rank, classAxis: classAxis, classCount: classCount))
+        targetWeights = picked
     }
 
-    /// `−input[target]` per target (0 where ignored), shaped like the targets.
+    /// `−w_t·input[target]` per target (0 where ignored), shaped like the targets.
     func negativePicked(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         let picked = -input.gathering(alongAxis: classAxis, indices: gatherIndices).squeezed(at: classAxis)
+        if let targetWeights { return picked * targetWeights }
         return hasIgnored ? picked * mask : picked
     }
 
-    /// The reduction, with the mean taken over counted targets only.
-    func reduce(_ perTarget: Tensor<Scalar>, _ reduction: LossReduction) -> Tensor<Scalar> {
-        reduction == .mean ? perTarget.sum() / Scalar(countedTargets) : perTarget.reduced(reduction)
+    /// `input` times the class weights along the class axis (`input` itself without weights).
+    func weightedAlongClasses(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        classWeights.map { input * $0 } ?? input
     }
+
+    /// The reduction, with the mean taken over counted targets only (weighted by `w_t` with class weights).
+    func reduce(_ perTarget: Tensor<Scalar>, _ reduction: LossReduction) -> Tensor<Scalar> {
+        guard reduction == .mean else { return perTarget.reduced(reduction) }
+        if let targetWeights { return perTarget.sum() / targetWeights.sum() }
+        return perTarget.sum() / Scalar(countedTargets)
+    }
+}
+
+/// `[C]` for rank-1 logits, else `[1, C, 1, …]`: the shape that broadcasts class weights along the class axis.
+private func classWeightShape(rank: Int, classAxis: Int, classCount: Int) -> [Int] {
+    var shape = [Int](repeating: 1, count: rank)
+    shape[classAxis] = classCount
+    return shape
 }
