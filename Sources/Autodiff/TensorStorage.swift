@@ -186,15 +186,52 @@ extension TensorStorage: RandomAccessCollection, MutableCollection {
 
 // MARK: - The cache of large buffers
 
-/// Size classes, free lists and counters of the process-wide buffer cache, guarded by its mutex.
+/// Free lists, counters and the limit of the process-wide buffer cache, guarded by its mutex.
+///
+/// Each size class has an intrusive free list: a free buffer's first word holds the address of
+/// the next free buffer of its class, so caching and reusing a buffer allocates nothing (a
+/// dictionary of arrays here cost three heap allocations per reuse, in its accessor coroutines).
 struct BufferCacheState: ~Copyable {
-    /// Free buffers by size class (bytes), as address bit patterns.
-    var free: [Int: [UInt]] = [:]
+    /// The first free buffer of each size class (address bit pattern; 0 when the list is empty).
+    var heads = [UInt](repeating: 0, count: BufferCache.classCount)
     var cachedBytes = 0
+    var cachedBuffers = 0
     var limit = TensorMemory.defaultCacheLimit
     var reused = 0
     var allocated = 0
     var freedToSystem = 0
+
+    /// Removes and returns the first buffer of size class `index`, or `nil` when there is none.
+    mutating func pop(_ index: Int) -> UInt? {
+        let head = heads[index]
+        guard head != 0, let pointer = UnsafeMutableRawPointer(bitPattern: head) else { return nil }
+        heads[index] = pointer.load(as: UInt.self)
+        cachedBytes -= BufferCache.capacity(ofClass: index)
+        cachedBuffers -= 1
+        return head
+    }
+
+    /// Puts `address`, a free buffer of size class `index`, at the front of its list.
+    mutating func push(_ address: UInt, _ index: Int) {
+        UnsafeMutableRawPointer(bitPattern: address)!.storeBytes(of: heads[index], as: UInt.self)
+        heads[index] = address
+        cachedBytes += BufferCache.capacity(ofClass: index)
+        cachedBuffers += 1
+    }
+
+    /// Takes buffers out of the lists, other classes than `keeping` first, until `bytes` more fit under `bound`.
+    mutating func evict(toFit bytes: Int, under bound: Int, keeping: Int? = nil) -> [UInt] {
+        var evicted: [UInt] = []
+        var index = 0
+        while cachedBytes + bytes > bound, index < heads.count {
+            if index != keeping, let address = pop(index) { evicted.append(address) } else { index += 1 }
+        }
+        if let keeping {
+            while cachedBytes + bytes > bound, let address = pop(keeping) { evicted.append(address) }
+        }
+        freedToSystem += evicted.count
+        return evicted
+    }
 }
 
 /// The process-wide cache of large tensor buffers behind ``TensorMemory``.
@@ -204,24 +241,34 @@ struct BufferCacheState: ~Copyable {
 /// rounded-up tail are never touched, so they cost address space, not memory.
 final class BufferCache: Sendable {
     static let shared = BufferCache()
+    /// Four classes per power of two up to 2⁶³ bytes.
+    static let classCount = 256
     let state = Mutex(BufferCacheState())
 
-    /// The size class of a request of `byteCount` bytes.
-    static func sizeClass(_ byteCount: Int) -> Int {
+    /// The size class of a request of `byteCount ≥ 64` bytes: `(4 + q)·2^(k−2)` bytes, `q ∈ 0…3`,
+    /// the smallest at least `byteCount`, as the index `4k + q`.
+    static func classIndex(_ byteCount: Int) -> Int {
         let octave = Int.bitWidth - 1 - byteCount.leadingZeroBitCount
-        let step = Swift.max(1 << Swift.max(octave - 2, 0), 64)
-        return (byteCount + step - 1) / step * step
+        let step = 1 << (octave - 2)
+        let quarters = (byteCount + step - 1) / step // 4…8
+        return quarters == 8 ? 4 * (octave + 1) : 4 * octave + quarters - 4
     }
+
+    /// The bytes of a buffer of size class `index`.
+    static func capacity(ofClass index: Int) -> Int { (4 + index % 4) << (index / 4 - 2) }
+
+    /// The bytes of the size class of a request of `byteCount` bytes.
+    static func sizeClass(_ byteCount: Int) -> Int { capacity(ofClass: classIndex(byteCount)) }
 
     /// A buffer of at least `byteCount` bytes, 64-byte aligned: a cached one of the same size class if any.
     func acquire(byteCount: Int) -> (UnsafeMutableRawPointer, Int) {
-        let capacity = Self.sizeClass(byteCount)
+        let index = Self.classIndex(byteCount)
+        let capacity = Self.capacity(ofClass: index)
         let reused: UInt? = state.withLock { state in
-            guard let address = state.free[capacity]?.popLast() else {
+            guard let address = state.pop(index) else {
                 state.allocated += 1
                 return nil
             }
-            state.cachedBytes -= capacity
             state.reused += 1
             return address
         }
@@ -232,38 +279,25 @@ final class BufferCache: Sendable {
     /// Takes back a buffer from ``acquire(byteCount:)``: keeps it for reuse, making room by freeing
     /// buffers of other size classes when the cache is full, or frees it when it does not fit.
     func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+        let index = Self.classIndex(capacity)
+        let address = UInt(bitPattern: pointer)
         let toFree: [UInt] = state.withLock { state in
-            var evicted: [UInt] = []
-            while state.cachedBytes + capacity > state.limit,
-                  let victim = state.free.first(where: { $0.key != capacity && !$0.value.isEmpty }) {
-                evicted.append(state.free[victim.key]!.removeLast())
-                state.cachedBytes -= victim.key
-                if state.free[victim.key]!.isEmpty { state.free[victim.key] = nil }
-            }
+            var evicted = state.cachedBytes + capacity > state.limit
+                ? state.evict(toFit: capacity, under: state.limit, keeping: index) : []
             if state.cachedBytes + capacity > state.limit {
-                evicted.append(UInt(bitPattern: pointer))
+                evicted.append(address)
+                state.freedToSystem += 1
             } else {
-                state.free[capacity, default: []].append(UInt(bitPattern: pointer))
-                state.cachedBytes += capacity
+                state.push(address, index)
             }
-            state.freedToSystem += evicted.count
             return evicted
         }
         for address in toFree { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
     }
 
-    /// Frees every cached buffer down to `limit` bytes.
+    /// Frees cached buffers until at most `limit` bytes are kept.
     func trim(to limit: Int) {
-        let toFree: [UInt] = state.withLock { state in
-            var evicted: [UInt] = []
-            while state.cachedBytes > limit, let victim = state.free.first(where: { !$0.value.isEmpty }) {
-                evicted.append(state.free[victim.key]!.removeLast())
-                state.cachedBytes -= victim.key
-                if state.free[victim.key]!.isEmpty { state.free[victim.key] = nil }
-            }
-            state.freedToSystem += evicted.count
-            return evicted
-        }
+        let toFree = state.withLock { $0.evict(toFit: 0, under: limit) }
         for address in toFree { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
     }
 }
@@ -321,7 +355,7 @@ public enum TensorMemory {
     public static var statistics: Statistics {
         BufferCache.shared.state.withLock { state in
             Statistics(reusedBuffers: state.reused, allocatedBuffers: state.allocated, freedBuffers: state.freedToSystem,
-                       cachedBuffers: state.free.values.reduce(0) { $0 + $1.count }, cachedBytes: state.cachedBytes)
+                       cachedBuffers: state.cachedBuffers, cachedBytes: state.cachedBytes)
         }
     }
 }

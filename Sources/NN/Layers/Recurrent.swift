@@ -435,6 +435,12 @@ func uninitializedBuffer<Scalar: TensorScalar>(_ count: Int) -> TensorStorage<Sc
     TensorStorage(unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
+/// An array of `count` scalars left uninitialized, for small scratch buffers (the same contract).
+@inline(__always)
+func uninitializedBuffer<Scalar: TensorScalar>(_ count: Int) -> [Scalar] {
+    [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
+
 /// Copies `[B, T, W]` (`batchFirst`) or `[T, B, W]` rows into step order `[T, B, W]` (step `s` is
 /// time `T − 1 − s` when `reverse`), or back when `toSteps` is `false`.
 @_specialize(where Scalar == Float)
