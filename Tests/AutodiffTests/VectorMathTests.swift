@@ -110,6 +110,24 @@ struct VectorMathTests {
         let forcedPortable = getenv("METAFOLIO_PORTABLE_VECTOR_KERNELS").map { String(cString: $0) == "1" } ?? false
         #expect(VectorKernelPath.selected == (forcedPortable ? .portable : expected[0]))
     }
+
+    /// The paths really are different code (the fused multiply-adds round differently somewhere on
+    /// a dense sweep) that agrees within 2 ulp everywhere: the path argument reaches the C kernels.
+    @Test func pathsDifferInRoundingOnly() {
+        guard VectorKernelPath.available.count == 2 else { return }
+        let points: [Double] = sweep(bound: 30, count: 20_000)
+        for (name, kernel) in vectorKernels(.avx2FMA, as: Double.self) {
+            let portable = vectorKernels(.portable, as: Double.self).first { $0.name == name }!.kernel
+            var fast = points, slow = points
+            points.withUnsafeBufferPointer { x in
+                fast.withUnsafeMutableBufferPointer { kernel(x.baseAddress!, $0.baseAddress!, points.count) }
+                slow.withUnsafeMutableBufferPointer { portable(x.baseAddress!, $0.baseAddress!, points.count) }
+            }
+            #expect(!sameBits(fast, slow), "\(name): AVX2+FMA and portable results are identical")
+            let worst = zip(fast, slow).map { ulpDistance($0, $1) }.max() ?? 0
+            #expect(worst <= 2, "\(name): paths differ by \(worst) ulp")
+        }
+    }
 }
 #endif
 
