@@ -4,7 +4,7 @@ import PackageDescription
 /// Library modules in layer order (see ARCHITECTURE.md). Each depends only on modules before it.
 let libraryModules: [(name: String, dependencies: [String])] = [
     ("Linalg", []),
-    ("Autodiff", ["Linalg"]),
+    ("Autodiff", ["Linalg", "CVectorMath"]),
     ("NN", ["Autodiff"]),
     ("MetaLearn", ["NN"]),
     ("Market", ["Linalg"]),
@@ -25,6 +25,9 @@ var targets: [Target] = [
         pkgConfig: "openblas",
         providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
+    // AVX2 + FMA exp/tanh/sigmoid, chosen at run time by Autodiff's vector kernels (plain C11; the
+    // instruction set is enabled per function, so the package keeps the x86-64 baseline).
+    .target(name: "CVectorMath"),
     .target(
         name: "Linalg",
         dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
