@@ -156,31 +156,34 @@ func columnSums<S: TensorScalar>(_ x: UnsafePointer<S>, rows: Int, columns: Int,
     }
 }
 
-/// One row of scores turned into attention probabilities in place: the mask added, then softmax with
-/// the row maximum subtracted, as `Tensor.softmax` (an all `−∞` row gives NaN, as in PyTorch).
+/// `rows × count` scores (contiguous rows, the mask already added) turned into attention probabilities
+/// in place: softmax along each row with the row maximum subtracted, as `Tensor.softmax` (an all `−∞`
+/// row gives NaN, as in PyTorch). One vectorized `exp` covers the whole block.
 @inline(__always)
-func maskedSoftmaxRow<S: TensorScalar>(_ row: UnsafeMutablePointer<S>, count: Int, mask: UnsafePointer<S>?,
-                                       maskStride: Int) {
-    if let mask {
-        for j in 0..<count { row[j] += mask[j * maskStride] }
+func softmaxRows<S: TensorScalar>(_ block: UnsafeMutablePointer<S>, rows: Int, count: Int) {
+    for i in 0..<rows {
+        let row = block + i * count
+        var maximum = -S.infinity
+        for j in 0..<count where row[j] > maximum || row[j].isNaN { maximum = row[j] }
+        if !maximum.isFinite && !maximum.isNaN { maximum = 0 }
+        for j in 0..<count { row[j] -= maximum }
     }
-    var maximum = -S.infinity
-    for j in 0..<count where row[j] > maximum || row[j].isNaN { maximum = row[j] }
-    if !maximum.isFinite && !maximum.isNaN { maximum = 0 }
-    for j in 0..<count { row[j] -= maximum }
-    VectorMath.exp(UnsafePointer(row), row, count: count)
-    var total: S = 0
-    for j in 0..<count { total += row[j] }
-    let reciprocal = 1 / total
-    for j in 0..<count { row[j] *= reciprocal }
+    VectorMath.exp(UnsafePointer(block), block, count: rows * count)
+    for i in 0..<rows {
+        let row = block + i * count
+        var total: S = 0
+        for j in 0..<count { total += row[j] }
+        let reciprocal = 1 / total
+        for j in 0..<count { row[j] *= reciprocal }
+    }
 }
 
 /// Multi-head attention as a single differentiable operation with fused kernels.
 ///
 /// Forward: one GEMM projects the input (`[B·L, E]·W_inᵀ`, `3E` wide for self-attention; one per
 /// input otherwise) and the queries are scaled by `1/√d`; per batch and head, one GEMM forms the
-/// scores `q·kᵀ` from the projection buffer in place, one loop adds the mask and applies the softmax
-/// row by row (adding each head's probabilities into the head average), and one GEMM writes `A·v`
+/// scores `q·kᵀ` from the projection buffer in place, accumulating onto the mask, one pass applies
+/// the softmax row by row (adding each head's probabilities into the head average), and one GEMM adds `A·v`
 /// straight into the head-concatenated `[B·L, E]` rows; one GEMM applies the output projection.
 /// Backward (first order): single GEMMs over all rows for the projections' weight and input
 /// gradients, column sums for the biases, and per batch and head `dV = Aᵀ·dH`, `dA = dH·Vᵀ`,
@@ -200,7 +203,9 @@ func multiheadAttention<Scalar>(_ a: AttentionArguments<Scalar>) -> [Tensor<Scal
     // [B, heads, L, S] and the concatenated heads [B·L, E].
     var projections: [Scalar] = uninitializedBuffer(g.projectionCount)
     var attention: [Scalar] = uninitializedBuffer(batch * heads * l * s)
-    var concatenated: [Scalar] = uninitializedBuffer(g.queryRows * e)
+    // Zeros: the per-head GEMMs accumulate into their blocks (β = 1 is much cheaper than β = 0 for
+    // OpenBLAS at these small sizes, which clears C in a separate pass).
+    var concatenated = [Scalar](repeating: 0, count: g.queryRows * e)
     var weights = [Scalar](repeating: 0, count: batch * l * s)
     var output: [Scalar] = uninitializedBuffer(g.queryRows * e)
     let inputs = a.tensors
@@ -239,17 +244,21 @@ func multiheadAttention<Scalar>(_ a: AttentionArguments<Scalar>) -> [Tensor<Scal
                 let c = g.block(batch: b, head: h, length: l, width: e)
                 let probabilities = ab.baseAddress! + (b * heads + h) * l * s
                 let (kp, vp) = (p + offsets[1] + k.offset, p + offsets[2] + k.offset)
-                Scalar._gemm(transposeA: false, transposeB: true, m: l, n: s, k: d, alpha: 1,
-                             a: p + q.offset, lda: q.leading, b: kp, ldb: k.leading, beta: 0, c: probabilities, ldc: s)
-                for i in 0..<l {
-                    let row = probabilities + i * s
-                    let maskRow = strides.map { mask! + b * $0.batch + h * $0.head + i * $0.row }
-                    maskedSoftmaxRow(row, count: s, mask: maskRow, maskStride: strides?.column ?? 0)
-                    let averageRow = average + i * s
-                    for j in 0..<s { averageRow[j] += row[j] }
+                // scores = mask + q·kᵀ: the mask (or zeros) first, then the GEMM accumulates.
+                if let strides {
+                    for i in 0..<l {
+                        let row = probabilities + i * s, maskRow = mask! + b * strides.batch + h * strides.head + i * strides.row
+                        for j in 0..<s { row[j] = maskRow[j * strides.column] }
+                    }
+                } else {
+                    probabilities.update(repeating: 0, count: l * s)
                 }
+                Scalar._gemm(transposeA: false, transposeB: true, m: l, n: s, k: d, alpha: 1,
+                             a: p + q.offset, lda: q.leading, b: kp, ldb: k.leading, beta: 1, c: probabilities, ldc: s)
+                softmaxRows(probabilities, rows: l, count: s)
+                for j in 0..<(l * s) { average[j] += probabilities[j] }
                 Scalar._gemm(transposeA: false, transposeB: false, m: l, n: d, k: s, alpha: 1,
-                             a: probabilities, lda: s, b: vp, ldb: k.leading, beta: 0, c: cb.baseAddress! + c.offset, ldc: c.leading)
+                             a: probabilities, lda: s, b: vp, ldb: k.leading, beta: 1, c: cb.baseAddress! + c.offset, ldc: c.leading)
             }
             for j in 0..<(l * s) { average[j] *= averaging }
         }
@@ -322,9 +331,9 @@ func multiheadAttentionBackward<Scalar>(_ a: AttentionArguments<Scalar>, _ g: At
         Scalar._gemm(transposeA: false, transposeB: false, m: g.queryRows, n: e, k: e, alpha: 1, a: dob.baseAddress!,
                      lda: e, b: w.baseAddress!, ldb: e, beta: 0, c: &dConcatenated, ldc: e)
     } }
-    // Per batch and head, the gradients of q, k and v, written into their blocks of dProjections
-    // (every element of it belongs to exactly one block).
-    var dProjections: [Scalar] = uninitializedBuffer(g.projectionCount)
+    // Per batch and head, the gradients of q, k and v, accumulated (β = 1) into their blocks of the
+    // zeroed dProjections (every element of it belongs to exactly one block).
+    var dProjections = [Scalar](repeating: 0, count: g.projectionCount)
     var dScores: [Scalar] = uninitializedBuffer(l * s)
     let dWeights = cotangents[1].scalars
     let weightsGradient = dWeights.contains { $0 != 0 }
@@ -340,26 +349,28 @@ func multiheadAttentionBackward<Scalar>(_ a: AttentionArguments<Scalar>, _ g: At
                 let c = g.block(batch: b, head: h, length: l, width: e)
                 let probabilities = ab.baseAddress! + (b * heads + h) * l * s
                 let dh = dcb.baseAddress! + c.offset
-                // dV = Aᵀ·dH, dA = dH·Vᵀ.
+                // dV = Aᵀ·dH; dA = (the head average's cotangent)/heads + dH·Vᵀ.
                 Scalar._gemm(transposeA: true, transposeB: false, m: s, n: d, k: l, alpha: 1, a: probabilities, lda: s,
-                             b: dh, ldb: c.leading, beta: 0, c: dp + offsets[2] + k.offset, ldc: k.leading)
+                             b: dh, ldb: c.leading, beta: 1, c: dp + offsets[2] + k.offset, ldc: k.leading)
+                if weightsGradient {
+                    let averageBlock = dwb.baseAddress! + b * l * s
+                    for j in 0..<(l * s) { ds[j] = averageBlock[j] * averaging }
+                } else {
+                    ds.update(repeating: 0, count: l * s)
+                }
                 Scalar._gemm(transposeA: false, transposeB: true, m: l, n: s, k: d, alpha: 1, a: dh, lda: c.leading,
-                             b: p + offsets[2] + k.offset, ldb: k.leading, beta: 0, c: ds, ldc: s)
+                             b: p + offsets[2] + k.offset, ldb: k.leading, beta: 1, c: ds, ldc: s)
                 for i in 0..<l {
                     let row = ds + i * s, probabilityRow = probabilities + i * s
-                    if weightsGradient {
-                        let averageRow = dwb.baseAddress! + (b * l + i) * s
-                        for j in 0..<s { row[j] += averageRow[j] * averaging }
-                    }
                     var dot: Scalar = 0
                     for j in 0..<s { dot += row[j] * probabilityRow[j] }
                     for j in 0..<s { row[j] = probabilityRow[j] * (row[j] - dot) }
                 }
                 // dq = dScores·K/√d, dk = dScoresᵀ·(q/√d).
                 Scalar._gemm(transposeA: false, transposeB: false, m: l, n: d, k: s, alpha: scale, a: ds, lda: s,
-                             b: p + offsets[1] + k.offset, ldb: k.leading, beta: 0, c: dp + q.offset, ldc: q.leading)
+                             b: p + offsets[1] + k.offset, ldb: k.leading, beta: 1, c: dp + q.offset, ldc: q.leading)
                 Scalar._gemm(transposeA: true, transposeB: false, m: s, n: d, k: l, alpha: 1, a: ds, lda: s,
-                             b: p + q.offset, ldb: q.leading, beta: 0, c: dp + offsets[1] + k.offset, ldc: k.leading)
+                             b: p + q.offset, ldb: q.leading, beta: 1, c: dp + offsets[1] + k.offset, ldc: k.leading)
             }
         }
     } } } } } }
@@ -369,13 +380,19 @@ func multiheadAttentionBackward<Scalar>(_ a: AttentionArguments<Scalar>, _ g: At
     dProjections.withUnsafeBufferPointer { dpb in a.inProjectionWeight.withUnsafeScalars { w in
         let dp = dpb.baseAddress!
         if needed[a.inProjectionWeightIndex] {
+            // Xᵀ·dP [E, outputs] per source, then transposed into dW_in's rows: OpenBLAS runs this
+            // orientation faster than dPᵀ·X for these shapes.
             var dw: [Scalar] = uninitializedBuffer(3 * e * e)
+            var product: [Scalar] = uninitializedBuffer(e * outputs)
             for (part, x) in sources.enumerated() {
-                x.withUnsafeScalars { xb in dw.withUnsafeMutableBufferPointer { dwb in
-                    Scalar._gemm(transposeA: true, transposeB: false, m: outputs, n: e, k: x.scalarCount / e, alpha: 1,
-                                 a: dp + offsets[part], lda: width, b: xb.baseAddress!, ldb: e, beta: 0,
-                                 c: dwb.baseAddress! + part * e * e, ldc: e)
-                } }
+                x.withUnsafeScalars { xb in
+                    Scalar._gemm(transposeA: true, transposeB: false, m: e, n: outputs, k: x.scalarCount / e, alpha: 1,
+                                 a: xb.baseAddress!, lda: e, b: dp + offsets[part], ldb: width, beta: 0,
+                                 c: &product, ldc: outputs)
+                }
+                for o in 0..<outputs {
+                    for i in 0..<e { dw[(part * e + o) * e + i] = product[i * outputs + o] }
+                }
             }
             gradients[a.inProjectionWeightIndex] = Tensor(dw).reshaped([3 * e, e])
         }
