@@ -158,14 +158,15 @@ func columnSums<S: TensorScalar>(_ x: UnsafePointer<S>, rows: Int, columns: Int,
 
 /// `rows × count` scores (contiguous rows, the mask already added) turned into attention probabilities
 /// in place: softmax along each row with the row maximum subtracted, as `Tensor.softmax` (an all `−∞`
-/// row gives NaN, as in PyTorch). One vectorized `exp` covers the whole block.
+/// row gives NaN, as in PyTorch). One vectorized `exp` covers the whole block. The maximum skips NaN
+/// (a branch-free loop); a NaN score still makes its whole row NaN through the row sum.
 @inline(__always)
 func softmaxRows<S: TensorScalar>(_ block: UnsafeMutablePointer<S>, rows: Int, count: Int) {
     for i in 0..<rows {
         let row = block + i * count
         var maximum = -S.infinity
-        for j in 0..<count where row[j] > maximum || row[j].isNaN { maximum = row[j] }
-        if !maximum.isFinite && !maximum.isNaN { maximum = 0 }
+        for j in 0..<count { maximum = row[j] > maximum ? row[j] : maximum }
+        if !maximum.isFinite { maximum = 0 }
         for j in 0..<count { row[j] -= maximum }
     }
     VectorMath.exp(UnsafePointer(block), block, count: rows * count)
