@@ -9,8 +9,8 @@ import Linalg
 /// `out_proj.bias` `[E]`. Each head attends with `softmax(q·kᵀ/√d + mask)·v`, `d = E/heads`.
 ///
 /// The forward pass and the first-order backward pass run as one fused operation (one GEMM per
-/// projection, per-head GEMMs reading the projections in place, the mask added in the softmax
-/// pass); higher-order gradients differentiate the same computation in `Tensor` operations.
+/// projection, per-head GEMMs reading the projections in place and accumulating the scores onto the
+/// mask, one softmax pass); higher-order gradients differentiate the same computation in `Tensor` operations.
 ///
 /// - Note: `batchFirst` defaults to `true` here (PyTorch's default is `false`).
 public struct MultiheadAttention<Scalar: TensorScalar>: Module {
