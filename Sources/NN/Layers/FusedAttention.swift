@@ -159,9 +159,11 @@ func columnSums<S: TensorScalar>(_ x: UnsafePointer<S>, rows: Int, columns: Int,
 /// `rows × count` scores (contiguous rows, the mask already added) turned into attention probabilities
 /// in place: softmax along each row with the row maximum subtracted, as `Tensor.softmax` (an all `−∞`
 /// row gives NaN, as in PyTorch). One vectorized `exp` covers the whole block. The maximum skips NaN
-/// (a branch-free loop); a NaN score still makes its whole row NaN through the row sum.
+/// (a branch-free loop); a NaN score still makes its whole row NaN through the row sum. The
+/// probabilities are also written into `sum` (`firstHead`) or added to it, in the same pass.
 @inline(__always)
-func softmaxRows<S: TensorScalar>(_ block: UnsafeMutablePointer<S>, rows: Int, count: Int) {
+func softmaxRows<S: TensorScalar>(_ block: UnsafeMutablePointer<S>, rows: Int, count: Int,
+                                  addingInto sum: UnsafeMutablePointer<S>, firstHead: Bool) {
     for i in 0..<rows {
         let row = block + i * count
         var maximum = -S.infinity
@@ -171,11 +173,15 @@ func softmaxRows<S: TensorScalar>(_ block: UnsafeMutablePointer<S>, rows: Int, c
     }
     VectorMath.exp(UnsafePointer(block), block, count: rows * count)
     for i in 0..<rows {
-        let row = block + i * count
+        let row = block + i * count, sumRow = sum + i * count
         var total: S = 0
         for j in 0..<count { total += row[j] }
         let reciprocal = 1 / total
-        for j in 0..<count { row[j] *= reciprocal }
+        if firstHead {
+            for j in 0..<count { row[j] *= reciprocal; sumRow[j] = row[j] }
+        } else {
+            for j in 0..<count { row[j] *= reciprocal; sumRow[j] += row[j] }
+        }
     }
 }
 
@@ -207,7 +213,8 @@ func multiheadAttention<Scalar>(_ a: AttentionArguments<Scalar>) -> [Tensor<Scal
     // Zeros: the per-head GEMMs accumulate into their blocks (β = 1 is much cheaper than β = 0 for
     // OpenBLAS at these small sizes, which clears C in a separate pass).
     var concatenated = [Scalar](repeating: 0, count: g.queryRows * e)
-    var weights = [Scalar](repeating: 0, count: batch * l * s)
+    // Written by each batch's first head, then added to.
+    var weights: [Scalar] = uninitializedBuffer(batch * l * s)
     var output: [Scalar] = uninitializedBuffer(g.queryRows * e)
     let inputs = a.tensors
     let sources = a.isSelfAttention ? [a.query] : [a.query, a.key!, a.value!]
@@ -256,8 +263,7 @@ func multiheadAttention<Scalar>(_ a: AttentionArguments<Scalar>) -> [Tensor<Scal
                 }
                 Scalar._gemm(transposeA: false, transposeB: true, m: l, n: s, k: d, alpha: 1,
                              a: p + q.offset, lda: q.leading, b: kp, ldb: k.leading, beta: 1, c: probabilities, ldc: s)
-                softmaxRows(probabilities, rows: l, count: s)
-                for j in 0..<(l * s) { average[j] += probabilities[j] }
+                softmaxRows(probabilities, rows: l, count: s, addingInto: average, firstHead: h == 0)
                 Scalar._gemm(transposeA: false, transposeB: false, m: l, n: d, k: s, alpha: 1,
                              a: probabilities, lda: s, b: vp, ldb: k.leading, beta: 1, c: cb.baseAddress! + c.offset, ldc: c.leading)
             }
