@@ -101,6 +101,8 @@ public struct MultiheadAttention<Scalar: TensorScalar>: Module {
         let (batch, targetLength, sourceLength) = (query.shape[1 - timeAxis], query.shape[timeAxis], source.shape[timeAxis])
         precondition(source.shape[1 - timeAxis] == batch,
                      "MultiheadAttention: query batch \(batch) differs from key batch \(source.shape[1 - timeAxis])")
+        precondition(batch > 0 && targetLength > 0 && sourceLength > 0,
+                     "MultiheadAttention: query \(query.shape) or key \(source.shape) is empty")
         let mask = additiveMask(batch: batch, targetLength: targetLength, sourceLength: sourceLength,
                                 keyPaddingMask: keyPaddingMask, attentionMask: attentionMask, causal: causal)
         return AttentionArguments(
