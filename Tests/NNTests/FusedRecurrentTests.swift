@@ -70,10 +70,6 @@ import Testing
         }
     }
 
-    func maxDifference<Scalar: TensorScalar>(_ x: Tensor<Scalar>, _ y: Tensor<Scalar>) -> Double {
-        zip(x.scalars, y.scalars).reduce(0) { Swift.max($0, Swift.abs(Double($1.0) - Double($1.1))) }
-    }
-
     /// The fused operation records one node per direction (plus one part node per output), not one per
     /// gate operation and timestep.
     @Test func oneNodePerDirection() {

@@ -1,3 +1,4 @@
+import Autodiff
 import Foundation
 import Testing
 
@@ -17,4 +18,9 @@ func fixtureURL(_ name: String, withExtension ext: String = "json") throws -> UR
 /// Decodes `Fixtures/<name>.json` from the test bundle.
 func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
     try JSONDecoder().decode(T.self, from: Data(contentsOf: fixtureURL(name)))
+}
+
+/// The largest absolute elementwise difference of two tensors of the same shape (in Double).
+func maxDifference<Scalar: TensorScalar>(_ x: Tensor<Scalar>, _ y: Tensor<Scalar>) -> Double {
+    zip(x.scalars, y.scalars).reduce(0) { Swift.max($0, Swift.abs(Double($1.0) - Double($1.1))) }
 }

@@ -8,6 +8,10 @@ import Linalg
 /// stacked), `in_proj_bias` `[3E]`, and the output projection `out_proj.weight` `[E, E]`,
 /// `out_proj.bias` `[E]`. Each head attends with `softmax(q·kᵀ/√d + mask)·v`, `d = E/heads`.
 ///
+/// The forward pass and the first-order backward pass run as one fused operation (one GEMM per
+/// projection, per-head GEMMs reading the projections in place and accumulating the scores onto the
+/// mask, one softmax pass); higher-order gradients differentiate the same computation in `Tensor` operations.
+///
 /// - Note: `batchFirst` defaults to `true` here (PyTorch's default is `false`).
 public struct MultiheadAttention<Scalar: TensorScalar>: Module {
     /// `[3E, E]`: rows `0..<E` project the query, `E..<2E` the key, `2E..<3E` the value.
@@ -64,39 +68,47 @@ public struct MultiheadAttention<Scalar: TensorScalar>: Module {
     public func callAsFunction(query: Tensor<Scalar>, key: Tensor<Scalar>, value: Tensor<Scalar>,
                                keyPaddingMask: [[Bool]]? = nil, attentionMask: Tensor<Scalar>? = nil,
                                causal: Bool = false) -> (output: Tensor<Scalar>, weights: Tensor<Scalar>) {
-        let e = embedDimension, heads = headCount, d = embedDimension / headCount
-        precondition(query.rank == 3 && key.rank == 3 && key.shape == value.shape
-                     && query.shape[2] == e && key.shape[2] == e,
-                     "MultiheadAttention: query \(query.shape), key \(key.shape), value \(value.shape) do not have width \(e)")
-        let q0 = batchFirst ? query : query.transposed(0, 1)
-        let k0 = batchFirst ? key : key.transposed(0, 1)
-        let v0 = batchFirst ? value : value.transposed(0, 1)
-        let (batch, targetLength, sourceLength) = (q0.shape[0], q0.shape[1], k0.shape[1])
-        precondition(k0.shape[0] == batch, "MultiheadAttention: query batch \(batch) differs from key batch \(k0.shape[0])")
-        func project(_ x: Tensor<Scalar>, _ part: Int, length: Int) -> Tensor<Scalar> {
-            var y = x.matmul(inProjectionWeight.sliced(alongAxis: 0, from: part * e, to: (part + 1) * e), transposingOther: true)
-            if let b = inProjectionBias { y = y + b.sliced(alongAxis: 0, from: part * e, to: (part + 1) * e) }
-            return y.reshaped([batch, length, heads, d]).permuted([0, 2, 1, 3])
-        }
-        let q = project(q0, 0, length: targetLength) * Scalar(1 / Double(d).squareRoot())
-        let k = project(k0, 1, length: sourceLength), v = project(v0, 2, length: sourceLength)
-        var scores = q.matmul(k, transposingOther: true) // [B, heads, L, S]
-        if let mask = additiveMask(batch: batch, targetLength: targetLength, sourceLength: sourceLength,
-                                   keyPaddingMask: keyPaddingMask, attentionMask: attentionMask, causal: causal) {
-            scores = scores + mask
-        }
-        let attention = scores.softmax(alongAxis: -1)
-        let heads3 = attention.matmul(v).permuted([0, 2, 1, 3]).reshaped([batch, targetLength, e])
-        let output = outProjection(heads3)
-        return (batchFirst ? output : output.transposed(0, 1), attention.mean(alongAxis: 1))
+        precondition(key.rank == 3 && key.shape == value.shape && key.shape[2] == embedDimension,
+                     "MultiheadAttention: query \(query.shape), key \(key.shape), value \(value.shape) do not have width \(embedDimension)")
+        return attend(query, key: key, value: value, keyPaddingMask: keyPaddingMask, attentionMask: attentionMask,
+                      causal: causal)
     }
 
     /// Self-attention: `query`, `key` and `value` are all `input`.
     public func callAsFunction(_ input: Tensor<Scalar>, keyPaddingMask: [[Bool]]? = nil,
                                attentionMask: Tensor<Scalar>? = nil, causal: Bool = false)
         -> (output: Tensor<Scalar>, weights: Tensor<Scalar>) {
-        self(query: input, key: input, value: input, keyPaddingMask: keyPaddingMask, attentionMask: attentionMask,
-             causal: causal)
+        attend(input, key: nil, value: nil, keyPaddingMask: keyPaddingMask, attentionMask: attentionMask, causal: causal)
+    }
+
+    /// Validates the shapes, combines the masks and runs the fused operation (``multiheadAttention(_:)``);
+    /// `key` and `value` are `nil` for self-attention (one `3E`-wide input projection).
+    private func attend(_ query: Tensor<Scalar>, key: Tensor<Scalar>?, value: Tensor<Scalar>?, keyPaddingMask: [[Bool]]?,
+                        attentionMask: Tensor<Scalar>?, causal: Bool) -> (output: Tensor<Scalar>, weights: Tensor<Scalar>) {
+        let results = multiheadAttention(arguments(query, key: key, value: value, keyPaddingMask: keyPaddingMask,
+                                                   attentionMask: attentionMask, causal: causal))
+        return (results[0], results[1])
+    }
+
+    /// The arguments of the attention operation for these inputs and this layer's parameters, with the
+    /// masks combined; traps unless the shapes fit. `key` and `value` are `nil` for self-attention.
+    func arguments(_ query: Tensor<Scalar>, key: Tensor<Scalar>?, value: Tensor<Scalar>?, keyPaddingMask: [[Bool]]?,
+                   attentionMask: Tensor<Scalar>?, causal: Bool) -> AttentionArguments<Scalar> {
+        let source = key ?? query
+        precondition(query.rank == 3 && query.shape[2] == embedDimension,
+                     "MultiheadAttention: query \(query.shape), key \(source.shape) do not have width \(embedDimension)")
+        let timeAxis = batchFirst ? 1 : 0
+        let (batch, targetLength, sourceLength) = (query.shape[1 - timeAxis], query.shape[timeAxis], source.shape[timeAxis])
+        precondition(source.shape[1 - timeAxis] == batch,
+                     "MultiheadAttention: query batch \(batch) differs from key batch \(source.shape[1 - timeAxis])")
+        precondition(batch > 0 && targetLength > 0 && sourceLength > 0,
+                     "MultiheadAttention: query \(query.shape) or key \(source.shape) is empty")
+        let mask = additiveMask(batch: batch, targetLength: targetLength, sourceLength: sourceLength,
+                                keyPaddingMask: keyPaddingMask, attentionMask: attentionMask, causal: causal)
+        return AttentionArguments(
+            query: query, key: key, value: value, inProjectionWeight: inProjectionWeight, inProjectionBias: inProjectionBias,
+            outProjectionWeight: outProjection.weight, outProjectionBias: outProjection.bias, headCount: headCount,
+            batchFirst: batchFirst, mask: mask)
     }
 
     /// The masks combined into one additive constant broadcastable to `[B, heads, L, S]`, or `nil` without masks.
