@@ -152,6 +152,8 @@ private struct ClassTargets<Scalar: TensorScalar> {
     let classWeights: Tensor<Scalar>?
     /// `w_t` per target (0 where ignored), shaped like the targets, or `nil` without weights.
     let targetWeights: Tensor<Scalar>?
+    /// What the mean divides by: the number of counted targets, or their weights' sum.
+    let meanDenominator: Scalar
 
     init(_ input: Tensor<Scalar>, _ indices: TensorIndices, ignoreIndex: Int?, classWeights weights: Tensor<Scalar>?,
          loss: String, reduction: LossReduction) throws {
@@ -183,11 +185,15 @@ private struct ClassTargets<Scalar: TensorScalar> {
         gatherShape[classAxis] = 1
         gatherIndices = try TensorIndices(shape: gatherShape, values: safe)
         mask = try Tensor(shape: targetShape, scalars: maskValues)
-        guard let weights = weights?.detached() else { (classWeights, targetWeights) = (nil, nil); return }
+        guard let weights = weights?.detached() else {
+            (classWeights, targetWeights, meanDenominator) = (nil, nil, Scalar(countedTargets))
+            return
+        }
         try requireShape(weights, [classCount], loss, "classWeights")
         let picked = weights.indexSelected(alongAxis: 0, indices: safe).reshaped(targetShape) * mask
+        meanDenominator = picked.sum().scalar
         if reduction == .mean {
-            let total = Double(picked.sum().detached().scalar)
+            let total = Double(meanDenominator)
             try requireOption(total != 0 && total.isFinite, loss, "classWeights", total,
                               "the weights of the counted targets must have a finite, non-zero sum for the mean")
         }
@@ -209,9 +215,7 @@ private struct ClassTargets<Scalar: TensorScalar> {
 
     /// The reduction, with the mean taken over counted targets only (weighted by `w_t` with class weights).
     func reduce(_ perTarget: Tensor<Scalar>, _ reduction: LossReduction) -> Tensor<Scalar> {
-        guard reduction == .mean else { return perTarget.reduced(reduction) }
-        if let targetWeights { return perTarget.sum() / targetWeights.sum() }
-        return perTarget.sum() / Scalar(countedTargets)
+        reduction == .mean ? perTarget.sum() / meanDenominator : perTarget.reduced(reduction)
     }
 }
 
