@@ -12,7 +12,7 @@ let libraryModules: [(name: String, dependencies: [String])] = [
     ("Regimes", ["Linalg", "Market"]),
     ("Portfolio", ["Linalg", "Market"]),
     ("Backtest", ["Portfolio", "Market"]),
-    ("Strategies", ["MetaLearn", "Signals", "Regimes", "Backtest"]),
+    ("Strategies", ["Linalg", "Autodiff", "NN", "MetaLearn", "Market", "Signals", "Regimes", "Backtest"]),
 ]
 
 let strictSettings: [SwiftSetting] = [
@@ -135,6 +135,12 @@ targets += [
     .testTarget(
         name: "BacktestTests",
         dependencies: ["Backtest", "Portfolio", "Market"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: strictSettings
+    ),
+    .testTarget(
+        name: "StrategiesTests",
+        dependencies: ["Strategies", "Backtest", "Market", "NN", "Autodiff", "Linalg"],
         resources: [.copy("Fixtures")],
         swiftSettings: strictSettings
     ),
