@@ -123,6 +123,10 @@ final class RuleBox<Scalar: TensorScalar>: Sendable {
     init(_ backward: Backward<Scalar>) { self.backward = backward }
 }
 
+/// The source of ``Node/sequence``: a counter that orders nodes by creation; no result depends
+/// on its values, only on their order.
+private let nodeSequence = Atomic<UInt64>(0)
+
 /// A vertex of the implicit computation graph.
 ///
 /// Ownership: a tensor that requires gradients holds a strong reference to its
@@ -147,6 +151,10 @@ final class Node<Scalar: TensorScalar>: Sendable {
     /// 0 for a leaf, else one more than the largest generation among the parents: every node's
     /// generation exceeds its ancestors', which gives the backward pass its order for free.
     let generation: Int
+    /// Creation order, process-wide: breaks ties between nodes of one generation in the backward
+    /// pass, so gradients that several paths feed are summed in the same order in every run (an
+    /// order by address would change with the allocator's choices from one run to the next).
+    let sequence: UInt64
     /// The backward rule: a ``RuleBox`` stored as `AnyObject`, so the field's type is not generic
     /// and the (unspecialized) deinitializer destroys it without a generic metadata lookup on
     /// every release. Only ``box(_:)`` reads it back, with the type it was stored with.
@@ -165,6 +173,7 @@ final class Node<Scalar: TensorScalar>: Sendable {
         case nil: break
         }
         self.generation = generation
+        self.sequence = nodeSequence.add(1, ordering: .relaxed).newValue
         self.rule = Mutex(rule.map { RuleBox($0) as AnyObject })
         tracker?.didCreate()
     }
@@ -339,7 +348,7 @@ func reverseMode<Scalar>(of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>]
 /// reverse topological order. Nothing is stored on the nodes, so passes are independent.
 ///
 /// Order: node `k` is reached before its parents because every node's ``Node/generation`` exceeds
-/// its parents'. The pass pops nodes from a max-heap keyed by `(generation, identity)`; a node
+/// its parents'. The pass pops nodes from a max-heap keyed by `(generation, creation order)`; a node
 /// reached along several paths pops several times in a row and is expanded once. Positions are
 /// therefore sorted by descending key, and a node's position is found by binary search: no
 /// hashing, no visited set.
@@ -359,7 +368,7 @@ struct BackwardPass<Scalar: TensorScalar> {
 
     @inline(__always)
     static func precedes(_ a: Node<Scalar>, _ b: Node<Scalar>) -> Bool {
-        a.generation != b.generation ? a.generation > b.generation : ObjectIdentifier(a) > ObjectIdentifier(b)
+        a.generation != b.generation ? a.generation > b.generation : a.sequence > b.sequence
     }
 
     /// Collects the nodes reachable from `root` in descending key order, not descending below the

@@ -15,7 +15,7 @@ struct MetaFolioCommand: ParsableCommand {
         abstract: "Meta-learning multi-asset portfolio management.",
         version: MetaFolioVersion.string,
         subcommands: [VersionCommand.self, DatasetsCommand.self, RegimesCommand.self, DecomposeCommand.self,
-                      OLPSCommand.self, OptimizeCommand.self, BacktestCommand.self, RunCommand.self]
+                      OLPSCommand.self, OptimizeCommand.self, BacktestCommand.self, RunCommand.self, EIIECommand.self]
     )
 }
 

@@ -19,6 +19,29 @@ struct GraphTests {
         #expect(!g3.requiresGradient)
     }
 
+    /// Three products of one input reach the sum at the same generation, so the order in which their
+    /// gradients are added into `x` decides the rounding: `1e16 + 1 − 1e16` is 0 or 1 by order. The
+    /// order follows creation, not addresses: objects of varying sizes allocated between the products
+    /// move them around the heap, and every run gives the same bits (it did not when ties were broken
+    /// by address: the EIIE agent's RNN training differed in the last bits from run to run).
+    @Test("gradients fed by nodes of one generation are summed in creation order, whatever the addresses")
+    func tieOrderIsDeterministic() {
+        func run(padding: Int) -> UInt64 {
+            var keep: [[UInt8]] = []
+            let x = Tensor<Double>([1]).requiringGradient()
+            var terms: [Tensor<Double>] = []
+            for (k, c) in [1e16, 1, -1e16].enumerated() {
+                keep.append([UInt8](repeating: 0, count: 1 + (padding * (k + 7)) % 97))
+                terms.append(x * c)
+            }
+            let y = (terms[0] + terms[1] + terms[2]).sum()
+            withExtendedLifetime(keep) {}
+            return gradient(of: y, wrt: x).scalars[0].bitPattern
+        }
+        let first = run(padding: 0)
+        for padding in 1..<40 { #expect(run(padding: padding) == first) }
+    }
+
     @Test("fan-out accumulates within a call; separate calls do not accumulate")
     func accumulation() {
         let x = Tensor<Double>([1, 2, 3]).requiringGradient()

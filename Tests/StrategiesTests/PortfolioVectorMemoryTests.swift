@@ -8,6 +8,7 @@ import Testing
         #expect(CashPosition.cashLast(fromCashFirst: [0.1, 0.2, 0.7]) == [0.2, 0.7, 0.1])
         #expect(CashPosition.cashFirst(fromCashLast: [0.2, 0.7, 0.1]) == [0.1, 0.2, 0.7])
         #expect(CashPosition.cashLast(fromCashFirst: []) == [])
+        #expect(CashPosition.engineTarget(fromCashFirst: [0.1, 0.2, 0.7]) == [0.2, 0.7])
         let v = [0.3, 0.05, 0.4, 0.25]
         #expect(CashPosition.cashFirst(fromCashLast: CashPosition.cashLast(fromCashFirst: v)) == v)
     }

@@ -11,6 +11,12 @@ public enum CashPosition {
         return Array(weights.dropFirst()) + [cash]
     }
 
+    /// `[cash, a₁ … aₘ]` → `[a₁ … aₘ]`: a backtest target, whose cash is the remainder `1 − Σaᵢ`
+    /// (see `BacktestStrategy.targetWeights`).
+    public static func engineTarget(fromCashFirst weights: [Double]) -> [Double] {
+        Array(weights.dropFirst())
+    }
+
     /// `[a₁ … aₘ, cash]` → `[cash, a₁ … aₘ]`. An empty vector stays empty.
     public static func cashFirst(fromCashLast weights: [Double]) -> [Double] {
         guard let cash = weights.last else { return [] }

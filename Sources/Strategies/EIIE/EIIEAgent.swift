@@ -63,7 +63,7 @@ public struct EIIEAgent<Scalar: TensorScalar>: BacktestStrategy, Sendable {
             ? first + trainingConfiguration.batchSize + 1 : first + 1
     }
 
-    /// The policy's weights for the decision bar, assets then cash.
+    /// The policy's asset weights for the decision bar; the engine holds the rest in cash.
     ///
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` when the backtest
     ///   has no cash asset; the market's data errors (a missing or non-positive price in the history);
@@ -76,7 +76,7 @@ public struct EIIEAgent<Scalar: TensorScalar>: BacktestStrategy, Sendable {
         } else if let known = trainer?.market.barCount, known <= context.bar {
             try trainer!.append(context.history(bars: known..<(context.bar + 1)))
         }
-        return CashPosition.cashLast(fromCashFirst: try trainer!.decide(at: context.bar))
+        return CashPosition.engineTarget(fromCashFirst: try trainer!.decide(at: context.bar))
     }
 
     /// Runs the rolling OSBL steps on every bar whose next period is known.
@@ -129,8 +129,12 @@ public struct EIIEAgent<Scalar: TensorScalar>: BacktestStrategy, Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             try encoder.encode(trainer.memory).write(to: staging.appendingPathComponent(EIIECheckpointFile.memory))
+            // Swap directories by two renames: the old checkpoint stays whole until the new one is.
             if fileManager.fileExists(atPath: url.path) {
-                _ = try fileManager.replaceItemAt(url, withItemAt: staging)
+                let retired = staging.appendingPathExtension("old")
+                try fileManager.moveItem(at: url, to: retired)
+                try fileManager.moveItem(at: staging, to: url)
+                try? fileManager.removeItem(at: retired)
             } else {
                 try fileManager.moveItem(at: staging, to: url)
             }
@@ -142,11 +146,13 @@ public struct EIIEAgent<Scalar: TensorScalar>: BacktestStrategy, Sendable {
 
     /// An agent that starts from the checkpoint in `url` instead of pre-training: its network and
     /// configurations come from `policy.safetensors`, its memory's rows from `memory.json` (grown
-    /// uniformly to the bars seen at the first decision).
+    /// uniformly to the bars seen at the first decision). `training` replaces the saved training
+    /// configuration, for example with no rolling steps to deploy a frozen policy.
     ///
     /// - Throws: ``StrategiesError/invalidCheckpoint(path:message:)`` for a missing or damaged file, or
     ///   configurations that cannot be read; nothing is half-loaded.
-    public init(restoringFrom url: URL, name: String? = nil, using generator: inout Xoshiro256StarStar) throws {
+    public init(restoringFrom url: URL, name: String? = nil, training override: EIIETrainingConfiguration? = nil,
+                using generator: inout Xoshiro256StarStar) throws {
         let networkURL = url.appendingPathComponent(EIIECheckpointFile.network)
         let memoryURL = url.appendingPathComponent(EIIECheckpointFile.memory)
         do {
@@ -164,7 +170,7 @@ public struct EIIEAgent<Scalar: TensorScalar>: BacktestStrategy, Sendable {
                 }
                 return field
             }
-            try self.init(name: name, network: network, training: training, features: features, using: &generator)
+            try self.init(name: name, network: network, training: override ?? training, features: features, using: &generator)
             var model = try EIIENetwork<Scalar>(configuration: network, using: &generator)
             try model.load(file)
             let memory = try decoder.decode(PortfolioVectorMemory.self, from: Data(contentsOf: memoryURL))
