@@ -128,6 +128,9 @@ struct EIIECommand: FailureReportingCommand {
             standardError("metafolio eiie: \(source), \(panel.assetCount) assets, \(testStart) training bars, \(testBars) test bars "
                           + "from \(panel.index.label(at: testStart)); \(configuration.topologies.count * seeds) agents, \(steps) pre-training steps\n")
         }
+        // The agents train side by side, one per core; their products are small, so BLAS threads
+        // would only compete with the other agents.
+        try BLASThreading.setThreadCount(1)
         let clock = ContinuousClock.now
         var progressLine: (@Sendable (String) -> Void)?
         if showProgress { progressLine = { @Sendable line in standardError("  " + line + "\n") } }
