@@ -28,5 +28,10 @@ struct IntradayAnnualisationTests {
         // and the annual one √3/6 · √8760 = √26280 / 6.
         let sharpe = try #require(metrics.sharpeRatio)
         #expect(abs(sharpe - 26_280.0.squareRoot() / 6) < 1e-9)
+        // Reports are drawn on dates: an intraday result is refused with a typed error.
+        #expect(throws: BacktestError.invalidArgument(operation: "ReportSeries(result:)", parameter: "result",
+                                                      message: "fixed weights has period or timestamp labels, not dates")) {
+            try ReportSeries(result: result)
+        }
     }
 }

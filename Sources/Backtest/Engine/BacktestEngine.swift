@@ -83,7 +83,7 @@ public struct BacktestConfiguration: Sendable, Hashable {
 /// Periods per year for a sampling frequency, the annualisation of every metric: 252 daily,
 /// 52 weekly, 12 monthly, 4 quarterly, 1 annual (empyrical's `ANNUALIZATION_FACTORS`); 8760 hourly
 /// and 17 520 half-hourly, since the intraday data are crypto markets trading 24 hours a day,
-/// 365 days a year (``Market/Frequency/periodsPerYear``); 252 for period indices and irregular
+/// 365 days a year (`Frequency.periodsPerYear`); 252 for period indices and irregular
 /// dates, which are daily in the classic data sets.
 public func periodsPerYear(_ frequency: Frequency) -> Double {
     frequency.periodsPerYear ?? 252
