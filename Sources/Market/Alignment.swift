@@ -21,11 +21,11 @@ extension PricePanel {
     /// The panel on another time axis of the same kind: rows at labels absent from
     /// this panel are missing, then `fill` is applied (pandas `reindex(...).ffill(limit=)`).
     ///
-    /// - Throws: ``MarketError/indexKindMismatch(operation:)`` when a dated and a period index meet;
-    ///   ``MarketError/invalidArgument(operation:message:)`` for a negative fill limit.
+    /// - Throws: ``MarketError/indexKindMismatch(operation:)`` when indices of different kinds meet
+    ///   (dates, timestamps, periods); ``MarketError/invalidArgument(operation:message:)`` for a negative fill limit.
     ///   Complexity: O((timeCount + target.count) × assetCount × fields).
     public func reindexed(to target: TimeIndex, fill: FillPolicy = .none) throws -> PricePanel {
-        guard target.isDated == index.isDated else { throw MarketError.indexKindMismatch(operation: "PricePanel.reindexed(to:)") }
+        guard target.kind == index.kind else { throw MarketError.indexKindMismatch(operation: "PricePanel.reindexed(to:)") }
         let n = assetCount, rows = target.count
         let sourceRows = (0..<rows).map { index.position(of: target.label(at: $0)) }
         var result: [PriceField: Matrix] = [:]

@@ -1,7 +1,7 @@
 /// The asset class of one panel column, used for hierarchical allocation and group constraints.
 ///
 /// An open set of string labels: the common classes are provided as constants and
-/// callers may add their own (`AssetClass(rawValue: "crypto")`).
+/// callers may add their own (`AssetClass(rawValue: "real-estate")`).
 public struct AssetClass: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
     /// The label, for example `"equity"`.
     public let rawValue: String
@@ -27,6 +27,8 @@ public struct AssetClass: RawRepresentable, Sendable, Hashable, Codable, CustomS
     public static let rate = AssetClass(rawValue: "rate")
     /// Factor returns such as Fama–French (a series, not a price).
     public static let factor = AssetClass(rawValue: "factor")
+    /// Crypto-currencies (for example BTC quoted in USD).
+    public static let crypto = AssetClass(rawValue: "crypto")
     /// Cash and money-market instruments.
     public static let cash = AssetClass(rawValue: "cash")
     /// No class assigned.

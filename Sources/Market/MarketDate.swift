@@ -236,12 +236,7 @@ extension MarketDate {
     ///
     /// - Throws: `DecodingError.dataCorrupted` when the string is not an ISO date.
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let date = MarketDate(iso: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not a YYYY-MM-DD date")
-        }
-        self = date
+        self = try decodeText(decoder, expected: "a YYYY-MM-DD date") { MarketDate(iso: $0) }
     }
 
     /// Encodes the date as an ISO `YYYY-MM-DD` string.
@@ -249,6 +244,18 @@ extension MarketDate {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
+}
+
+/// Decodes a value written as one string, parsed by `parse`.
+///
+/// - Throws: `DecodingError.dataCorrupted` saying the text is not `expected`.
+func decodeText<T>(_ decoder: any Decoder, expected: String, _ parse: (String) -> T?) throws -> T {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    guard let value = parse(text) else {
+        throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not \(expected)")
+    }
+    return value
 }
 
 extension MarketDate {

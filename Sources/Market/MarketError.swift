@@ -42,6 +42,16 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
     case negativeVolume(file: String, line: Int, column: Int, value: Double)
     /// The file could not be opened or read; `message` is the system's reason.
     case unreadableFile(file: String, message: String)
+    /// The first line of a CryptoDataDownload file is not its banner (a line naming
+    /// CryptoDataDownload); `found` is the line's text.
+    case missingBanner(file: String, line: Int, found: String)
+    /// A timestamp repeats the previous row's timestamp.
+    case duplicateTimestamp(file: String, line: Int, column: Int, timestamp: MarketTimestamp)
+    /// A timestamp breaks the file's order: rows must be strictly ascending or strictly
+    /// descending, and `previous` is the row before it.
+    case unsortedTimestamps(file: String, line: Int, column: Int, timestamp: MarketTimestamp, previous: MarketTimestamp)
+    /// A row's symbol differs from the first row's in a single-pair file.
+    case mixedSymbols(file: String, line: Int, column: Int, expected: String, found: String)
 
     // MARK: Panels and indices
 
@@ -49,6 +59,10 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsortedIndex(position: Int, date: MarketDate, previous: MarketDate)
     /// A date repeats in a ``TimeIndex`` at `position` (0-based).
     case duplicateIndexDate(position: Int, date: MarketDate)
+    /// The timestamps given to a ``TimeIndex`` are not strictly increasing at `position` (0-based).
+    case unsortedTimestampIndex(position: Int, timestamp: MarketTimestamp, previous: MarketTimestamp)
+    /// A timestamp repeats in a ``TimeIndex`` at `position` (0-based).
+    case duplicateIndexTimestamp(position: Int, timestamp: MarketTimestamp)
     /// A matrix, mask or label list has the wrong shape for the panel.
     case shapeMismatch(what: String, expected: String, found: String)
     /// An asset name is empty or appears twice.
@@ -64,7 +78,7 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingField(operation: String, field: PriceField)
     /// `operation` needs prices (returns are undefined for yields or factor series).
     case notPrices(operation: String)
-    /// `operation` needs a dated index, or mixes a dated with a period index.
+    /// `operation` needs a dated index, or mixes indices of different kinds (dates, timestamps, periods).
     case indexKindMismatch(operation: String)
     /// The asset has no observation at all, so `operation` cannot place it in time.
     case noObservations(operation: String, asset: String)
@@ -106,9 +120,19 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .nonPositivePrice(file, line, column, value): return "\(file):\(line):\(column): price \(value) is not positive"
         case let .negativeVolume(file, line, column, value): return "\(file):\(line):\(column): volume \(value) is negative"
         case let .unreadableFile(file, message): return "\(file): cannot read: \(message)"
+        case let .missingBanner(file, line, found):
+            return "\(file):\(line): expected the CryptoDataDownload banner line, found \"\(found)\""
+        case let .duplicateTimestamp(file, line, column, timestamp): return "\(file):\(line):\(column): duplicate timestamp \(timestamp)"
+        case let .unsortedTimestamps(file, line, column, timestamp, previous):
+            return "\(file):\(line):\(column): timestamp \(timestamp) after \(previous) breaks the order; rows must be strictly ascending or strictly descending"
+        case let .mixedSymbols(file, line, column, expected, found):
+            return "\(file):\(line):\(column): symbol \"\(found)\" differs from \"\(expected)\" of the first row"
         case let .unsortedIndex(position, date, previous):
             return "TimeIndex: date \(date) at position \(position) is earlier than \(previous)"
         case let .duplicateIndexDate(position, date): return "TimeIndex: duplicate date \(date) at position \(position)"
+        case let .unsortedTimestampIndex(position, timestamp, previous):
+            return "TimeIndex: timestamp \(timestamp) at position \(position) is not later than \(previous)"
+        case let .duplicateIndexTimestamp(position, timestamp): return "TimeIndex: duplicate timestamp \(timestamp) at position \(position)"
         case let .shapeMismatch(what, expected, found): return "\(what): expected \(expected), found \(found)"
         case let .invalidAssetName(name, reason): return "asset \"\(name)\": \(reason)"
         case let .unknownAsset(name): return "unknown asset \"\(name)\""

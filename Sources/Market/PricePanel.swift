@@ -201,10 +201,17 @@ public struct PricePanel: Sendable {
                    fields: fields.mapValues { $0.rows(positions) }, mask: mask.rows(positions))
     }
 
-    /// The rows dated `start...end` (inclusive).
+    /// The rows dated `start...end` (inclusive); for intraday bars, every bar of those days.
     ///
     /// - Throws: ``MarketError/indexKindMismatch(operation:)`` for a period index.
     public func between(_ start: MarketDate, and end: MarketDate) throws -> PricePanel {
+        slicing(try index.positions(from: start, through: end))
+    }
+
+    /// The intraday bars stamped `start...end` (inclusive).
+    ///
+    /// - Throws: ``MarketError/indexKindMismatch(operation:)`` unless the index holds timestamps.
+    public func between(_ start: MarketTimestamp, and end: MarketTimestamp) throws -> PricePanel {
         slicing(try index.positions(from: start, through: end))
     }
 

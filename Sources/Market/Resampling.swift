@@ -23,7 +23,10 @@ extension PricePanel {
     /// The panel resampled to a lower frequency.
     ///
     /// Dates are grouped into Monday–Sunday weeks, calendar months, calendar
-    /// quarters or calendar years; periods with no date in the index produce no
+    /// quarters or calendar years; intraday bars (a timestamp index) are grouped by
+    /// their calendar day first, so they also resample to ``Frequency/daily`` (the last
+    /// bar of each day with ``ResampleAggregation/last``), and every result is labelled
+    /// with dates. Periods with no date in the index produce no
     /// row (pandas `resample` would emit an all-NaN row; the fixtures drop those).
     /// Missing values are skipped inside a bucket; a field whose values are all
     /// missing in a bucket is `NaN` there (volume too: pandas `sum(min_count=1)`).
@@ -31,7 +34,8 @@ extension PricePanel {
     /// asset counts as available for the period only if it can be traded at its end.
     ///
     /// - Parameters:
-    ///   - frequency: ``Frequency/weekly``, ``Frequency/monthly``, ``Frequency/quarterly`` or ``Frequency/annual``.
+    ///   - frequency: ``Frequency/weekly``, ``Frequency/monthly``, ``Frequency/quarterly`` or ``Frequency/annual``;
+    ///     also ``Frequency/daily`` for intraday bars.
     ///   - aggregation: last value or OHLC candles.
     ///   - label: the date that labels each row.
     /// - Throws: ``MarketError/indexKindMismatch(operation:)`` for a period index;
@@ -40,8 +44,11 @@ extension PricePanel {
     public func resampled(to frequency: Frequency, aggregation: ResampleAggregation = .last,
                           label: PeriodLabel = .lastObservation) throws -> PricePanel {
         let operation = "PricePanel.resampled"
-        guard let dates = index.dates else { throw MarketError.indexKindMismatch(operation: operation) }
-        guard [.weekly, .monthly, .quarterly, .annual].contains(frequency) else {
+        // Intraday bars are bucketed by their calendar day, so they also resample to daily.
+        guard let dates = index.days else { throw MarketError.indexKindMismatch(operation: operation) }
+        let targets: [Frequency] = index.isTimestamped ? [.daily, .weekly, .monthly, .quarterly, .annual]
+                                                       : [.weekly, .monthly, .quarterly, .annual]
+        guard targets.contains(frequency) else {
             throw MarketError.invalidArgument(operation: operation, message: "cannot resample to \(frequency)")
         }
         // Bucket boundaries: runs of equal period keys in the sorted dates.

@@ -57,13 +57,24 @@ private let expectations: [DatasetExpectation] = [
           firstRow: [0.977273, 1.06312], lastRow: [1.7179577337647467, 0.8166852670257251], missing: 0),
     .init(dataset: .olpsMSCI, rows: 1044, assets: 24, first: "0", last: "1043", field: .close,
           firstRow: [1.0017818253811128, 1.0145873320537429], lastRow: [0.9095228667590579, 0.7285028790786962], missing: 0),
+    // ETH and LTC are not listed on the first day: NaN. 1077 ETH and 940 LTC rows before listing.
+    .init(dataset: .cryptoDaily, rows: 1865, assets: 3, first: "2014-11-28", last: "2020-01-17", field: .close,
+          firstRow: [376.28, .nan, .nan], lastRow: [8709.49, 164.52, 57.88], missing: 1077 + 940),
+    .init(dataset: .btcHourly, rows: 20_106, assets: 1, first: "2017-07-01 11:00", last: "2019-10-17 09:00", field: .close,
+          firstRow: [2509.17], lastRow: [8035.88], missing: 0),
 ]
+
+/// Equal arrays, NaN matching NaN.
+private func sameCells(_ a: [Double], _ b: [Double]) -> Bool {
+    a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) }
+}
 
 /// The label text `DatasetInfo` uses: ISO date or period number.
 private func labelText(_ label: TimeLabel?) -> String {
     switch label {
     case let .date(date)?: return date.description
     case let .period(period)?: return "\(period)"
+    case let .timestamp(timestamp)?: return timestamp.description
     case nil: return "none"
     }
 }
@@ -75,7 +86,7 @@ struct DatasetTests {
         #expect(Set(expectations.map(\.dataset)) == Set(Dataset.allCases))
         #expect(Dataset.allCases.map(\.name) == ["sp500-stocks", "sp500-index", "factor-etfs", "sp500-ohlcv", "nasdaq-ohlcv", "vix",
                                                  "corporate-yields", "fama-french", "wti", "olps-nyse-o", "olps-nyse-n",
-                                                 "olps-djia", "olps-sp500", "olps-tse", "olps-msci"])
+                                                 "olps-djia", "olps-sp500", "olps-tse", "olps-msci", "crypto-daily", "btc-hourly"])
         #expect(throws: MarketError.unknownDataset(name: "sp600")) { try Dataset(named: "sp600") }
     }
 
@@ -100,8 +111,8 @@ struct DatasetTests {
         let lastCells = isOLPS ? [values[panel.timeCount - 1, 0], values[panel.timeCount - 1, expected.assets - 1]]
                                : values.row(panel.timeCount - 1)
         // The reader parses decimal text correctly rounded, so the values equal the source text's: tolerance 0.
-        #expect(firstCells == expected.firstRow)
-        #expect(lastCells == expected.lastRow)
+        #expect(sameCells(firstCells, expected.firstRow))
+        #expect(sameCells(lastCells, expected.lastRow))
         #expect(values.elements.filter(\.isNaN).count == expected.missing)
         #expect(panel.mask.availableCount == panel.timeCount * panel.assetCount - expected.missing)
     }
@@ -141,5 +152,48 @@ struct DatasetTests {
         let row = try #require(vix.index.position(of: try day("2014-01-20")))
         #expect(row == 11)
         #expect(vix.close[row, 0].isNaN && !vix.mask[row, 0])
+    }
+}
+
+@Suite("Embedded crypto datasets")
+struct CryptoDatasetTests {
+    @Test("crypto-daily: OHLCV per coin, unavailable before each coin lists, values as in the file")
+    func daily() throws {
+        let panel = try Dataset.cryptoDaily.load()
+        #expect(panel.assets == ["BTC", "ETH", "LTC"] && panel.fieldNames == [.open, .high, .low, .close, .volume])
+        #expect(panel.index.frequency == .daily && panel.assetClasses == [.crypto, .crypto, .crypto])
+        let firstAvailable = (0..<3).map { a in (0..<panel.timeCount).first { panel.mask[$0, a] }.map { panel.index.label(at: $0) } }
+        #expect(firstAvailable == [.date(try day("2014-11-28")), .date(try day("2017-11-09")), .date(try day("2017-06-25"))])
+        // File rows 2017-06-25 (LTC lists) and 2017-11-09 (ETH lists): open, high, low, close, volume.
+        let june25 = try #require(panel.index.position(of: try day("2017-06-25")))
+        #expect(PriceField.allCases.compactMap { panel.field($0)?[june25, 2] } == [43.03, 43.21, 38.55, 40.9, 7875.2])
+        #expect(panel.close[june25 - 1, 2].isNaN && !panel.mask[june25 - 1, 2])
+        let november9 = try #require(panel.index.position(of: try day("2017-11-09")))
+        #expect(PriceField.allCases.compactMap { panel.field($0)?[november9, 1] } == [322.15, 331.7, 317.29, 321.32, 13118.15])
+        #expect(!panel.mask[november9 - 1, 1])
+        // A flat day with zero volume for every coin, and the twelve days missing from the file.
+        let flat = try #require(panel.index.position(of: try day("2018-08-12")))
+        #expect(panel.field(.volume)!.row(flat) == [0, 0, 0])
+        let march19 = try #require(panel.index.position(of: try day("2019-03-19")))
+        #expect(panel.index.label(at: march19 + 1) == .date(try day("2019-04-01")))
+        // Thirty days to 2017-07-24: ETH has not listed yet, and BTC trades far more dollars than LTC.
+        #expect(try panel.topAssetsByVolume(count: 3, lookback: 30, endingAt: .date(day("2017-07-24"))) == ["BTC", "LTC", "ETH"])
+    }
+
+    @Test("btc-hourly: hourly bars ascending, misplaced copies left out, resampled to days")
+    func hourly() throws {
+        let panel = try Dataset.btcHourly.load()
+        #expect(panel.index.frequency == .hourly && panel.assets == ["BTCUSD"])
+        // The file's last row (2017-07-01 11-AM) and first row (2019-10-17 09-AM): open, high, low, close, volume_btc.
+        #expect(PriceField.allCases.compactMap { panel.field($0)?[0, 0] } == [2505.56, 2513.38, 2495.12, 2509.17, 114.6])
+        #expect(PriceField.allCases.compactMap { panel.field($0)?[panel.timeCount - 1, 0] } == [8051, 8056.83, 8021.23, 8035.88, 61.25])
+        // 2017-11-12 03:00 is followed by 09:00: the copies stamped 04:00–08:00 are out, and the prices chain.
+        let three = try #require(panel.index.position(of: MarketTimestamp("2017-11-12 03:00")!))
+        #expect(panel.index.label(at: three + 1) == .timestamp(MarketTimestamp("2017-11-12 09:00")!))
+        #expect(panel.close[three, 0] == 6201 && panel.field(.open)![three + 1, 0] == 6201)
+        let daily = try panel.resampled(to: .daily)
+        // 839 calendar days; the last bar of 2017-07-01 is 23:00 (close 2423.63), of 2019-10-17 09:00.
+        #expect(daily.timeCount == 839 && daily.index.frequency == .daily)
+        #expect(daily.close[0, 0] == 2423.63 && daily.close[838, 0] == 8035.88)
     }
 }

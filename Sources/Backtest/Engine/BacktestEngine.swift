@@ -80,17 +80,13 @@ public struct BacktestConfiguration: Sendable, Hashable {
     }
 }
 
-/// Periods per year for a sampling frequency: 252 daily, 52 weekly, 12 monthly, 4 quarterly,
-/// 1 annual (empyrical's `ANNUALIZATION_FACTORS`); 252 for period indices and irregular dates,
-/// which are daily in the classic data sets.
+/// Periods per year for a sampling frequency, the annualisation of every metric: 252 daily,
+/// 52 weekly, 12 monthly, 4 quarterly, 1 annual (empyrical's `ANNUALIZATION_FACTORS`); 8760 hourly
+/// and 17 520 half-hourly, since the intraday data are crypto markets trading 24 hours a day,
+/// 365 days a year (`Frequency.periodsPerYear`); 252 for period indices and irregular
+/// dates, which are daily in the classic data sets.
 public func periodsPerYear(_ frequency: Frequency) -> Double {
-    switch frequency {
-    case .daily, .periods, .irregular: return 252
-    case .weekly: return 52
-    case .monthly: return 12
-    case .quarterly: return 4
-    case .annual: return 1
-    }
+    frequency.periodsPerYear ?? 252
 }
 
 /// Runs strategies over a price panel with rebalancing schedules, transaction costs, an optional
@@ -480,10 +476,11 @@ private struct EngineLoop {
 }
 
 /// A time label as text: `YYYY-MM-DD` for a date (formatted without `String(format:)`, since the
-/// engine labels every bar), the number for a period.
+/// engine labels every bar), `YYYY-MM-DD HH:MM` for a timestamp, the number for a period.
 func timeLabelText(_ label: TimeLabel) -> String {
     switch label {
     case let .period(period): return String(period)
+    case let .timestamp(timestamp): return timestamp.description
     case let .date(date):
         let (year, month, day) = date.components
         guard (0...9999).contains(year) else { return date.description }

@@ -8,11 +8,11 @@ extension ReportSeries {
     /// `Σ|Δw|` (non-cash), with the initial trade's at point 0.
     ///
     /// - Throws: ``BacktestError/invalidArgument(operation:parameter:message:)`` for a result on a
-    ///   period index (no dates); the series' own ``ReportError``s.
+    ///   period or intraday (timestamp) index, since reports are drawn on dates; the series' own ``ReportError``s.
     public init(result: BacktestResult, role: Role = .strategy, name: String? = nil) throws {
         guard let dates = result.marketDates else {
             throw BacktestError.invalidArgument(operation: "ReportSeries(result:)", parameter: "result",
-                                                message: "\(result.strategy) has period labels, not dates")
+                                                message: "\(result.strategy) has period or timestamp labels, not dates")
         }
         let rows = Array(result.weights.prefix(1)) + result.weights
         let initialTurnover = result.decisions.first?.turnover ?? 0

@@ -57,19 +57,12 @@ public struct TrackingStatistics: Sendable, Hashable, Codable {
 
     /// Tracking statistics of `fund` against `index`, two assets of a price panel, over the
     /// periods where both are available; periods per year follow the panel's frequency
-    /// (daily 252, weekly 52, monthly 12, quarterly 4, annual 1).
+    /// (``Frequency/periodsPerYear``: daily 252, weekly 52, monthly 12, quarterly 4, annual 1, hourly 8760).
     ///
     /// - Throws: ``MarketError/unknownAsset(name:)``; ``MarketError/invalidArgument(operation:message:)`` for an
     ///   irregular or period index; errors of ``init(fund:index:periodsPerYear:)``.
     public init(panel: PricePanel, fund: String, index: String) throws {
-        let perYear: Double
-        switch panel.index.frequency {
-        case .daily: perYear = 252
-        case .weekly: perYear = 52
-        case .monthly: perYear = 12
-        case .quarterly: perYear = 4
-        case .annual: perYear = 1
-        case .irregular, .periods:
+        guard let perYear = panel.index.frequency.periodsPerYear else {
             throw MarketError.invalidArgument(operation: "TrackingStatistics", message: "needs a regular dated panel")
         }
         let returns = try panel.simpleReturns()

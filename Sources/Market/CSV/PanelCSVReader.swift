@@ -6,6 +6,9 @@ import Linalg
 /// - ``Layout/wide``: a date column and one column per asset, one row per date
 ///   (the S&P 500 and factor files), or no date column at all
 ///   (``DateColumn/none``: the OLPS files), which gives a period index 0, 1, ….
+///   When every value header reads `ASSET:field` (`BTC:open`, `BTC:close`, `ETH:volume` …,
+///   field names as in the OHLCV layout), the columns are grouped into one asset per
+///   prefix, in order of first appearance, each with those fields; each asset needs a close.
 /// - ``Layout/ohlcv(asset:)``: one asset, one row per date, with columns named
 ///   Open, High, Low, Close, Adj Close and Volume (any case; spaces, `_` and `-`
 ///   ignored; `Price` also names the close). Close is required; unknown columns are ignored.
@@ -152,7 +155,7 @@ public struct PanelCSVReader: Sendable {
 
         switch layout {
         case .wide:
-            return try parseWide(&tokenizer, &record, header: header, dateIndex: dateIndex, file: file)
+            return try parseWide(&tokenizer, &record, header: header, headerLine: headerLine, dateIndex: dateIndex, file: file)
         case let .ohlcv(asset):
             guard let dateIndex else {
                 throw MarketError.invalidArgument(operation: "PanelCSVReader", message: "the OHLCV layout needs a date column")
@@ -180,7 +183,7 @@ public struct PanelCSVReader: Sendable {
 
     /// Parses one numeric cell: a number, `NaN` for a missing cell, or a thrown error.
     @inline(__always)
-    private func cell(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, tokens: [[UInt8]], field: PriceField,
+    func cell(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, tokens: [[UInt8]], field: PriceField,
                       file: String, line: Int, column: Int) throws -> Double {
         let (s, e) = trimmed(buffer, range.lowerBound, range.upperBound)
         if s == e { return .nan }
@@ -213,10 +216,14 @@ public struct PanelCSVReader: Sendable {
     }
 
     private func parseWide<Source: ByteChunkSource>(_ tokenizer: inout CSVTokenizer<Source>, _ record: inout CSVRecord,
-                                                    header: [String], dateIndex: Int?, file: String) throws -> PricePanel {
+                                                    header: [String], headerLine: Int, dateIndex: Int?,
+                                                    file: String) throws -> PricePanel {
         let width = header.count
         let valueColumns = (0..<width).filter { $0 != dateIndex }
-        let assets = valueColumns.map { header[$0] }
+        let split = try PanelCSVReader.assetFieldColumns(header, valueColumns, file: file, line: headerLine)
+        // Positivity is checked per column only in the slow path, so volume columns (zero allowed) skip the fast one.
+        let columnFields = split?.fields ?? Array(repeating: .close, count: valueColumns.count)
+        let assets = split?.assets ?? valueColumns.map { header[$0] }
         let tokens = missingTokens
         var format = dateFormat
         var dates: [MarketDate] = []
@@ -225,7 +232,8 @@ public struct PanelCSVReader: Sendable {
         var rowCount = 0
         // Set when a cell is missing (a flag set on the abandoned part of a record only costs a scan).
         var sawMissing = false
-        let fast = WideFastPath(width: width, dateIndex: dateIndex, delimiter: delimiter, positive: kind == .prices, tokens: tokens)
+        let fast = columnFields.contains(.volume) && kind == .prices ? nil
+            : WideFastPath(width: width, dateIndex: dateIndex, delimiter: delimiter, positive: kind == .prices, tokens: tokens)
         while true {
             // Ordinary records are parsed in place; the tokenizer takes the rest one record at a time.
             if let fast {
@@ -249,8 +257,8 @@ public struct PanelCSVReader: Sendable {
                     }
                     dates.append(date)
                 }
-                for k in valueColumns {
-                    let value = try cell(buffer, record.range(k), tokens: tokens, field: .close,
+                for (v, k) in valueColumns.enumerated() {
+                    let value = try cell(buffer, record.range(k), tokens: tokens, field: columnFields[v],
                                          file: file, line: line, column: k + 1)
                     if value.isNaN { sawMissing = true }
                     values.append(value)
@@ -261,12 +269,74 @@ public struct PanelCSVReader: Sendable {
         guard rowCount > 0 else { throw MarketError.noDataRows(file: file) }
         let index = dateIndex == nil ? TimeIndex(periodCount: rowCount) : TimeIndex(uncheckedDates: dates)
         let elements = values.array
+        if let split {
+            return try PanelCSVReader.assembleAssetFields(index: index, rows: rowCount, values: elements, split: split,
+                                                          kind: kind, assetClass: assetClass)
+        }
         let close = try Matrix(rows: rowCount, columns: assets.count, elements: elements)
         // Most files have no missing cell: skip building the mask cell by cell.
         let cells = sawMissing ? elements.map { !$0.isNaN } : Array(repeating: true, count: elements.count)
         let mask = try AvailabilityMask(timeCount: rowCount, assetCount: assets.count, cells: cells)
         return PricePanel(unchecked: index, assets: assets, assetClasses: Array(repeating: assetClass, count: assets.count),
                           kind: kind, fields: [.close: close], mask: mask)
+    }
+
+    /// How `ASSET:field` headers map the value columns of a wide file.
+    struct AssetFieldColumns {
+        /// Assets in order of first appearance.
+        var assets: [String]
+        /// The field of each value column.
+        var fields: [PriceField]
+        /// The asset (position in ``assets``) of each value column.
+        var assetOfColumn: [Int]
+    }
+
+    /// The wide file's `ASSET:field` layout (`BTC:open`, `BTC:close`, …), or `nil` when some value
+    /// header is not of that form, in which case every column is an asset.
+    ///
+    /// - Throws: ``MarketError/duplicateColumn(file:line:column:name:)`` when two headers name the same
+    ///   asset and field; ``MarketError/missingColumn(file:name:)`` for an asset without a close.
+    static func assetFieldColumns(_ header: [String], _ valueColumns: [Int], file: String, line: Int) throws -> AssetFieldColumns? {
+        var result = AssetFieldColumns(assets: [], fields: [], assetOfColumn: [])
+        var positions: [String: Int] = [:]
+        var seen = Set<String>()
+        for k in valueColumns {
+            guard let colon = header[k].lastIndex(of: ":") else { return nil }
+            let asset = String(header[k][..<colon])
+            guard !asset.isEmpty, let field = field(named: String(header[k][header[k].index(after: colon)...])) else { return nil }
+            guard seen.insert("\(asset):\(field)").inserted else {
+                throw MarketError.duplicateColumn(file: file, line: line, column: k + 1, name: header[k])
+            }
+            let position = positions[asset] ?? result.assets.count
+            if position == result.assets.count {
+                positions[asset] = position
+                result.assets.append(asset)
+            }
+            result.fields.append(field)
+            result.assetOfColumn.append(position)
+        }
+        guard !valueColumns.isEmpty else { return nil }
+        for asset in result.assets where !seen.contains("\(asset):\(PriceField.close)") {
+            throw MarketError.missingColumn(file: file, name: "\(asset):close")
+        }
+        return result
+    }
+
+    /// The panel of an `ASSET:field` wide file from its row-major cells (one row per date, value columns in file order).
+    static func assembleAssetFields(index: TimeIndex, rows: Int, values: [Double], split: AssetFieldColumns,
+                                    kind: PricePanel.Kind, assetClass: AssetClass) throws -> PricePanel {
+        let width = split.fields.count, n = split.assets.count
+        var fields: [PriceField: Matrix] = [:]
+        for (v, field) in split.fields.enumerated() {
+            var matrix = fields[field] ?? Matrix(rows: rows, columns: n, repeating: .nan)
+            let a = split.assetOfColumn[v]
+            for t in 0..<rows { matrix[t, a] = values[t * width + v] }
+            fields[field] = matrix
+        }
+        let close = fields[.close]!
+        let mask = try AvailabilityMask(timeCount: rows, assetCount: n, cells: close.elements.map { !$0.isNaN })
+        return PricePanel(unchecked: index, assets: split.assets, assetClasses: Array(repeating: assetClass, count: n),
+                          kind: kind, fields: fields, mask: mask)
     }
 
     /// The field a header names in the OHLCV and long layouts, if any.
