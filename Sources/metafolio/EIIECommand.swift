@@ -42,7 +42,9 @@ struct EIIECommand: FailureReportingCommand {
     var sampleBias: Double = 5e-5
     @Option(name: .long, help: "Transaction remainder factor inside the reward: exact or first-order.")
     var mu: String = EIIETransactionRemainder.exact.rawValue
-    @Option(name: .long, help: "Topologies to train: any of cnn,rnn,lstm.")
+    @Option(name: .long, help: "Keep the M assets with the largest value traded (close × volume) over the 30 bars before the test (the paper's pre-selection; needs volume).")
+    var top: Int?
+    @Option(name: .long, help: "Topologies to train: any of cnn,rnn,lstm, or none for the baselines alone.")
     var topologies: String = "cnn,rnn,lstm"
     @Option(name: .long, help: "First seed.")
     var seed: UInt64 = 1
@@ -70,6 +72,7 @@ struct EIIECommand: FailureReportingCommand {
         guard window >= 2, window <= 100_000 else { throw ValidationError("--window must be in 2…100000, got \(window)") }
         guard sampleBias >= 0, sampleBias < 1 else { throw ValidationError("--sample-bias must be in [0, 1), got \(sampleBias)") }
         guard EIIETransactionRemainder(rawValue: mu) != nil else { throw ValidationError("--mu must be exact or first-order, got \(mu)") }
+        if let top, top < 2 { throw ValidationError("--top must be at least 2 (the agents allocate between assets), got \(top)") }
         guard seeds >= 1, seeds <= 1000 else { throw ValidationError("--seeds must be in 1…1000, got \(seeds)") }
         _ = try parsedTopologies()
         if let features { _ = try parsedFeatures(features) }
@@ -81,10 +84,11 @@ struct EIIECommand: FailureReportingCommand {
     }
 
     private func parsedTopologies() throws -> [EIIETopology] {
+        if topologies.trimmingCharacters(in: .whitespaces).lowercased() == "none" { return [] }
         let names = topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let parsed = names.compactMap(EIIETopology.init(rawValue:))
         guard !names.isEmpty, parsed.count == names.count, Set(parsed).count == parsed.count else {
-            throw ValidationError("--topologies must list distinct names among cnn, rnn, lstm, got \(topologies)")
+            throw ValidationError("--topologies must list distinct names among cnn, rnn, lstm (or be none), got \(topologies)")
         }
         return parsed
     }
@@ -109,7 +113,15 @@ struct EIIECommand: FailureReportingCommand {
             loaded = try PanelCSVReader().read(path: path)
             source = path
         }
-        let panel = try Self.commonHistory(loaded, source: source)
+        var panel = try Self.commonHistory(loaded, source: source)
+        if let top {
+            let start = try Self.testStart(panel, trainEnd: trainEnd)
+            guard start >= 30 else { throw CommandFailure(description: "--top needs 30 bars before the test; there are \(start)") }
+            guard top <= panel.assetCount else {
+                throw CommandFailure(description: "--top \(top) exceeds the \(panel.assetCount) assets of \(source)")
+            }
+            panel = try panel.selecting(assets: panel.topAssetsByVolume(count: top, lookback: 30, endingAt: panel.index.label(at: start - 1)))
+        }
         let fields = try features.map(parsedFeatures) ?? (panel.field(.high) != nil && panel.field(.low) != nil ? [.close, .high, .low] : [.close])
         let testStart = try Self.testStart(panel, trainEnd: trainEnd)
         var network = EIIEConfiguration(featureCount: fields.count, window: window)

@@ -22,7 +22,7 @@ public enum EIIEComparison {
     public struct Configuration: Sendable, Hashable {
         /// The first decision bar (0-based position in the panel); earlier bars are training history.
         public var testStart: Int
-        /// The agents' topologies (one line per topology and seed).
+        /// The agents' topologies (one line per topology and seed); empty for the baselines alone.
         public var topologies: [EIIETopology]
         /// One agent per seed and topology; the table reports each and their mean and spread.
         public var seeds: [UInt64]
@@ -115,13 +115,12 @@ public enum EIIEComparison {
     ///
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` when the test does
     ///   not start inside the panel, leaves no period to hold, or starts before the agents' required
-    ///   history; no topology or no seed; ``StrategiesError/invalidData(component:message:)`` for a
+    ///   history; topologies without a seed; ``StrategiesError/invalidData(component:message:)`` for a
     ///   panel the agents cannot use (fewer than two assets, a missing or non-positive price).
     public static func validate(_ configuration: Configuration, panel: PricePanel) throws {
         let component = "EIIEComparison"
         _ = try EIIEMarket(panel: panel, features: configuration.features)
-        try require(!configuration.topologies.isEmpty, component, "topologies", "is empty")
-        try require(!configuration.seeds.isEmpty, component, "seeds", "is empty")
+        try require(configuration.topologies.isEmpty || !configuration.seeds.isEmpty, component, "seeds", "is empty")
         try configuration.network.validate()
         try configuration.training.validate()
         try require(configuration.network.featureCount == configuration.features.count, component, "features",
