@@ -14,9 +14,9 @@ import Synchronization
 /// ``Configuration/testStart``, a cash asset (the agents' asset 0), the exact transaction remainder
 /// factor with one commission rate for purchases and sales, starting from all cash. The agents
 /// pre-train on the bars before the test; the online algorithms read the same history before
-/// their first decision (``OLPSStrategy``), so both kinds start informed. Best Stock is the
-/// hindsight benchmark of the paper: the asset with the largest price ratio over the test, held
-/// throughout.
+/// their first decision (``OLPSStrategy``), so both kinds start informed. UCRP rebalances to equal
+/// weights every period; UBAH buys equal weights at the test's start and holds; Best Stock, the
+/// paper's hindsight benchmark, holds the asset with the largest price ratio over the test.
 public enum EIIEComparison {
     /// What to run.
     public struct Configuration: Sendable, Hashable {
@@ -152,9 +152,12 @@ public enum EIIEComparison {
             outcomes.withLock { $0[index] = outcome }
         }
         var lines = try outcomes.withLock { $0 }.map { try $0!.get() }
-        for (name, kind, strategy) in try baselines(panel: panel, configuration: configuration) {
+        var holdOnly = backtest
+        holdOnly.schedule = .everyNPeriods(Int.max / 2)
+        let holding = try BacktestEngine(panel: panel, configuration: holdOnly)
+        for (name, kind, strategy, rebalances) in try baselines(panel: panel, configuration: configuration) {
             let clock = ContinuousClock.now
-            let result = try engine.run(strategy)
+            let result = try (rebalances ? engine : holding).run(strategy)
             lines.append(try line(name: name, kind: kind, topology: nil, seed: nil, result: result, since: clock))
         }
         progress?("baselines done")
@@ -186,24 +189,26 @@ public enum EIIEComparison {
     }
 
     /// Best Stock (hindsight over the test), UCRP, UBAH, then every online algorithm with the OLPS
-    /// toolbox's defaults (hindsight ones excluded).
+    /// toolbox's defaults (hindsight ones excluded); `rebalances` is false for the lines that buy at
+    /// the test's start and hold.
     static func baselines(panel: PricePanel, configuration: Configuration) throws
-        -> [(name: String, kind: LineKind, strategy: any BacktestStrategy)] {
+        -> [(name: String, kind: LineKind, strategy: any BacktestStrategy, rebalances: Bool)] {
         let m = panel.assetCount, close = panel.close, start = configuration.testStart, end = panel.timeCount - 1
         let growth = (0..<m).map { close[end, $0] / close[start, $0] }
         let best = growth.indices.max { growth[$0] < growth[$1] }!
         var oneHot = [Double](repeating: 0, count: m)
         oneHot[best] = 1
-        var lines: [(name: String, kind: LineKind, strategy: any BacktestStrategy)] = [
-            ("Best Stock (\(panel.assets[best]), hindsight)", .benchmark, FixedWeightsStrategy(weights: oneHot, name: "Best Stock")),
-            ("UCRP", .benchmark, try OLPSStrategy(algorithm: .ucrp, name: "UCRP")),
-            ("UBAH", .benchmark, try OLPSStrategy(algorithm: .ubah, name: "UBAH")),
+        let uniform = [Double](repeating: 1 / Double(m), count: m)
+        var lines: [(name: String, kind: LineKind, strategy: any BacktestStrategy, rebalances: Bool)] = [
+            ("Best Stock (\(panel.assets[best]), hindsight)", .benchmark, FixedWeightsStrategy(weights: oneHot, name: "Best Stock"), false),
+            ("UCRP", .benchmark, FixedWeightsStrategy(weights: uniform, name: "UCRP"), true),
+            ("UBAH", .benchmark, FixedWeightsStrategy(weights: uniform, name: "UBAH"), false),
         ]
         guard configuration.includeOnlineAlgorithms else { return lines }
         for algorithm in OLPSAlgorithm.allCases where ![.ubah, .ucrp, .bcrp, .best].contains(algorithm) {
             for variant in algorithm.variants.isEmpty ? [nil] : algorithm.variants.map(Optional.some) {
                 let strategy = try OLPSStrategy(algorithm: algorithm, variant: variant)
-                lines.append((strategy.name, .onlineAlgorithm, strategy))
+                lines.append((strategy.name, .onlineAlgorithm, strategy, true))
             }
         }
         return lines
