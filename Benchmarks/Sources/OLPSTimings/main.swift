@@ -95,8 +95,8 @@ guard reps >= 1 else { fail("usage: OLPSTimings [reps] | --table | --engine [rep
 do {
     let relatives = try PriceRelatives(dataset: .olpsNYSEO, dayZero: .firstDayDropped)
     let workloads: [(String, () throws -> any OnlinePortfolioSelector)] = [
-        ("olmar", { try MovingAverageReversion(epsilon: 10, window: 5, variant: .simple, warmUp: .priceSinceStart) }),
-        ("rmr", { try RobustMedianReversion(epsilon: 10, window: 5, tolerance: 0.001, warmUp: .priceSinceStart) }),
+        ("olmar", { try MovingAverageReversion(epsilon: 10, window: 5, variant: .simple, warmUp: .priceSinceStart, convention: .paper) }),
+        ("rmr", { try RobustMedianReversion(epsilon: 10, window: 5, tolerance: 0.001, warmUp: .priceSinceStart, convention: .paper) }),
         ("pamr", { try PassiveAggressiveMeanReversion(epsilon: 0.5, variant: .pamr) }),
         ("eg", { try ExponentiatedGradient(learningRate: 0.05) }),
     ]

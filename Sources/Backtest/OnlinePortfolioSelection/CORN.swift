@@ -6,13 +6,16 @@
 /// (1-based as in the paper); the days `i` whose preceding window correlates at least `ρ` form
 /// the similarity set `C`, and `b_{t+1} = argmax_{b∈Δ} Σ_{i∈C} log(b · x_i)` (uniform when `C` is
 /// empty or `t ≤ w`). The log-optimal problem is solved by ``SimplexInteriorPoint``. Defaults
-/// `w = 5`, `ρ = 0.1` (OLPS toolbox, CORN-U's single expert). Complexity per step `O(t·w·m)` for
-/// the correlations plus the solve, so a run is `O(T²)`.
+/// `w = 5`, `ρ = 0.1` (OLPS toolbox, CORN-U's single expert). Under ``OLPSConvention/toolbox`` the
+/// portfolio stays uniform while `t ≤ w + 1` (`corn_expert.m`), under ``OLPSConvention/paper``
+/// while `t ≤ w`. Complexity per step `O(t·w·m)` for the correlations plus the solve, so a run is `O(T²)`.
 public struct CORN: OnlinePortfolioSelector {
     /// Window `w ≥ 1`.
     public let window: Int
     /// Correlation threshold `ρ ∈ [−1, 1]`.
     public let threshold: Double
+    /// When the first similarity search happens (``OLPSConvention``).
+    public let convention: OLPSConvention
     /// Status of the last log-optimal solve (for diagnostics).
     public private(set) var lastSolve: SimplexSolverReport?
     /// Number of solves that did not converge (their last iterate was used).
@@ -22,7 +25,7 @@ public struct CORN: OnlinePortfolioSelector {
     private var solver = SimplexInteriorPoint(assetCount: 1)
 
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `w < 1` or `ρ ∉ [−1, 1]`.
-    public init(window: Int = 5, threshold: Double = 0.1) throws {
+    public init(window: Int = 5, threshold: Double = 0.1, convention: OLPSConvention = .toolbox) throws {
         guard window >= 1 else {
             throw OLPSError.invalidParameter(algorithm: "CORN", name: "window", value: Double(window), requirement: "≥ 1")
         }
@@ -31,6 +34,7 @@ public struct CORN: OnlinePortfolioSelector {
         }
         self.window = window
         self.threshold = threshold
+        self.convention = convention
     }
 
     /// The algorithm and its parameters, for logs and tables.
@@ -60,7 +64,7 @@ public struct CORN: OnlinePortfolioSelector {
             windowMeans.append(mean)
             windowNorms.append(squares.squareRoot())
         }
-        guard t > w else { fillUniform(weights); return }
+        guard t > (convention == .toolbox ? w + 1 : w) else { fillUniform(weights); return }
         // Windows are indexed by end row e = w−1 … t−1 at position e − (w − 1).
         let current = step.observed.rows((t - w)..<t)
         let currentIndex = t - w
