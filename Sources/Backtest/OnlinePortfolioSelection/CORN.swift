@@ -1,3 +1,5 @@
+import Foundation
+
 /// Correlation-driven nonparametric learning (CORN; Li, Hoi & Gopalkrishnan 2011, "CORN:
 /// correlation-driven nonparametric learning approach for portfolio selection", ACM TIST 2(3)).
 ///
@@ -5,7 +7,9 @@
 /// is compared by Pearson correlation with every earlier window `X_{i−w..i−1}`, `w < i ≤ t`
 /// (1-based as in the paper); the days `i` whose preceding window correlates at least `ρ` form
 /// the similarity set `C`, and `b_{t+1} = argmax_{b∈Δ} Σ_{i∈C} log(b · x_i)` (uniform when `C` is
-/// empty or `t ≤ w`). The log-optimal problem is solved by ``SimplexInteriorPoint``. Defaults
+/// empty or `t ≤ w`). The log-optimal problem is solved by ``SimplexInteriorPoint``; where that
+/// iteration stalls (degenerate similar-day sets), Cover's multiplicative iteration finishes from its
+/// iterate until `log max_i g_i ≤ 1e-12` or 100 000 iterations. Defaults
 /// `w = 5`, `ρ = 0.1` (OLPS toolbox, CORN-U's single expert). Under ``OLPSConvention/toolbox`` the
 /// portfolio stays uniform while `t ≤ w + 1` (`corn_expert.m`), under ``OLPSConvention/paper``
 /// while `t ≤ w`. Complexity per step `O(t·w·m)` for the correlations plus the solve, so a run is `O(T²)`.
@@ -18,10 +22,14 @@ public struct CORN: OnlinePortfolioSelector {
     public let convention: OLPSConvention
     /// Status of the last log-optimal solve (for diagnostics).
     public private(set) var lastSolve: SimplexSolverReport?
-    /// Number of solves that did not converge (their last iterate was used).
+    /// Number of solves whose interior-point iteration stalled and was finished by Cover's
+    /// multiplicative iteration (see ``unconvergedSolves``).
+    public private(set) var polishedSolves = 0
+    /// Number of solves that stayed more than 1e-12 in mean log growth from the optimum after both
+    /// solvers (their last iterate was used).
     public private(set) var unconvergedSolves = 0
     private var m = 0
-    private var windowMeans: [Double] = [], windowNorms: [Double] = [], similar: [Int] = []
+    private var windowMeans: [Double] = [], windowNorms: [Double] = [], similar: [Int] = [], ratios: [Double] = []
     private var solver = SimplexInteriorPoint(assetCount: 1)
 
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `w < 1` or `ρ ∉ [−1, 1]`.
@@ -48,6 +56,8 @@ public struct CORN: OnlinePortfolioSelector {
         solver = SimplexInteriorPoint(assetCount: m)
         lastSolve = nil
         unconvergedSolves = 0
+        polishedSolves = 0
+        ratios = Array(repeating: 0, count: m)
     }
 
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
@@ -87,9 +97,45 @@ public struct CORN: OnlinePortfolioSelector {
             var objective = MeanLogGrowth(relatives: step.observed.rows(0..<t), rows: rows, assetCount: m)
             return solver.minimize(&objective)
         }
-        lastSolve = report
-        if report.status != .converged { unconvergedSolves += 1 }
         for i in 0..<m { weights[i] = solver.b[i] }
         normalizeClamped(weights)
+        lastSolve = report
+        if report.status != .converged {
+            // The interior-point iteration can stall on degenerate similar-day sets (an optimum at
+            // or near a vertex with nearly tied relatives); finish from its iterate.
+            let bound = polishLogOptimal(weights, relatives: step.observed.rows(0..<t), rows: similar)
+            polishedSolves += 1
+            if bound > Self.polishTolerance { unconvergedSolves += 1 }
+        }
+    }
+
+    /// Bound on the suboptimality (mean log growth) at which ``polishLogOptimal(_:relatives:rows:)`` stops.
+    static let polishTolerance = 1e-12
+
+    /// Cover's (1984) multiplicative iteration for the log-optimal portfolio on `rows`,
+    /// `b_i ← b_i · g_i` with `g_i = (1/n) Σ_r x_{r,i} / (b · x_r)`, which keeps `Σ b = 1` and
+    /// increases the mean log growth; `log max_i g_i` bounds the suboptimality (Cover 1984, "An
+    /// algorithm for maximizing expected log investment return", IEEE Trans. Inf. Theory 30(2)).
+    /// Stops when the bound is at most ``polishTolerance`` or after 100 000 iterations; returns the
+    /// last bound. `b` must be strictly positive where the optimum is.
+    private mutating func polishLogOptimal(_ b: UnsafeMutableBufferPointer<Double>, relatives: UnsafeBufferPointer<Double>,
+                                           rows: [Int]) -> Double {
+        let m = self.m, n = Double(rows.count)
+        if ratios.count != m { ratios = Array(repeating: 0, count: m) }
+        var bound = Double.infinity
+        for _ in 0..<100_000 {
+            for i in 0..<m { ratios[i] = 0 }
+            for r in rows {
+                var growth = 0.0
+                for i in 0..<m { growth += b[i] * relatives[r * m + i] }
+                for i in 0..<m { ratios[i] += relatives[r * m + i] / (growth * n) }
+            }
+            var largest = 0.0, sum = 0.0
+            for i in 0..<m { largest = max(largest, ratios[i]); b[i] *= ratios[i]; sum += b[i] }
+            for i in 0..<m { b[i] /= sum }
+            bound = log(largest)
+            if bound <= Self.polishTolerance { break }
+        }
+        return bound
     }
 }
