@@ -101,6 +101,17 @@ struct OLPSToolboxTests {
         #expect(relativeGap(paper, printed[3]) > 1e-3)
     }
 
+    /// CORN's interior-point solves stall on a few degenerate similar-day sets of DJIA (7 of them);
+    /// each is finished to a bound of 1e-12 on the mean log growth's suboptimality.
+    @Test("CORN finishes every log-optimal solve on DJIA")
+    func cornSolves() throws {
+        let relatives = try PriceRelatives(dataset: .olpsDJIA, dayZero: .fullHistory)
+        var corn = try CORN()
+        _ = try OLPSRunner.run(&corn, on: relatives)
+        #expect(corn.polishedSolves >= 1)
+        #expect(corn.unconvergedSolves == 0)
+    }
+
     /// The toolbox manual prints "Final return: 4.07" for BCRP on S&P 500 (two decimals, so ±0.005).
     @Test("BCRP on S&P 500 prints as the toolbox manual's 4.07")
     func bcrpManualFigure() throws {

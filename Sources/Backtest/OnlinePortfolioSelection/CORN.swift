@@ -9,7 +9,8 @@ import Foundation
 /// the similarity set `C`, and `b_{t+1} = argmax_{b∈Δ} Σ_{i∈C} log(b · x_i)` (uniform when `C` is
 /// empty or `t ≤ w`). The log-optimal problem is solved by ``SimplexInteriorPoint``; where that
 /// iteration stalls (degenerate similar-day sets), Cover's multiplicative iteration finishes from its
-/// iterate until `log max_i g_i ≤ 1e-12` or 100 000 iterations. Defaults
+/// iterate, re-solving on the support it finds, until `log max_i g_i ≤ 1e-12` (see
+/// ``polishedSolves``). Defaults
 /// `w = 5`, `ρ = 0.1` (OLPS toolbox, CORN-U's single expert). Under ``OLPSConvention/toolbox`` the
 /// portfolio stays uniform while `t ≤ w + 1` (`corn_expert.m`), under ``OLPSConvention/paper``
 /// while `t ≤ w`. Complexity per step `O(t·w·m)` for the correlations plus the solve, so a run is `O(T²)`.
@@ -116,26 +117,74 @@ public struct CORN: OnlinePortfolioSelector {
     /// `b_i ← b_i · g_i` with `g_i = (1/n) Σ_r x_{r,i} / (b · x_r)`, which keeps `Σ b = 1` and
     /// increases the mean log growth; `log max_i g_i` bounds the suboptimality (Cover 1984, "An
     /// algorithm for maximizing expected log investment return", IEEE Trans. Inf. Theory 30(2)).
-    /// Stops when the bound is at most ``polishTolerance`` or after 100 000 iterations; returns the
-    /// last bound. `b` must be strictly positive where the optimum is.
+    /// Every 500 iterations the assets still above 1e-6 are taken as the support and the problem
+    /// restricted to them is solved by the interior-point method; its solution is kept when the
+    /// bound on the whole problem is at most ``polishTolerance``. Otherwise the iteration goes on,
+    /// for at most 20 000 iterations. Returns the last bound.
     private mutating func polishLogOptimal(_ b: UnsafeMutableBufferPointer<Double>, relatives: UnsafeBufferPointer<Double>,
                                            rows: [Int]) -> Double {
-        let m = self.m, n = Double(rows.count)
+        let m = self.m
         if ratios.count != m { ratios = Array(repeating: 0, count: m) }
         var bound = Double.infinity
-        for _ in 0..<100_000 {
-            for i in 0..<m { ratios[i] = 0 }
-            for r in rows {
-                var growth = 0.0
-                for i in 0..<m { growth += b[i] * relatives[r * m + i] }
-                for i in 0..<m { ratios[i] += relatives[r * m + i] / (growth * n) }
-            }
-            var largest = 0.0, sum = 0.0
-            for i in 0..<m { largest = max(largest, ratios[i]); b[i] *= ratios[i]; sum += b[i] }
-            for i in 0..<m { b[i] /= sum }
-            bound = log(largest)
+        for iteration in 1...20_000 {
+            bound = coverStep(b, relatives: relatives, rows: rows, update: true)
             if bound <= Self.polishTolerance { break }
+            if iteration % 500 == 0, let support = restrictedSolve(b, relatives: relatives, rows: rows) {
+                bound = support
+                if bound <= Self.polishTolerance { break }
+            }
         }
+        return bound
+    }
+
+    /// One Cover step (`update`) or only its ratios `g` (into `ratios`); returns `log max_i g_i`.
+    private mutating func coverStep(_ b: UnsafeMutableBufferPointer<Double>, relatives: UnsafeBufferPointer<Double>,
+                                    rows: [Int], update: Bool) -> Double {
+        let m = self.m, n = Double(rows.count)
+        for i in 0..<m { ratios[i] = 0 }
+        for r in rows {
+            var growth = 0.0
+            for i in 0..<m { growth += b[i] * relatives[r * m + i] }
+            for i in 0..<m { ratios[i] += relatives[r * m + i] / (growth * n) }
+        }
+        var largest = 0.0
+        for i in 0..<m { largest = max(largest, ratios[i]) }
+        if update {
+            var sum = 0.0
+            for i in 0..<m { b[i] *= ratios[i]; sum += b[i] }
+            for i in 0..<m { b[i] /= sum }
+        }
+        return log(largest)
+    }
+
+    /// Solves the log-optimal problem on the assets with `b_i > 1e-6` by the interior-point method;
+    /// when it converges and the bound on the whole problem is at most ``polishTolerance``, writes the
+    /// solution into `b` and returns the bound, else leaves `b` and returns nil.
+    private mutating func restrictedSolve(_ b: UnsafeMutableBufferPointer<Double>, relatives: UnsafeBufferPointer<Double>,
+                                          rows: [Int]) -> Double? {
+        let m = self.m
+        let support = (0..<m).filter { b[$0] > 1e-6 }
+        guard !support.isEmpty, support.count < m else { return nil }
+        var compact = [Double](repeating: 0, count: rows.count * support.count)
+        for (k, r) in rows.enumerated() {
+            for (j, i) in support.enumerated() { compact[k * support.count + j] = relatives[r * m + i] }
+        }
+        var reduced = SimplexInteriorPoint(assetCount: support.count)
+        let indices = Array(0..<rows.count)
+        let report = compact.withUnsafeBufferPointer { x in
+            indices.withUnsafeBufferPointer { r in
+                var objective = MeanLogGrowth(relatives: x, rows: r, assetCount: support.count)
+                return reduced.minimize(&objective)
+            }
+        }
+        guard report.status == .converged else { return nil }
+        var candidate = [Double](repeating: 0, count: m)
+        for (j, i) in support.enumerated() { candidate[i] = max(reduced.b[j], 0) }
+        let total = candidate.reduce(0, +)
+        for i in 0..<m { candidate[i] /= total }
+        let bound = candidate.withUnsafeMutableBufferPointer { coverStep($0, relatives: relatives, rows: rows, update: false) }
+        guard bound <= Self.polishTolerance else { return nil }
+        for i in 0..<m { b[i] = candidate[i] }
         return bound
     }
 }
