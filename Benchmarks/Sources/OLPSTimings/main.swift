@@ -10,9 +10,10 @@
 //                         OLPS toolbox's run loops and defaults) and fee (default 0; the toolbox's
 //                         tc under the toolbox convention).
 //   OLPSTimings --engine [reps]
-//                         times OLMAR-1 (toolbox defaults) on NYSE (O), full history, through
-//                         OLPSRunner and through OLPSStrategy in BacktestEngine, without and with a
-//                         0.1% simple fee; prints the medians and the wealth difference as JSON.
+//                         times OLMAR-1 (ε = 10, w = 5, paper convention, whose fee rule is the
+//                         engine's simple cost model) on NYSE (O), full history, through OLPSRunner
+//                         and through OLPSStrategy in BacktestEngine, without and with a 0.1% simple
+//                         fee; prints the medians and the wealth difference as JSON.
 import Backtest
 import BenchmarkSupport
 import Foundation
@@ -78,10 +79,11 @@ if arguments.first == "--engine" {
             var runnerWealth = 0.0, engineWealth = 0.0
             for _ in 0..<(reps + 1) {   // the first run of each warms up and is discarded
                 var t0 = monotonicNanoseconds()
-                runnerWealth = try OLPSRunner.run(MovingAverageReversion(), on: relatives, fee: fee).finalWealth
+                runnerWealth = try OLPSRunner.run(MovingAverageReversion(convention: .paper), on: relatives, fee: fee,
+                                                  convention: .paper).finalWealth
                 runnerTimes.append(Double(monotonicNanoseconds() - t0) * 1e-9)
                 t0 = monotonicNanoseconds()
-                engineWealth = try engine.run(OLPSStrategy(MovingAverageReversion())).finalWealth
+                engineWealth = try engine.run(OLPSStrategy(MovingAverageReversion(convention: .paper))).finalWealth
                 engineTimes.append(Double(monotonicNanoseconds() - t0) * 1e-9)
             }
             report["olmar fee \(fee)"] = [
