@@ -7,7 +7,7 @@
 ///
 /// | | ``toolbox`` | ``paper`` |
 /// |---|---|---|
-/// | fee `γ` | `1 − γ/2 · Σ|b − b̂|`, `b̂` divided by the *net* return | `1 − γ · Σ|b − b̂|`, `b̂` divided by the gross return |
+/// | fee `γ` | `1 − γ/2 · ‖b − b̂‖₁`, `b̂` divided by the *net* return | `1 − γ · ‖b − b̂‖₁`, `b̂` divided by the gross return |
 /// | PAMR with a fee | loss on the net return | loss on the gross return |
 /// | OLMAR-1 | first update before period 2 (0-based) | before period 1 |
 /// | RMR | prices start after the first relative; Vardi–Zhang L1 median from the column median, tolerance 1e-9 | prices from all relatives; Weiszfeld from the mean, relative tolerance `τ` |
