@@ -7,7 +7,7 @@ import MetaFolio
 struct OLPSCommand: FailureReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "olps",
-        abstract: "Run an online portfolio selection algorithm (OLPS toolbox defaults) and report its cumulative wealth."
+        abstract: "Run an online portfolio selection algorithm (OLPS toolbox conventions by default) and report its cumulative wealth."
     )
 
     @Option(name: .long, help: "Algorithm: \(OLPSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -22,8 +22,11 @@ struct OLPSCommand: FailureReportingCommand {
     @Option(name: .long, help: "Wide CSV of prices (date column first), every price finite and > 0.")
     var prices: String?
 
-    @Option(name: .long, help: "Proportional fee per unit traded, in [0, 1): wealth × (1 − fee·Σ|b_t − b̂_{t−1}|).")
+    @Option(name: .long, help: "Proportional fee in [0, 1): toolbox convention, its rate tc, wealth × (1 − tc/2·Σ|b_t − b̂_{t−1}|); paper convention, wealth × (1 − fee·Σ|b_t − b̂_{t−1}|).")
     var fee: Double = 0
+
+    @Option(name: .long, help: "toolbox (the OLPS toolbox's run loops and defaults) or paper (the published algorithms; universal-portfolios where it agrees).")
+    var convention: String = OLPSConvention.toolbox.rawValue
 
     @Option(name: .customLong("day-zero"), help: "OLPS datasets: full-history (survey) or first-day-dropped (universal-portfolios).")
     var dayZero: String = OLPSDayZero.fullHistory.rawValue
@@ -38,18 +41,22 @@ struct OLPSCommand: FailureReportingCommand {
         let periods: Int
         let assets: Int
         let fee: Double
+        let convention: String
         let dayZero: String?
         let finalWealth: Double
         let averageTurnover: Double
 
         enum CodingKeys: String, CodingKey {
-            case algorithm, selector, dataset, periods, assets, fee
+            case algorithm, selector, dataset, periods, assets, fee, convention
             case dayZero = "day_zero", finalWealth = "final_wealth", averageTurnover = "average_turnover"
         }
     }
 
     func validate() throws {
         guard fee >= 0, fee < 1 else { throw ValidationError("--fee must be in [0, 1), got \(fee)") }
+        guard OLPSConvention(rawValue: convention) != nil else {
+            throw ValidationError("--convention must be toolbox or paper, got \(convention)")
+        }
         guard OLPSDayZero(rawValue: dayZero) != nil else {
             throw ValidationError("--day-zero must be full-history or first-day-dropped, got \(dayZero)")
         }
@@ -57,15 +64,16 @@ struct OLPSCommand: FailureReportingCommand {
 
     func execute() throws {
         let chosen = try OLPSAlgorithm(named: algorithm)
+        let rules = OLPSConvention(rawValue: convention)!
         let relatives: PriceRelatives
         let source: String
-        var convention: String?
+        var dayZeroUsed: String?
         switch (dataset, prices) {
         case let (name?, nil):
             let set = try Dataset(named: name)
             if name.hasPrefix("olps-") {
                 relatives = try PriceRelatives(dataset: set, dayZero: OLPSDayZero(rawValue: dayZero)!)
-                convention = dayZero
+                dayZeroUsed = dayZero
             } else {
                 relatives = try PriceRelatives(prices: set.load())
             }
@@ -79,15 +87,15 @@ struct OLPSCommand: FailureReportingCommand {
         default:
             throw ValidationError("give only one of --dataset and --prices")
         }
-        let selector = try chosen.makeSelector(variant: variant, relatives: relatives)
-        let result = try OLPSRunner.run(selector, on: relatives, fee: fee)
+        let selector = try chosen.makeSelector(variant: variant, relatives: relatives, convention: rules)
+        let result = try OLPSRunner.run(selector, on: relatives, fee: fee, convention: rules)
         let turnover = result.turnover.reduce(0, +) / Double(max(result.periodCount, 1))
         let report = Report(algorithm: chosen.rawValue, selector: result.algorithm, dataset: source, periods: result.periodCount,
-                            assets: result.assetCount, fee: fee, dayZero: convention, finalWealth: result.finalWealth,
+                            assets: result.assetCount, fee: fee, convention: rules.rawValue, dayZero: dayZeroUsed, finalWealth: result.finalWealth,
                             averageTurnover: turnover)
         if json { try printJSON(report); return }
-        print("\(result.algorithm) on \(source): \(result.periodCount) periods, \(result.assetCount) assets, fee \(fee)"
-              + (convention.map { ", day 0: \($0)" } ?? ""))
+        print("\(result.algorithm) on \(source): \(result.periodCount) periods, \(result.assetCount) assets, fee \(fee), "
+              + "\(rules.rawValue) convention" + (dayZeroUsed.map { ", day 0: \($0)" } ?? ""))
         print("final wealth \(formatted(result.finalWealth, 6)), average turnover \(formatted(turnover, 4))")
     }
 }

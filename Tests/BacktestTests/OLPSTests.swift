@@ -27,11 +27,11 @@ func paritySelector(_ key: String) throws -> any OnlinePortfolioSelector {
     case "ubah": return UniformBuyAndHold()
     case "ucrp": return try ConstantRebalanced()
     case "eg": return try ExponentiatedGradient(learningRate: 0.05)
-    case "pamr": return try PassiveAggressiveMeanReversion(epsilon: 0.5, aggressiveness: 500, variant: .pamr)
-    case "pamr1": return try PassiveAggressiveMeanReversion(epsilon: 0.5, aggressiveness: 500, variant: .pamr1)
-    case "pamr2": return try PassiveAggressiveMeanReversion(epsilon: 0.5, aggressiveness: 500, variant: .pamr2)
-    case "olmar1": return try MovingAverageReversion(epsilon: 10, window: 5, variant: .simple, warmUp: .priceSinceStart)
-    case "rmr": return try RobustMedianReversion(epsilon: 10, window: 5, tolerance: 0.001, warmUp: .priceSinceStart)
+    case "pamr": return try PassiveAggressiveMeanReversion(epsilon: 0.5, aggressiveness: 500, variant: .pamr, convention: .paper)
+    case "pamr1": return try PassiveAggressiveMeanReversion(epsilon: 0.5, aggressiveness: 500, variant: .pamr1, convention: .paper)
+    case "pamr2": return try PassiveAggressiveMeanReversion(epsilon: 0.5, aggressiveness: 500, variant: .pamr2, convention: .paper)
+    case "olmar1": return try MovingAverageReversion(epsilon: 10, window: 5, variant: .simple, warmUp: .priceSinceStart, convention: .paper)
+    case "rmr": return try RobustMedianReversion(epsilon: 10, window: 5, tolerance: 0.001, warmUp: .priceSinceStart, convention: .paper)
     default: throw FixtureError(description: "no selector for fixture key \(key)")
     }
 }
@@ -126,12 +126,12 @@ func handMarket() throws -> PriceRelatives {
 
 @Suite("OLPS runner, algorithms and errors")
 struct OLPSRunnerTests {
-    /// UCRP with fee 1%: period 0 buys from cash (turnover 1), later periods rebalance from the drifted
+    /// UCRP with fee 1% per unit traded (paper convention): period 0 buys from cash (turnover 1), later periods rebalance from the drifted
     /// portfolio. Hand computation: W₁ = 0.99·1.5; b̂ = (2/3, 1/3); W₂ = W₁·(1 − 0.01/3)·1.5;
     /// b̂ = (1/3, 2/3); W₃ = W₂·(1 − 0.01/3)·1.0. Tolerance 1e-14 relative.
     @Test("proportional fee on the drifted portfolio (hand-computed)")
     func feeByHand() throws {
-        let result = try OLPSRunner.run(ConstantRebalanced(), on: handMarket(), fee: 0.01)
+        let result = try OLPSRunner.run(ConstantRebalanced(), on: handMarket(), fee: 0.01, convention: .paper)
         let w1 = 0.99 * 1.5, w2 = w1 * (1 - 0.01 / 3) * 1.5, w3 = w2 * (1 - 0.01 / 3) * 1.0
         #expect(wealthError(result.wealth[0], w1) <= 1e-14)
         #expect(wealthError(result.wealth[1], w2) <= 1e-14)
@@ -147,7 +147,7 @@ struct OLPSRunnerTests {
     @Test("UBAH and Best Stock by hand")
     func benchmarksByHand() throws {
         let market = try handMarket()
-        let ubah = try OLPSRunner.run(UniformBuyAndHold(), on: market, fee: 0.002)
+        let ubah = try OLPSRunner.run(UniformBuyAndHold(), on: market, fee: 0.002, convention: .paper)
         #expect(wealthError(ubah.finalWealth, (1 + 3) / 2 * (1 - 0.002)) <= 1e-15)
         #expect(ubah.turnover.dropFirst().allSatisfy { $0 < 1e-15 })
         let best = BestStock(hindsight: market)
@@ -216,9 +216,9 @@ struct OLPSRunnerTests {
             exact += coefficient * w
         }
         exact /= 3 * Double(panels)
-        let sampled = try OLPSRunner.run(UniversalPortfolio(sampleCount: 20_000, seed: 7), on: market).finalWealth
+        let sampled = try OLPSRunner.run(UniversalPortfolio(sampleCount: 20_000, seed: 7, convention: .paper), on: market).finalWealth
         #expect(wealthError(sampled, exact) <= 1e-2)
-        let again = try OLPSRunner.run(UniversalPortfolio(sampleCount: 20_000, seed: 7), on: market).finalWealth
+        let again = try OLPSRunner.run(UniversalPortfolio(sampleCount: 20_000, seed: 7, convention: .paper), on: market).finalWealth
         #expect(sampled == again)
     }
 

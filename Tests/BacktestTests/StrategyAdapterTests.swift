@@ -40,7 +40,7 @@ struct OLPSStrategyTests {
     }
 
     /// With the simple cost factor at rate `c` on buys and sells and no cash, the engine charges
-    /// `1 − c·Σ|b − b̂|`, the runner's fee function. The engine books the cost of the rebalance at
+    /// `1 − c·Σ|b − b̂|`, the runner's fee function under the paper convention (whose selectors are used here). The engine books the cost of the rebalance at
     /// bar `k + 1` in its point `k + 1` and the runner in `S_{k+1}`, so the runner's `S_k` is the
     /// engine's pre-trade wealth `wealth[k + 1] / (1 − cost[k])`; the final wealth is the same (no
     /// trade at the last bar). Turnover is compared too. Tolerance 1e-10 relative (1e-12 absolute on
@@ -52,8 +52,9 @@ struct OLPSStrategyTests {
         let engine = try BacktestEngine(panel: panel, configuration: BacktestConfiguration(costs: costs))
         for (algorithm, variant) in [(OLPSAlgorithm.olmar, "1"), (.pamr, "0"), (.rmr, nil), (.cwmr, "var"), (.ons, nil),
                                      (.anticor, "single"), (.ucrp, nil)] as [(OLPSAlgorithm, String?)] {
-            let runner = try OLPSRunner.run(algorithm.makeSelector(variant: variant, relatives: relatives), on: relatives, fee: fee)
-            let result = try engine.run(OLPSStrategy(algorithm: algorithm, variant: variant))
+            let selector = try algorithm.makeSelector(variant: variant, relatives: relatives, convention: .paper)
+            let runner = try OLPSRunner.run(selector, on: relatives, fee: fee, convention: .paper)
+            let result = try engine.run(OLPSStrategy(selector))
             #expect(relativeError(result.finalWealth, runner.finalWealth) <= 1e-10, "\(runner.algorithm)")
             #expect(relativeError(result.wealth[0], 1 - fee) <= 1e-15, "the first purchase from cash pays the fee once")
             for k in 0..<(relatives.periodCount - 1) {

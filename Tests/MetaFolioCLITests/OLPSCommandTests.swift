@@ -36,6 +36,36 @@ struct OLPSCommandTests {
         #expect(object["periods"] as? Int == 2)
     }
 
+    /// UCRP on prices A 1 → 2 → 2, B 1 → 1 → 2 with fee 0.02. Toolbox convention (default): tc/2 per
+    /// unit traded and the drifted portfolio divided by the net return, so period 0 nets 1.5 · 0.99 and
+    /// period 1 trades Σ|½ − b_o| with b_o = (1, ½)/1.485. Paper convention: 0.02 per unit traded and the
+    /// gross drift (⅓ traded in period 1). Tolerance 1e-12 relative.
+    @Test("olps --convention: the toolbox's and the paper's fee, by hand")
+    func conventions() throws {
+        let path = try temporaryCSV("date,A,B\n2024-01-02,1,1\n2024-01-03,2,1\n2024-01-04,2,2\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func run(_ extra: [String]) throws -> [String: Any] {
+            let result = try runMetafolio(["olps", "--algorithm", "ucrp", "--prices", path, "--fee", "0.02", "--json"] + extra)
+            #expect(result.status == 0, "\(result.error)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        }
+        let toolbox = try run([])
+        #expect(toolbox["convention"] as? String == "toolbox")
+        let net0 = 1.5 * 0.99
+        let traded = abs(0.5 - 1 / net0) + abs(0.5 - 0.5 / net0)
+        let expectedToolbox = net0 * 1.5 * (1 - 0.01 * traded)
+        let wealthToolbox = try #require(toolbox["final_wealth"] as? Double)
+        #expect(abs(wealthToolbox - expectedToolbox) <= 1e-12 * expectedToolbox, "\(wealthToolbox) vs \(expectedToolbox)")
+        let paper = try run(["--convention", "paper"])
+        #expect(paper["convention"] as? String == "paper")
+        let expectedPaper = 1.5 * 0.98 * 1.5 * (1 - 0.02 / 3)
+        let wealthPaper = try #require(paper["final_wealth"] as? Double)
+        #expect(abs(wealthPaper - expectedPaper) <= 1e-12 * expectedPaper, "\(wealthPaper) vs \(expectedPaper)")
+        let bad = try runMetafolio(["olps", "--algorithm", "ucrp", "--prices", path, "--convention", "matlab"])
+        #expect(bad.status != 0)
+        #expect(bad.error.contains("--convention"))
+    }
+
     @Test("a fee lowers the wealth")
     func fee() throws {
         func wealth(_ fee: String) throws -> Double {

@@ -4,12 +4,16 @@
 //   OLPSTimings [reps]    times OLMAR-1, RMR, PAMR and EG on NYSE (O) with universal-portfolios'
 //                         parameters and day-0 convention; prints one JSON object
 //                         {name: {"median_s": …, "wealth": …}}.
-//   OLPSTimings --table   prints the Markdown table of final wealth (no fee, full history) of
-//                         every algorithm with the OLPS toolbox defaults on the six datasets.
+//   OLPSTimings --table [toolbox|paper] [fee]
+//                         prints the Markdown table of final wealth (full history) of every
+//                         algorithm on the six datasets under a convention (default toolbox: the
+//                         OLPS toolbox's run loops and defaults) and fee (default 0; the toolbox's
+//                         tc under the toolbox convention).
 //   OLPSTimings --engine [reps]
-//                         times OLMAR-1 (toolbox defaults) on NYSE (O), full history, through
-//                         OLPSRunner and through OLPSStrategy in BacktestEngine, without and with a
-//                         0.1% simple fee; prints the medians and the wealth difference as JSON.
+//                         times OLMAR-1 (ε = 10, w = 5, paper convention, whose fee rule is the
+//                         engine's simple cost model) on NYSE (O), full history, through OLPSRunner
+//                         and through OLPSStrategy in BacktestEngine, without and with a 0.1% simple
+//                         fee; prints the medians and the wealth difference as JSON.
 import Backtest
 import BenchmarkSupport
 import Foundation
@@ -36,6 +40,10 @@ if arguments.first == "--table" {
         ("CWMR-Var", .cwmr, "var"), ("CWMR-Stdev", .cwmr, "stdev"),
         ("OLMAR-1", .olmar, "1"), ("OLMAR-2", .olmar, "2"), ("RMR", .rmr, nil), ("CORN", .corn, nil),
     ]
+    guard let convention = OLPSConvention(rawValue: arguments.count > 1 ? arguments[1] : "toolbox") else {
+        fail("usage: OLPSTimings --table [toolbox|paper] [fee]")
+    }
+    guard let fee = Double(arguments.count > 2 ? arguments[2] : "0") else { fail("the fee must be a number") }
     do {
         let data = try datasets.map { try PriceRelatives(dataset: $0, dayZero: .fullHistory) }
         print("| algorithm | " + datasets.map(\.rawValue).joined(separator: " | ") + " |")
@@ -44,7 +52,8 @@ if arguments.first == "--table" {
             var cells: [String] = []
             for relatives in data {
                 let t0 = monotonicNanoseconds()
-                let result = try OLPSRunner.run(algorithm.makeSelector(variant: variant, relatives: relatives), on: relatives)
+                let selector = try algorithm.makeSelector(variant: variant, relatives: relatives, convention: convention)
+                let result = try OLPSRunner.run(selector, on: relatives, fee: fee, convention: convention)
                 printError("\(label) on \(relatives.periodCount)×\(relatives.assetCount): \(result.finalWealth) in "
                            + String(format: "%.2f s", Double(monotonicNanoseconds() - t0) * 1e-9))
                 cells.append(scientific(result.finalWealth))
@@ -70,10 +79,11 @@ if arguments.first == "--engine" {
             var runnerWealth = 0.0, engineWealth = 0.0
             for _ in 0..<(reps + 1) {   // the first run of each warms up and is discarded
                 var t0 = monotonicNanoseconds()
-                runnerWealth = try OLPSRunner.run(MovingAverageReversion(), on: relatives, fee: fee).finalWealth
+                runnerWealth = try OLPSRunner.run(MovingAverageReversion(convention: .paper), on: relatives, fee: fee,
+                                                  convention: .paper).finalWealth
                 runnerTimes.append(Double(monotonicNanoseconds() - t0) * 1e-9)
                 t0 = monotonicNanoseconds()
-                engineWealth = try engine.run(OLPSStrategy(MovingAverageReversion())).finalWealth
+                engineWealth = try engine.run(OLPSStrategy(MovingAverageReversion(convention: .paper))).finalWealth
                 engineTimes.append(Double(monotonicNanoseconds() - t0) * 1e-9)
             }
             report["olmar fee \(fee)"] = [
@@ -95,8 +105,8 @@ guard reps >= 1 else { fail("usage: OLPSTimings [reps] | --table | --engine [rep
 do {
     let relatives = try PriceRelatives(dataset: .olpsNYSEO, dayZero: .firstDayDropped)
     let workloads: [(String, () throws -> any OnlinePortfolioSelector)] = [
-        ("olmar", { try MovingAverageReversion(epsilon: 10, window: 5, variant: .simple, warmUp: .priceSinceStart) }),
-        ("rmr", { try RobustMedianReversion(epsilon: 10, window: 5, tolerance: 0.001, warmUp: .priceSinceStart) }),
+        ("olmar", { try MovingAverageReversion(epsilon: 10, window: 5, variant: .simple, warmUp: .priceSinceStart, convention: .paper) }),
+        ("rmr", { try RobustMedianReversion(epsilon: 10, window: 5, tolerance: 0.001, warmUp: .priceSinceStart, convention: .paper) }),
         ("pamr", { try PassiveAggressiveMeanReversion(epsilon: 0.5, variant: .pamr) }),
         ("eg", { try ExponentiatedGradient(learningRate: 0.05) }),
     ]

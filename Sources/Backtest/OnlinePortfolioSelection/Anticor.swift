@@ -8,20 +8,28 @@ import Foundation
 /// `M(i,j) = cov(LX₁ᵢ, LX₂ⱼ)/(σ₁ᵢ σ₂ⱼ)` (0 when a deviation is 0). When `μ₂ᵢ > μ₂ⱼ` and
 /// `M(i,j) > 0`, asset `i` claims `M(i,j) + max(0, −M(i,i)) + max(0, −M(j,j))` from asset `j`;
 /// each asset's drifted weight `b̂_{t,i}` moves to the others in proportion to its claims.
-/// Before `2w` relatives it holds (no trading). Default `w = 30` (OLPS toolbox).
+/// Before `2w` relatives it holds (no trading). This is ``OLPSConvention/paper``.
+///
+/// Under ``OLPSConvention/toolbox`` (`anticor_expert.m`) the expert starts each update from its own
+/// last portfolio `b_{t−1}` rather than the drifted one, the claim condition is `μ₂ᵢ ≥ μ₂ⱼ`, and the
+/// diagonal claim `M(i,i)` (when positive) is counted in asset `i`'s claim total, so it keeps
+/// that share. Default `w = 30` (OLPS toolbox).
 public struct Anticor: OnlinePortfolioSelector, Sendable {
     /// Window `w ≥ 2`.
     public let window: Int
+    /// The toolbox's or the published update.
+    public let convention: OLPSConvention
     private var m = 0
     private var mean1: [Double] = [], mean2: [Double] = [], deviation1: [Double] = [], deviation2: [Double] = []
     private var correlation: [Double] = [], claims: [Double] = [], logs: [Double] = []
 
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `w ≥ 2`.
-    public init(window: Int = 30) throws {
+    public init(window: Int = 30, convention: OLPSConvention = .toolbox) throws {
         guard window >= 2 else {
             throw OLPSError.invalidParameter(algorithm: "Anticor", name: "window", value: Double(window), requirement: "≥ 2")
         }
         self.window = window
+        self.convention = convention
     }
 
     /// The algorithm and its parameters, for logs and tables.
@@ -38,13 +46,14 @@ public struct Anticor: OnlinePortfolioSelector, Sendable {
 
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
         guard step.period > 0 else { fillUniform(weights); return }
-        let drifted = step.drifted
-        copyWeights(drifted, into: weights)
+        let toolbox = convention == .toolbox
+        let start = toolbox ? step.previous : step.drifted
+        copyWeights(start, into: weights)
         let w = window, m = self.m, t = step.observed.count
         guard t >= 2 * w else { return }
         // logs rows 0..<w: LX₁, rows w..<2w: LX₂.
-        let start = t - 2 * w
-        for k in 0..<(2 * w) { for i in 0..<m { logs[k * m + i] = log(step.observed[start + k, i]) } }
+        let first = t - 2 * w
+        for k in 0..<(2 * w) { for i in 0..<m { logs[k * m + i] = log(step.observed[first + k, i]) } }
         for i in 0..<m {
             var s1 = 0.0, s2 = 0.0
             for k in 0..<w { s1 += logs[k * m + i]; s2 += logs[(w + k) * m + i] }
@@ -77,15 +86,16 @@ public struct Anticor: OnlinePortfolioSelector, Sendable {
             for j in 0..<m {
                 var claim = 0.0
                 let c = correlation[i * m + j]
-                if i != j && mean2[i] > mean2[j] && c > 0 {
+                let gains = toolbox ? mean2[i] >= mean2[j] : (i != j && mean2[i] > mean2[j])
+                if gains && c > 0 {
                     claim = c + max(0, -correlation[i * m + i]) + max(0, -correlation[j * m + j])
                 }
                 claims[i * m + j] = claim
                 total += claim
             }
             guard total > 0 else { continue }
-            for j in 0..<m where claims[i * m + j] > 0 {
-                let transfer = drifted[i] * claims[i * m + j] / total
+            for j in 0..<m where j != i && claims[i * m + j] > 0 {
+                let transfer = start[i] * claims[i * m + j] / total
                 weights[i] -= transfer
                 weights[j] += transfer
             }
@@ -164,14 +174,15 @@ public struct BuyAndHoldCombination<Expert: OnlinePortfolioSelector>: OnlinePort
 
 extension BuyAndHoldCombination where Expert == Anticor {
     /// `BAH_W(Anticor)`: Anticor with windows `2…maxWindow` held in equal initial shares
-    /// (Borodin et al. 2004). Default `W = 30` (OLPS toolbox).
+    /// (Borodin et al. 2004; the toolbox's `anticor_run.m` under ``OLPSConvention/toolbox``, whose
+    /// experts' wealths are gross of fees). Default `W = 30` (OLPS toolbox).
     ///
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `W ≥ 2`.
-    public static func anticor(maxWindow: Int = 30) throws -> BuyAndHoldCombination<Anticor> {
+    public static func anticor(maxWindow: Int = 30, convention: OLPSConvention = .toolbox) throws -> BuyAndHoldCombination<Anticor> {
         guard maxWindow >= 2 else {
             throw OLPSError.invalidParameter(algorithm: "BAH(Anticor)", name: "window", value: Double(maxWindow), requirement: "≥ 2")
         }
-        return try BuyAndHoldCombination(experts: (2...maxWindow).map { try Anticor(window: $0) },
+        return try BuyAndHoldCombination(experts: (2...maxWindow).map { try Anticor(window: $0, convention: convention) },
                                          name: "BAH(Anticor, W=\(maxWindow))")
     }
 }

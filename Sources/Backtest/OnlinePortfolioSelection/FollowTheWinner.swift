@@ -147,30 +147,58 @@ func normalizeClamped(_ b: UnsafeMutableBufferPointer<Double>) {
 /// (Dirichlet(1), from a seeded ``Xoshiro256StarStar``), and
 /// `b_t = Σ_k S_{t−1}(w_k) w_k / Σ_k S_{t−1}(w_k)` with `S_{t−1}(w)` the wealth of the constant
 /// rebalanced portfolio `w` so far. Its final wealth is the mean of the `N` CRP wealths.
-/// Default `N = 10 000` (universal-portfolios' evaluation points), seed 1.
+/// This is ``OLPSConvention/paper``: default `N = 10 000` (universal-portfolios' evaluation points).
+///
+/// Under ``OLPSConvention/toolbox`` (`up_expert.m`, after Kalai & Vempala 2002, "Efficient
+/// algorithms for universal portfolios", JMLR 3) each period's portfolio is the mean of 10
+/// Metropolis random walks of 5 steps, each started at the uniform portfolio: a step moves
+/// `±δ` (δ = 5e-3) between a random asset `j < m` and the last asset, is allowed only if both stay
+/// at least `δ₀ = 4e-3`, and is accepted with probability `min(1, Q(b')/Q(b))`, where
+/// `Q(b) = S_{t−1}(b) · min(1, exp((b_m − 2δ₀)/(mδ)))` and `S_{t−1}(b)` is the CRP wealth so far.
+/// The toolbox draws from MATLAB's global random stream, which cannot be reproduced; MetaFolio draws
+/// the same walk from its own seeded ``Xoshiro256StarStar``, so the two agree in distribution, not
+/// bit for bit. Seed 1 by default under both conventions.
 public struct UniversalPortfolio: OnlinePortfolioSelector, Sendable {
-    /// Number of sampled portfolios `N`.
+    /// Number of sampled portfolios `N` (paper convention).
     public let sampleCount: Int
     /// Seed of the sampler.
     public let seed: UInt64
+    /// Dirichlet samples (paper) or the toolbox's random walk.
+    public let convention: OLPSConvention
     private var m = 0
     private var samples: [Double] = [], wealth: [Double] = []
+    private var generator = Xoshiro256StarStar(seed: 1)
+    private var uniformGrowth: [Double] = [], chainGrowth: [Double] = [], chain: [Double] = []
+
+    /// Random walks per period, steps per walk, grid spacing and minimum coordinate of the toolbox's sampler.
+    static let walkCount = 10, walkSteps = 5, walkSpacing = 5e-3, walkMinimum = 4e-3
 
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `N ≥ 1`.
-    public init(sampleCount: Int = 10_000, seed: UInt64 = 1) throws {
+    public init(sampleCount: Int = 10_000, seed: UInt64 = 1, convention: OLPSConvention = .toolbox) throws {
         guard sampleCount >= 1 else {
             throw OLPSError.invalidParameter(algorithm: "UP", name: "samples", value: Double(sampleCount), requirement: "≥ 1")
         }
         self.sampleCount = sampleCount
         self.seed = seed
+        self.convention = convention
     }
 
     /// The algorithm and its parameters, for logs and tables.
-    public var name: String { "UP(N=\(sampleCount), seed=\(seed))" }
+    public var name: String {
+        convention == .toolbox ? "UP(random walk 10×5, seed=\(seed))" : "UP(N=\(sampleCount), seed=\(seed))"
+    }
 
     public mutating func reset(assetCount: Int) throws {
         m = assetCount
-        var generator = Xoshiro256StarStar(seed: seed)
+        generator = Xoshiro256StarStar(seed: seed)
+        if convention == .toolbox {
+            uniformGrowth = []
+            chainGrowth = []
+            chain = Array(repeating: 0, count: m)
+            samples = []
+            wealth = []
+            return
+        }
         samples = Array(repeating: 0, count: sampleCount * m)
         for k in 0..<sampleCount {   // normalized exponential spacings are uniform on the simplex
             var sum = 0.0
@@ -185,6 +213,7 @@ public struct UniversalPortfolio: OnlinePortfolioSelector, Sendable {
     }
 
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
+        if convention == .toolbox { randomWalkPortfolio(step, into: weights); return }
         let m = self.m
         let x: UnsafeBufferPointer<Double>? = step.period > 0 ? step.observed.last : nil
         for i in 0..<m { weights[i] = 0 }
@@ -204,6 +233,50 @@ public struct UniversalPortfolio: OnlinePortfolioSelector, Sendable {
                 // Rescale the wealths so they never overflow; b_t is scale-free.
                 for k in 0..<sampleCount { s[k] /= largest }
             }
+        }
+        normalizeClamped(weights)
+    }
+
+    /// The toolbox's sampler: the mean of the random walks' end points. The CRP growths
+    /// `b · x_s` of the walk's current point are kept for every observed period, so a proposal costs
+    /// `O(t)` and a period `O(t)` per walk step.
+    private mutating func randomWalkPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
+        let m = self.m, t = step.observed.count
+        fillUniform(weights)
+        guard t > 0 else { return }
+        let x = step.observed.last
+        var mean = 0.0
+        for i in 0..<m { mean += x[i] }
+        uniformGrowth.append(mean / Double(m))
+        guard m > 1 else { return }
+        if chainGrowth.count < t { chainGrowth.append(0) }
+        let delta = Self.walkSpacing, minimum = Self.walkMinimum, last = m - 1
+        for i in 0..<m { weights[i] = 0 }
+        for _ in 0..<Self.walkCount {
+            for i in 0..<m { chain[i] = 1 / Double(m) }
+            for s in 0..<t { chainGrowth[s] = uniformGrowth[s] }
+            for _ in 0..<Self.walkSteps {
+                let j = min(Int(generator.nextUniform() * Double(m - 1)), m - 2)
+                let sign: Double = generator.nextUniform() < 0.5 ? 1 : -1
+                let proposedJ = chain[j] + sign * delta, proposedLast = chain[last] - sign * delta
+                guard proposedJ >= minimum && proposedLast >= minimum else { continue }
+                // log Q(b') − log Q(b): the CRP log-wealth change plus the boundary factor's.
+                var logRatio = 0.0
+                for s in 0..<t {
+                    let row = step.observed.row(s)
+                    logRatio += log((chainGrowth[s] + sign * delta * (row[j] - row[last])) / chainGrowth[s])
+                }
+                logRatio += min(0, (proposedLast - 2 * minimum) / (Double(m) * delta))
+                    - min(0, (chain[last] - 2 * minimum) / (Double(m) * delta))
+                guard generator.nextUniform() < min(exp(logRatio), 1) else { continue }
+                chain[j] = proposedJ
+                chain[last] = proposedLast
+                for s in 0..<t {
+                    let row = step.observed.row(s)
+                    chainGrowth[s] += sign * delta * (row[j] - row[last])
+                }
+            }
+            for i in 0..<m { weights[i] += chain[i] / Double(Self.walkCount) }
         }
         normalizeClamped(weights)
     }

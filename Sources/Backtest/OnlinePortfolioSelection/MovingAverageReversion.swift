@@ -10,7 +10,8 @@ public enum OLPSWarmUp: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// The OLMAR/RMR portfolio step: `b = Π_Δ(b_t + λ(x̃ − x̄ 1))` with
-/// `λ = max(0, (ε − b_t · x̃) / ‖x̃ − x̄ 1‖²)` (0 when `x̃` is constant), the closest portfolio to
+/// `λ = max(0, (ε − b_t · x̃) / ‖x̃ − x̄ 1‖²)` (0 when `x̃` is constant up to rounding,
+/// ``isRoundingNoise(spread:mean:count:)``), the closest portfolio to
 /// `b_t` whose predicted growth `b · x̃` reaches `ε` (Li & Hoi 2012, Eq. 5 and Algorithm 2).
 @inlinable
 func reversionUpdate(previous b: UnsafeBufferPointer<Double>, prediction: UnsafeBufferPointer<Double>, epsilon: Double,
@@ -21,7 +22,7 @@ func reversionUpdate(previous b: UnsafeBufferPointer<Double>, prediction: Unsafe
     mean /= Double(m)
     var spread = 0.0
     for i in 0..<m { spread += (prediction[i] - mean) * (prediction[i] - mean) }
-    let lambda = spread != 0 ? max(0, (epsilon - dot(b, prediction)) / spread) : 0
+    let lambda = isRoundingNoise(spread: spread, mean: mean, count: m) ? 0 : max(0, (epsilon - dot(b, prediction)) / spread)
     for i in 0..<m { weights[i] = b[i] + lambda * (prediction[i] - mean) }
     projectOntoSimplex(weights, scratch: scratch)
 }
@@ -32,8 +33,11 @@ func reversionUpdate(previous b: UnsafeBufferPointer<Double>, prediction: Unsafe
 /// OLMAR-1 predicts `x̃_{t+1} = (1/w) Σ_{i=0}^{w−1} p_{t−i} / p_t` (simple moving average of the
 /// last `w` prices over the last price) once more than `w` relatives are known, and
 /// ``OLPSWarmUp`` before; OLMAR-2 predicts `x̃_{t+1} = α + (1 − α) x̃_t / x_t` from `x̃_1 = 1`
-/// (exponential moving average). Both then apply ``reversionUpdate``. Defaults `ε = 10`,
-/// `w = 5`, `α = 0.5` (OLPS toolbox).
+/// (exponential moving average). Both then apply ``reversionUpdate``. Under
+/// ``OLPSConvention/toolbox`` OLMAR-1 keeps the uniform portfolio for periods 0 and 1 and updates
+/// from period 2 on (`olmar1_run.m` calls its kernel from day `t ≥ 3`); under
+/// ``OLPSConvention/paper`` it updates from period 1 (Li & Hoi 2012, universal-portfolios).
+/// OLMAR-2 updates from period 1 under both. Defaults `ε = 10`, `w = 5`, `α = 0.5` (OLPS toolbox).
 public struct MovingAverageReversion: OnlinePortfolioSelector, Sendable {
     /// The two predictors.
     public enum Variant: Int, Sendable, Hashable, CaseIterable, Codable {
@@ -52,12 +56,14 @@ public struct MovingAverageReversion: OnlinePortfolioSelector, Sendable {
     public let variant: Variant
     /// The warm-up rule (OLMAR-1).
     public let warmUp: OLPSWarmUp
+    /// When OLMAR-1 starts updating (``OLPSConvention``).
+    public let convention: OLPSConvention
     private var prediction: [Double] = [], scratch: [Double] = [], cumulative: [Double] = []
 
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `ε ≤ 0`,
     ///   `w < 2` or `α ∉ [0, 1]`.
     public init(epsilon: Double = 10, window: Int = 5, alpha: Double = 0.5, variant: Variant = .simple,
-                warmUp: OLPSWarmUp = .lastRelative) throws {
+                warmUp: OLPSWarmUp = .lastRelative, convention: OLPSConvention = .toolbox) throws {
         guard epsilon > 0, epsilon.isFinite else {
             throw OLPSError.invalidParameter(algorithm: "OLMAR", name: "epsilon", value: epsilon, requirement: "> 0")
         }
@@ -72,6 +78,7 @@ public struct MovingAverageReversion: OnlinePortfolioSelector, Sendable {
         self.alpha = alpha
         self.variant = variant
         self.warmUp = warmUp
+        self.convention = convention
     }
 
     /// The algorithm and its parameters, for logs and tables.
@@ -91,6 +98,7 @@ public struct MovingAverageReversion: OnlinePortfolioSelector, Sendable {
         for i in 0..<m { cumulative[i] *= x[i] }
         switch variant {
         case .simple:
+            if convention == .toolbox && observed < 2 { copyWeights(step.previous, into: weights); return }
             if observed < window + 1 {
                 for i in 0..<m { prediction[i] = warmUp == .lastRelative ? x[i] : cumulative[i] }
             } else {
@@ -118,10 +126,19 @@ public struct MovingAverageReversion: OnlinePortfolioSelector, Sendable {
 /// strategy for online portfolio selection", IJCAI; TKDE 28(9), 2016).
 ///
 /// Like OLMAR-1 but the prediction is the L1 (spatial) median of the last `w` prices over the last
-/// price, `x̃_{t+1} = L1med(p_{t−w+1}, …, p_t) / p_t` with `p` the product of the relatives since
-/// the start, computed by Weiszfeld's iteration from the mean
-/// until the relative change is at most `τ` (at most 200 iterations; an iterate on a data point
-/// stops there). Defaults `ε = 5`, `w = 5`, `τ = 0.001` (Huang et al. 2013).
+/// price, `x̃_{t+1} = L1med(p_{t−w+1}, …, p_t) / p_t`, once `w + 1` relatives are known.
+///
+/// - ``OLPSConvention/toolbox`` (`rmr_run.m`, `l1median_VaZh_z.m`): the prices are the products of
+///   the relatives *after the first* (the toolbox's first price row is 1 and its second is `x₂`);
+///   the median is Vardi & Zhang's (2000, PNAS 97(4)) modified Weiszfeld iteration started at the
+///   column-wise median, stopped when `‖y_{k+1} − y_k‖₁ ≤ τ ‖y_k‖₁` (default `τ = 1e-9`) or after
+///   200 iterations, points nearer than 1e-15 counted as coincident.
+/// - ``OLPSConvention/paper`` (Huang et al. 2013; universal-portfolios): the prices are products of
+///   all relatives since the start; plain Weiszfeld from the mean until the relative change
+///   `‖y_{k+1} − y_k‖₂ / ‖y_k‖₂ ≤ τ` (default `τ = 0.001`, at most 200 iterations; an iterate on a
+///   data point stops there).
+///
+/// Defaults `ε = 5`, `w = 5` (OLPS toolbox configuration).
 public struct RobustMedianReversion: OnlinePortfolioSelector, Sendable {
     /// Reversion threshold `ε > 0`.
     public let epsilon: Double
@@ -131,25 +148,32 @@ public struct RobustMedianReversion: OnlinePortfolioSelector, Sendable {
     public let tolerance: Double
     /// The warm-up rule before `w + 1` relatives are known.
     public let warmUp: OLPSWarmUp
+    /// The toolbox's or the paper's prices and L1 median.
+    public let convention: OLPSConvention
     private var m = 0
     private var prices: [Double] = [], median: [Double] = [], next: [Double] = [], distances: [Double] = []
+    private var pull: [Double] = [], column: [Double] = []
     private var prediction: [Double] = [], scratch: [Double] = [], cumulative: [Double] = []
 
+    /// - Parameter tolerance: `τ`; `nil` takes the convention's default (1e-9 toolbox, 0.001 paper).
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `ε ≤ 0`, `w < 2`, `τ ≤ 0`.
-    public init(epsilon: Double = 5, window: Int = 5, tolerance: Double = 0.001, warmUp: OLPSWarmUp = .lastRelative) throws {
+    public init(epsilon: Double = 5, window: Int = 5, tolerance: Double? = nil, warmUp: OLPSWarmUp = .lastRelative,
+                convention: OLPSConvention = .toolbox) throws {
+        let tolerance = tolerance ?? (convention == .toolbox ? 1e-9 : 0.001)
         guard epsilon > 0, epsilon.isFinite else {
             throw OLPSError.invalidParameter(algorithm: "RMR", name: "epsilon", value: epsilon, requirement: "> 0")
         }
         guard window >= 2 else {
             throw OLPSError.invalidParameter(algorithm: "RMR", name: "window", value: Double(window), requirement: "≥ 2")
         }
-        guard tolerance > 0 else {
+        guard tolerance > 0, tolerance.isFinite else {
             throw OLPSError.invalidParameter(algorithm: "RMR", name: "tau", value: tolerance, requirement: "> 0")
         }
         self.epsilon = epsilon
         self.window = window
         self.tolerance = tolerance
         self.warmUp = warmUp
+        self.convention = convention
     }
 
     /// The algorithm and its parameters, for logs and tables.
@@ -162,12 +186,15 @@ public struct RobustMedianReversion: OnlinePortfolioSelector, Sendable {
         next = median; prediction = median; scratch = median
         cumulative = Array(repeating: 1, count: m)
         distances = Array(repeating: 0, count: window)
+        column = distances
+        pull = median
     }
 
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
         guard step.period > 0 else { fillUniform(weights); return }
         let x = step.observed.last, observed = step.observed.count
-        for i in 0..<m { cumulative[i] *= x[i] }
+        // The toolbox's prices start at 1 on the first day, so they omit the first relative.
+        if convention == .paper || observed >= 2 { for i in 0..<m { cumulative[i] *= x[i] } }
         if observed < window + 1 {
             for i in 0..<m { prediction[i] = warmUp == .lastRelative ? x[i] : cumulative[i] }
         } else {
@@ -192,6 +219,17 @@ public struct RobustMedianReversion: OnlinePortfolioSelector, Sendable {
         for k in stride(from: w - 2, through: 0, by: -1) {
             for i in 0..<m { prices[k * m + i] = prices[(k + 1) * m + i] / observed[last - (w - 2 - k), i] }
         }
+        if convention == .toolbox {
+            vardiZhangMedian()
+        } else {
+            weiszfeldMedian()
+        }
+        for i in 0..<m { prediction[i] = median[i] / cumulative[i] }
+    }
+
+    /// Plain Weiszfeld iteration from the mean of the `w` price rows (the paper convention).
+    private mutating func weiszfeldMedian() {
+        let m = self.m, w = window
         for i in 0..<m {
             var s = 0.0
             for k in 0..<w { s += prices[k * m + i] }
@@ -220,6 +258,45 @@ public struct RobustMedianReversion: OnlinePortfolioSelector, Sendable {
             for i in 0..<m { median[i] = next[i] }
             if change.squareRoot() / size.squareRoot() <= tolerance { break }
         }
-        for i in 0..<m { prediction[i] = median[i] / cumulative[i] }
+    }
+
+    /// Vardi & Zhang's modified Weiszfeld iteration from the column-wise median, with the OLPS
+    /// toolbox's stopping rule (`l1median_VaZh_z.m` defaults: 200 iterations, zero distance 1e-15).
+    private mutating func vardiZhangMedian() {
+        let m = self.m, w = window
+        for i in 0..<m {   // column median (the mean of the two middle values for even w)
+            for k in 0..<w { column[k] = prices[k * m + i] }
+            column.sort()
+            median[i] = w % 2 == 1 ? column[w / 2] : 0.5 * (column[w / 2 - 1] + column[w / 2])
+        }
+        for _ in 0..<200 {
+            var inverseSum = 0.0
+            var coincident = false
+            for i in 0..<m { next[i] = 0; pull[i] = 0 }
+            for k in 0..<w {
+                var d = 0.0
+                for i in 0..<m { d += (prices[k * m + i] - median[i]) * (prices[k * m + i] - median[i]) }
+                d = d.squareRoot()
+                guard d >= 1e-15 else { coincident = true; continue }
+                inverseSum += 1 / d
+                for i in 0..<m {
+                    next[i] += prices[k * m + i] / d
+                    pull[i] += (prices[k * m + i] - median[i]) / d
+                }
+            }
+            var pullNorm = 0.0
+            for i in 0..<m { pullNorm += pull[i] * pull[i] }
+            pullNorm = pullNorm.squareRoot()
+            let r = pullNorm == 0 ? 0 : min(1, (coincident ? 1 : 0) / pullNorm)
+            var step = 0.0, size = 0.0
+            for i in 0..<m {
+                let centre = inverseSum == 0 ? 0 : next[i] / inverseSum
+                let y = (1 - r) * centre + r * median[i]
+                step += abs(y - median[i])
+                size += abs(median[i])
+                median[i] = y
+            }
+            if step - tolerance * size <= 0 { break }
+        }
     }
 }

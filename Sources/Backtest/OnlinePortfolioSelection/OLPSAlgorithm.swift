@@ -1,5 +1,6 @@
 /// The OLPS algorithms by command-line name, each with the OLPS toolbox defaults
-/// (Li, Sahoo & Hoi 2016, "OLPS: a toolbox for on-line portfolio selection", JMLR 17).
+/// (Li, Sahoo & Hoi 2016, "OLPS: a toolbox for on-line portfolio selection", JMLR 17) or, under
+/// ``OLPSConvention/paper``, the published algorithms' defaults.
 public enum OLPSAlgorithm: String, Sendable, Hashable, CaseIterable, Codable {
     /// ``UniformBuyAndHold``.
     case ubah
@@ -49,12 +50,23 @@ public enum OLPSAlgorithm: String, Sendable, Hashable, CaseIterable, Codable {
         self = algorithm
     }
 
-    /// A selector with default parameters. Hindsight benchmarks (`bcrp`, `best`) are fitted on
-    /// `relatives`, which the online algorithms ignore.
+    /// A selector with the OLPS toolbox's conventions and defaults:
+    /// ``makeSelector(variant:relatives:convention:)`` with ``OLPSConvention/toolbox``.
     ///
+    /// - Throws: as ``makeSelector(variant:relatives:convention:)``.
+    public func makeSelector(variant: String? = nil, relatives: PriceRelatives) throws -> any OnlinePortfolioSelector {
+        try makeSelector(variant: variant, relatives: relatives, convention: .toolbox)
+    }
+
+    /// A selector with the default parameters of `convention`. Hindsight benchmarks (`bcrp`,
+    /// `best`) are fitted on `relatives`, which the online algorithms ignore.
+    ///
+    /// - Parameter convention: the toolbox's run loops or the published algorithms; see
+    ///   ``OLPSConvention`` for what differs.
     /// - Throws: ``OLPSError/unknownAlgorithm(name:known:)`` for an unknown variant; solver
     ///   failure of BCRP.
-    public func makeSelector(variant: String? = nil, relatives: PriceRelatives) throws -> any OnlinePortfolioSelector {
+    public func makeSelector(variant: String? = nil, relatives: PriceRelatives,
+                             convention: OLPSConvention) throws -> any OnlinePortfolioSelector {
         let chosen = variant ?? variants.first ?? ""
         if variants.isEmpty ? variant != nil : !variants.contains(chosen) {
             throw OLPSError.unknownAlgorithm(name: "\(rawValue) variant \(chosen)",
@@ -67,13 +79,16 @@ public enum OLPSAlgorithm: String, Sendable, Hashable, CaseIterable, Codable {
         case .best: return BestStock(hindsight: relatives)
         case .eg: return try ExponentiatedGradient()
         case .ons: return try OnlineNewtonStep()
-        case .up: return try UniversalPortfolio()
-        case .anticor: return chosen == "single" ? try Anticor() as any OnlinePortfolioSelector : try BuyAndHoldCombination.anticor()
-        case .pamr: return try PassiveAggressiveMeanReversion(variant: .init(rawValue: Int(chosen)!)!)
-        case .cwmr: return try ConfidenceWeightedMeanReversion(variant: chosen == "var" ? .variance : .standardDeviation)
-        case .olmar: return try MovingAverageReversion(variant: chosen == "2" ? .exponential : .simple)
-        case .rmr: return try RobustMedianReversion()
-        case .corn: return try CORN()
+        case .up: return try UniversalPortfolio(convention: convention)
+        case .anticor:
+            return chosen == "single" ? try Anticor(convention: convention) as any OnlinePortfolioSelector
+                : try BuyAndHoldCombination.anticor(convention: convention)
+        case .pamr: return try PassiveAggressiveMeanReversion(variant: .init(rawValue: Int(chosen)!)!, convention: convention)
+        case .cwmr:
+            return try ConfidenceWeightedMeanReversion(variant: chosen == "var" ? .variance : .standardDeviation, convention: convention)
+        case .olmar: return try MovingAverageReversion(variant: chosen == "2" ? .exponential : .simple, convention: convention)
+        case .rmr: return try RobustMedianReversion(convention: convention)
+        case .corn: return try CORN(convention: convention)
         }
     }
 }

@@ -7,8 +7,13 @@ public struct OLPSStep {
     /// The portfolio chosen for period `t − 1`, `b_{t−1}` (uniform at `t = 0`).
     public let previous: UnsafeBufferPointer<Double>
     /// `b_{t−1}` after the prices of period `t − 1` moved it,
-    /// `b̂_{t−1} = b_{t−1} ⊙ x_{t−1} / (b_{t−1} · x_{t−1})` (uniform at `t = 0`).
+    /// `b̂_{t−1} = b_{t−1} ⊙ x_{t−1} / (b_{t−1} · x_{t−1})` (uniform at `t = 0`), a portfolio under
+    /// both conventions (the toolbox's fee uses the same vector divided by the net return instead).
     public let drifted: UnsafeBufferPointer<Double>
+    /// The net return of period `t − 1` after its fee, `(b_{t−1} · x_{t−1}) · costFactor`, which
+    /// the toolbox's PAMR loop uses; set by ``OLPSRunner`` under ``OLPSConvention/toolbox`` only
+    /// (`nil` at `t = 0` and otherwise, meaning the gross return `b_{t−1} · x_{t−1}`).
+    public var netReturn: Double? = nil
 }
 
 /// A stateful online portfolio selection algorithm (Li & Hoi 2014, §2): before each period it
@@ -39,6 +44,8 @@ public struct OLPSResult: Sendable {
     public let assetCount: Int
     /// The proportional fee used (see ``OLPSRunner/costFactor(fee:target:drifted:)``).
     public let fee: Double
+    /// The convention the fee was charged under.
+    public let convention: OLPSConvention
     /// Wealth after each period, starting from 1: `wealth[t] = S_t`, length `T`.
     public let wealth: [Double]
     /// Turnover `Σ_i |b_{t,i} − b̂_{t−1,i}|` of each period (period 0 counts the purchase from cash).
@@ -82,21 +89,36 @@ public enum OLPSRunner {
     /// Tolerance on `|Σ b − 1|` and on negative entries when checking a selector's portfolio.
     public static let portfolioTolerance = 1e-8
 
+    /// The fee charged per unit traded under `convention`: the toolbox's rate `tc` is charged as
+    /// `tc/2` (`Strategy/*_run.m`: `1 − tc/2 · Σ|b − b_o|`), the paper convention charges `fee` itself.
+    @inlinable
+    public static func feePerUnit(_ fee: Double, convention: OLPSConvention) -> Double {
+        convention == .toolbox ? fee / 2 : fee
+    }
+
     /// Runs `selector` over every period of `relatives`.
     ///
     /// Period `t` uses the portfolio decided from periods `0..<t`:
-    /// `S_t = S_{t−1} · costFactor · (b_t · x_t)`, then `b̂_t = b_t ⊙ x_t / (b_t · x_t)`.
+    /// `S_t = S_{t−1} · costFactor · (b_t · x_t)`, then `b̂_t = b_t ⊙ x_t / r_t`, where `r_t` is the
+    /// gross return `b_t · x_t` (``OLPSConvention/paper``) or the net return
+    /// `costFactor · (b_t · x_t)` (``OLPSConvention/toolbox``, as its run loops do). Without a fee
+    /// the two conventions give the same run.
     ///
     /// - Parameters:
-    ///   - fee: proportional fee in `[0, 1)`, default 0 (the literature's no-cost figures).
+    ///   - fee: proportional fee in `[0, 1)`, default 0 (the literature's no-cost figures); the
+    ///     toolbox's `tc` under ``OLPSConvention/toolbox`` (charged as `tc/2` per unit traded), the
+    ///     rate per unit traded under ``OLPSConvention/paper``.
+    ///   - convention: how the fee is charged (default ``OLPSConvention/toolbox``).
     ///   - recordWeights: keep every `b_t` in ``OLPSResult/weights`` (`T × m` doubles).
     /// - Throws: ``OLPSError/invalidFee(value:)``; ``OLPSError/invalidPortfolio(algorithm:period:reason:)``
     ///   when the selector returns a non-finite, negative or unnormalized vector; errors of
     ///   ``OnlinePortfolioSelector/reset(assetCount:)``.
     ///   Complexity: `T` selector steps plus `O(T·m)`.
     public static func run<S: OnlinePortfolioSelector>(_ selector: inout S, on relatives: PriceRelatives,
-                                                       fee: Double = 0, recordWeights: Bool = false) throws -> OLPSResult {
+                                                       fee: Double = 0, convention: OLPSConvention = .toolbox,
+                                                       recordWeights: Bool = false) throws -> OLPSResult {
         guard fee >= 0, fee < 1, fee.isFinite else { throw OLPSError.invalidFee(value: fee) }
+        let unitFee = feePerUnit(fee, convention: convention)
         let m = relatives.assetCount, periods = relatives.periodCount
         try selector.reset(assetCount: m)
         var wealth = [Double](repeating: 0, count: periods)
@@ -106,6 +128,7 @@ public enum OLPSRunner {
         var previous = target, drifted = target
         var held = [Double](repeating: 0, count: m)   // b̂_{t−1}; zero before the first purchase
         var current = 1.0
+        var lastNet: Double?
         var failure: OLPSError?
         relatives.values.withUnsafeBufferPointer { x in
             target.withUnsafeMutableBufferPointer { b in
@@ -114,22 +137,26 @@ public enum OLPSRunner {
                         held.withUnsafeMutableBufferPointer { hat in
                             for t in 0..<periods {
                                 let step = OLPSStep(period: t, observed: ObservedRelatives(base: x, count: t, assetCount: m),
-                                                    previous: UnsafeBufferPointer(prev), drifted: UnsafeBufferPointer(drift))
+                                                    previous: UnsafeBufferPointer(prev), drifted: UnsafeBufferPointer(drift),
+                                                    netReturn: lastNet)
                                 selector.nextPortfolio(step, into: b)
                                 if let reason = invalidity(of: b) {
                                     failure = .invalidPortfolio(algorithm: selector.name, period: t, reason: reason)
                                     return
                                 }
                                 turnovers[t] = turnover(b, hat)
-                                let cost = costFactor(fee: fee, target: b, drifted: hat)
+                                let cost = costFactor(fee: unitFee, target: b, drifted: hat)
                                 var growth = 0.0
                                 for i in 0..<m { growth += b[i] * x[t * m + i] }
-                                current *= cost * growth
+                                let net = cost * growth
+                                current *= net
                                 wealth[t] = current
+                                if convention == .toolbox { lastNet = net }
+                                let divisor = convention == .toolbox ? net : growth
                                 for i in 0..<m {
                                     prev[i] = b[i]
-                                    hat[i] = b[i] * x[t * m + i] / growth
-                                    drift[i] = hat[i]
+                                    hat[i] = b[i] * x[t * m + i] / divisor
+                                    drift[i] = b[i] * x[t * m + i] / growth
                                 }
                                 if recordWeights { for i in 0..<m { recorded[t * m + i] = b[i] } }
                             }
@@ -139,15 +166,16 @@ public enum OLPSRunner {
             }
         }
         if let failure { throw failure }
-        return OLPSResult(algorithm: selector.name, periodCount: periods, assetCount: m, fee: fee, wealth: wealth,
+        return OLPSResult(algorithm: selector.name, periodCount: periods, assetCount: m, fee: fee, convention: convention, wealth: wealth,
                           turnover: turnovers, weights: recorded)
     }
 
-    /// Runs a copy of `selector` (the argument is not mutated); see ``run(_:on:fee:recordWeights:)``.
+    /// Runs a copy of `selector` (the argument is not mutated); see ``run(_:on:fee:convention:recordWeights:)``.
     public static func run<S: OnlinePortfolioSelector>(_ selector: S, on relatives: PriceRelatives, fee: Double = 0,
+                                                       convention: OLPSConvention = .toolbox,
                                                        recordWeights: Bool = false) throws -> OLPSResult {
         var copy = selector
-        return try run(&copy, on: relatives, fee: fee, recordWeights: recordWeights)
+        return try run(&copy, on: relatives, fee: fee, convention: convention, recordWeights: recordWeights)
     }
 
     static func invalidity(of b: UnsafeMutableBufferPointer<Double>) -> String? {

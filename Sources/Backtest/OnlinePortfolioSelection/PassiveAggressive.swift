@@ -6,7 +6,9 @@ import Foundation
 /// With the ε-insensitive loss `ℓ = max(0, b_t · x_t − ε)` and `x̄` the mean of `x_t`,
 /// `b_{t+1} = Π_Δ(b_t − τ (x_t − x̄ 1))` where `τ = ℓ / ‖x_t − x̄‖²` (PAMR),
 /// `min(C, ℓ / ‖x_t − x̄‖²)` (PAMR-1) or `ℓ / (‖x_t − x̄‖² + 1/(2C))` (PAMR-2); `τ = 0` when
-/// `x_t` is constant. Defaults `ε = 0.5`, `C = 500` (OLPS toolbox).
+/// `x_t` is constant up to rounding (``isRoundingNoise(spread:mean:count:)``). Under
+/// ``OLPSConvention/toolbox`` with a fee the loss uses the net return of the last period, as
+/// `pamr_run.m` does. Defaults `ε = 0.5`, `C = 500` (OLPS toolbox).
 public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable {
     /// The three update rules of the paper.
     public enum Variant: Int, Sendable, Hashable, CaseIterable, Codable {
@@ -23,10 +25,13 @@ public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable 
     public let aggressiveness: Double
     /// The update rule.
     public let variant: Variant
+    /// Which return the loss uses under a fee (net: ``OLPSConvention/toolbox``; gross: ``OLPSConvention/paper``).
+    public let convention: OLPSConvention
     private var scratch: [Double] = []
 
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `ε < 0` or `C ≤ 0`.
-    public init(epsilon: Double = 0.5, aggressiveness: Double = 500, variant: Variant = .pamr) throws {
+    public init(epsilon: Double = 0.5, aggressiveness: Double = 500, variant: Variant = .pamr,
+                convention: OLPSConvention = .toolbox) throws {
         guard epsilon >= 0, epsilon.isFinite else {
             throw OLPSError.invalidParameter(algorithm: "PAMR", name: "epsilon", value: epsilon, requirement: "≥ 0")
         }
@@ -36,6 +41,7 @@ public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable 
         self.epsilon = epsilon
         self.aggressiveness = aggressiveness
         self.variant = variant
+        self.convention = convention
     }
 
     /// The algorithm and its parameters, for logs and tables.
@@ -57,9 +63,11 @@ public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable 
         mean /= Double(m)
         var spread = 0.0
         for i in 0..<m { spread += (x[i] - mean) * (x[i] - mean) }
-        let loss = max(0, dot(b, x) - epsilon)
+        // The toolbox's loop feeds PAMR the period's net return (`daily_ret`, after the fee).
+        let growth = convention == .toolbox ? (step.netReturn ?? dot(b, x)) : dot(b, x)
+        let loss = max(0, growth - epsilon)
         var tau = 0.0
-        if spread > 0 {
+        if !isRoundingNoise(spread: spread, mean: mean, count: m) {
             switch variant {
             case .pamr: tau = loss / spread
             case .pamr1: tau = min(aggressiveness, loss / spread)
@@ -82,7 +90,19 @@ public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable 
 /// `μ ← μ − λ Σ (x − x̄ 1) / M`, `Σ⁻¹ ← Σ⁻¹ + 2λφ diag(x)²` (variance) or
 /// `Σ⁻¹ ← Σ⁻¹ + λφ/√U diag(x)²` (stdev, `√U = (−λφV + √(λ²φ²V² + 4V))/2`), `μ` is projected on
 /// the simplex and `Σ` rescaled to trace `1/m²`; `φ = Φ⁻¹(θ)`. Start `μ` uniform, `Σ = I/m²`.
-/// Defaults `ε = −0.5`, `θ = 0.95` (universal-portfolios' parametrization of the toolbox defaults).
+/// This is ``OLPSConvention/paper``, defaults `ε = −0.5`, `θ = 0.95` (universal-portfolios'
+/// parametrization).
+///
+/// Under ``OLPSConvention/toolbox`` (`cwmr_var_expert.m`, `cwmr_stdev_expert.m`) the constraint is
+/// on the growth `M = μᵀx` itself: with `x̄ = 1ᵀΣx / 1ᵀΣ1`, `V = xᵀΣx`, `W = xᵀΣ1`, `λ` is the
+/// largest non-negative root of `aλ² + bλ + c` where (variance)
+/// `a = 2φV² − 2φx̄VW`, `b = 2φεV − 2φVM + V − x̄W`, `c = ε − M − φV`, or (standard deviation,
+/// `g = V − x̄W + φ²V/2`) `a = g² − φ⁴V²/4`, `b = 2(ε − M)g`, `c = (ε − M)² − φ²V`; `λ = 0` when
+/// the discriminant is not positive, `−c/b` when `a = 0`. Then `μ ← Π_Δ(μ − λΣ(x − x̄1))`,
+/// `Σ ← (Σ⁻¹ + 2λφ diag(x)²)⁻¹` (variance) or `(Σ⁻¹ + λφ/√U diag(x)²)⁻¹` (standard deviation,
+/// skipped when `√U = 0`, and `Σ + ε_mach I` when `det Σ ≤ ε_mach`), and `Σ ← Σ / (m · 1ᵀΣ1)`.
+/// Defaults `φ = 2`, `ε = 0.5` (toolbox configuration). Under both conventions `λ = 0` when `x` is
+/// constant up to rounding (``isRoundingNoise(spread:mean:count:)``).
 public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable {
     /// The two forms of the constraint.
     public enum Variant: String, Sendable, Hashable, CaseIterable, Codable {
@@ -91,33 +111,52 @@ public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable
         /// CWMR-Stdev: the standard-deviation form.
         case standardDeviation = "stdev"
     }
-    /// Mean-reversion threshold `ε` on the log growth.
+    /// Mean-reversion threshold `ε` on the log growth (paper) or on the growth (toolbox).
     public let epsilon: Double
-    /// Confidence `θ ∈ (0.5, 1)`.
+    /// Confidence `θ ∈ (0.5, 1)` (paper convention; `φ = Φ⁻¹(θ)` unless `φ` is given).
     public let confidence: Double
     /// The constraint form.
     public let variant: Variant
-    private let phi: Double
+    /// The toolbox's or the published update.
+    public let convention: OLPSConvention
+    /// Confidence parameter `φ > 0`.
+    public let phi: Double
     private var m = 0
     private var precision: [Double] = [], sigma: [Double] = [], factor: [Double] = []
     private var sigmaX: [Double] = [], rowSums: [Double] = [], scratch: [Double] = [], column: [Double] = []
+    private var mean: [Double] = []   // the toolbox's μ, kept as its own state
 
-    /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `0.5 < θ < 1`.
-    public init(epsilon: Double = -0.5, confidence: Double = 0.95, variant: Variant = .standardDeviation) throws {
+    /// - Parameters:
+    ///   - epsilon: `ε`; `nil` takes the convention's default (toolbox 0.5, paper −0.5).
+    ///   - confidence: `θ`, used for `φ = Φ⁻¹(θ)` under the paper convention.
+    ///   - phi: `φ`; `nil` takes 2 (toolbox) or `Φ⁻¹(θ)` (paper).
+    /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `0.5 < θ < 1`,
+    ///   `ε` is finite and `φ > 0`.
+    public init(epsilon: Double? = nil, confidence: Double = 0.95, phi: Double? = nil,
+                variant: Variant = .standardDeviation, convention: OLPSConvention = .toolbox) throws {
+        let epsilon = epsilon ?? (convention == .toolbox ? 0.5 : -0.5)
         guard confidence > 0.5, confidence < 1 else {
             throw OLPSError.invalidParameter(algorithm: "CWMR", name: "confidence", value: confidence, requirement: "in (0.5, 1)")
         }
         guard epsilon.isFinite else {
             throw OLPSError.invalidParameter(algorithm: "CWMR", name: "epsilon", value: epsilon, requirement: "finite")
         }
+        let phi = phi ?? (convention == .toolbox ? 2 : standardNormalQuantile(confidence))
+        guard phi > 0, phi.isFinite else {
+            throw OLPSError.invalidParameter(algorithm: "CWMR", name: "phi", value: phi, requirement: "> 0")
+        }
         self.epsilon = epsilon
         self.confidence = confidence
         self.variant = variant
-        self.phi = standardNormalQuantile(confidence)
+        self.convention = convention
+        self.phi = phi
     }
 
     /// The algorithm and its parameters, for logs and tables.
-    public var name: String { "CWMR-\(variant == .variance ? "Var" : "Stdev")(ε=\(epsilon), θ=\(confidence))" }
+    public var name: String {
+        let form = variant == .variance ? "Var" : "Stdev"
+        return convention == .toolbox ? "CWMR-\(form)(φ=\(phi), ε=\(epsilon))" : "CWMR-\(form)(ε=\(epsilon), θ=\(confidence))"
+    }
 
     public mutating func reset(assetCount: Int) throws {
         m = assetCount
@@ -131,10 +170,12 @@ public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable
         }
         sigmaX = Array(repeating: 0, count: m)
         rowSums = sigmaX; scratch = sigmaX; column = sigmaX
+        mean = Array(repeating: 1 / Double(m), count: m)
     }
 
     public mutating func nextPortfolio(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
         guard step.period > 0 else { fillUniform(weights); return }
+        if convention == .toolbox { toolboxStep(step, into: weights); return }
         let x = step.observed.last, mu = step.previous, m = self.m
         var trace = 0.0, weightedX = 0.0
         for i in 0..<m {
@@ -167,6 +208,7 @@ public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable
             lambda = largestNonNegativeRoot(a, b, c)
         }
         lambda = min(lambda, 1e7)   // numerical safeguard of the reference implementations
+        if isConstant(x) { lambda = 0 }
         // μ update: μ − λ Σ (x − x̄1) / M = μ − λ (Σx − x̄ Σ1) / M.
         for i in 0..<m { weights[i] = mu[i] - lambda * (sigmaX[i] - meanX * rowSums[i]) / growth }
         scratch.withUnsafeMutableBufferPointer { projectOntoSimplex(weights, scratch: $0) }
@@ -181,7 +223,7 @@ public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable
         }
         guard coefficient > 0, coefficient.isFinite else { return }
         for i in 0..<m { precision[i * m + i] += coefficient * x[i] * x[i] }
-        guard invertSymmetricPositiveDefinite() else { return }
+        guard invertSymmetricPositiveDefinite(precision, into: &sigma, factor: &factor, column: &column, order: m) else { return }
         var newTrace = 0.0
         for i in 0..<m { newTrace += sigma[i * m + i] }
         let scale = 1 / (Double(m * m) * newTrace)
@@ -191,20 +233,108 @@ public struct ConfidenceWeightedMeanReversion: OnlinePortfolioSelector, Sendable
         }
     }
 
-    /// Σ = precision⁻¹ by Cholesky (factor and solve for each unit column); false if not SPD.
-    private mutating func invertSymmetricPositiveDefinite() -> Bool {
-        let m = self.m
-        for k in 0..<(m * m) { factor[k] = precision[k] }
-        guard factor.withUnsafeMutableBufferPointer({ choleskyFactorInPlace($0, order: m) }) else { return false }
-        for c in 0..<m {
-            for i in 0..<m { column[i] = i == c ? 1 : 0 }
-            factor.withUnsafeBufferPointer { f in
-                column.withUnsafeMutableBufferPointer { choleskySolveInPlace(factor: f, $0, order: m) }
-            }
-            for i in 0..<m { sigma[i * m + c] = column[i] }
-        }
-        return true
+    /// Whether the last relatives are equal up to rounding.
+    private func isConstant(_ x: UnsafeBufferPointer<Double>) -> Bool {
+        var mean = 0.0
+        for i in 0..<m { mean += x[i] }
+        mean /= Double(m)
+        var spread = 0.0
+        for i in 0..<m { spread += (x[i] - mean) * (x[i] - mean) }
+        return isRoundingNoise(spread: spread, mean: mean, count: m)
     }
+
+    /// One step of the toolbox's CWMR (see the type's documentation); `sigma` holds `Σ`.
+    private mutating func toolboxStep(_ step: OLPSStep, into weights: UnsafeMutableBufferPointer<Double>) {
+        let x = step.observed.last, m = self.m
+        let mu = mean
+        var total = 0.0
+        for i in 0..<m {
+            var sx = 0.0, rs = 0.0
+            for j in 0..<m { sx += sigma[i * m + j] * x[j]; rs += sigma[i * m + j] }
+            sigmaX[i] = sx
+            rowSums[i] = rs
+            total += rs
+        }
+        var oneSigmaX = 0.0, growth = 0.0, v = 0.0, w = 0.0
+        for i in 0..<m {
+            oneSigmaX += sigmaX[i]
+            growth += x[i] * mu[i]
+            v += x[i] * sigmaX[i]
+            w += x[i] * rowSums[i]
+        }
+        let meanX = oneSigmaX / total
+        let a: Double, b: Double, c: Double
+        switch variant {
+        case .variance:
+            a = 2 * phi * v * v - 2 * phi * meanX * v * w
+            b = 2 * phi * epsilon * v - 2 * phi * v * growth + v - meanX * w
+            c = epsilon - growth - phi * v
+        case .standardDeviation:
+            let g = v - meanX * w + phi * phi * v / 2
+            a = g * g - phi * phi * phi * phi * v * v / 4
+            b = 2 * (epsilon - growth) * g
+            c = (epsilon - growth) * (epsilon - growth) - phi * phi * v
+        }
+        var lambda = 0.0
+        let discriminant = b * b - 4 * a * c
+        if a != 0 && discriminant > 0 {
+            let root = discriminant.squareRoot()
+            lambda = max((-b + root) / (2 * a), (-b - root) / (2 * a), 0)
+        } else if a == 0 && b != 0 {
+            lambda = max(-c / b, 0)
+        }
+        if !lambda.isFinite || isConstant(x) { lambda = 0 }
+        for i in 0..<m { weights[i] = mu[i] - lambda * (sigmaX[i] - meanX * rowSums[i]) }
+        var coefficient = 0.0
+        switch variant {
+        case .variance:
+            coefficient = 2 * lambda * phi
+        case .standardDeviation:
+            let rootU = 0.5 * (-lambda * phi * v + (lambda * lambda * v * v * phi * phi + 4 * v).squareRoot())
+            if rootU != 0 { coefficient = lambda * phi / rootU }
+        }
+        if coefficient > 0, coefficient.isFinite,
+           invertSymmetricPositiveDefinite(sigma, into: &precision, factor: &factor, column: &column, order: m) {
+            for i in 0..<m { precision[i * m + i] += coefficient * x[i] * x[i] }
+            _ = invertSymmetricPositiveDefinite(precision, into: &sigma, factor: &factor, column: &column, order: m)
+        }
+        if variant == .standardDeviation && !determinantExceedsEpsilon() {
+            for i in 0..<m { sigma[i * m + i] += Double.ulpOfOne }
+        }
+        var sum = 0.0
+        for k in 0..<(m * m) { sum += sigma[k] }
+        let scale = 1 / (sum * Double(m))
+        if scale.isFinite && scale > 0 { for k in 0..<(m * m) { sigma[k] *= scale } }
+        scratch.withUnsafeMutableBufferPointer { projectOntoSimplex(weights, scratch: $0) }
+        for i in 0..<m { mean[i] = weights[i] }
+    }
+
+    /// Whether `det Σ > ε_mach` (the toolbox's singularity test), from the Cholesky factor's log-determinant.
+    private mutating func determinantExceedsEpsilon() -> Bool {
+        let m = self.m
+        for k in 0..<(m * m) { factor[k] = sigma[k] }
+        guard factor.withUnsafeMutableBufferPointer({ choleskyFactorInPlace($0, order: m) }) else { return false }
+        var logDeterminant = 0.0
+        for i in 0..<m { logDeterminant += 2 * log(factor[i * m + i]) }
+        return logDeterminant > log(Double.ulpOfOne)
+    }
+}
+
+/// `out = a⁻¹` for a symmetric positive definite `order × order` matrix by Cholesky (factor, then
+/// solve for each unit column); `factor` and `column` are caller-owned scratch. False (and `out`
+/// untouched) if `a` is not positive definite.
+func invertSymmetricPositiveDefinite(_ a: [Double], into out: inout [Double], factor: inout [Double], column: inout [Double],
+                                     order m: Int) -> Bool {
+    for k in 0..<(m * m) { factor[k] = a[k] }
+    guard factor.withUnsafeMutableBufferPointer({ choleskyFactorInPlace($0, order: m) }) else { return false }
+    for c in 0..<m {
+        for i in 0..<m { column[i] = i == c ? 1 : 0 }
+        factor.withUnsafeBufferPointer { f in
+            column.withUnsafeMutableBufferPointer { choleskySolveInPlace(factor: f, $0, order: m) }
+        }
+        for i in 0..<m { out[i * m + c] = column[i] }
+    }
+    return true
 }
 
 /// The largest of `0` and the real roots of `a λ² + b λ + c` (NaN roots, from a negative

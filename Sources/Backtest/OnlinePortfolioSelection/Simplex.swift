@@ -4,7 +4,9 @@
 /// threshold is `θ = (Σ_{r≤ρ} u_r − 1)/ρ` at the first `ρ` with `θ_ρ ≥ u_{ρ+1}`, and the
 /// projection is `max(v − θ, 0)`.
 ///
-/// The sort works in a caller-supplied scratch buffer, so a projection allocates nothing.
+/// The sort works in a caller-supplied scratch buffer, so a projection allocates nothing. The
+/// result is divided by its sum, as the OLPS toolbox's run loops do after every update, so that a
+/// projection of large entries (where `v − θ` loses digits) still sums to one.
 /// Complexity: `O(m log m)`.
 @inlinable
 func projectOntoSimplex(_ v: UnsafeMutableBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>) {
@@ -21,7 +23,19 @@ func projectOntoSimplex(_ v: UnsafeMutableBufferPointer<Double>, scratch: Unsafe
         if threshold >= sorted[j + 1] { found = true; break }
     }
     if !found { threshold = (cumulative + sorted[m - 1] - 1) / Double(m) }
-    for i in 0..<m { v[i] = max(v[i] - threshold, 0) }
+    var sum = 0.0
+    for i in 0..<m { v[i] = max(v[i] - threshold, 0); sum += v[i] }
+    if sum > 0, sum.isFinite { for i in 0..<m { v[i] /= sum } }
+}
+
+/// Whether `spread = Σ_i (v_i − v̄)²` is rounding noise at the scale of `v`: each `v_i − v̄`
+/// carries an error of a few ulps of `|v̄|`, so a spread below `m · (64 ε |v̄|)²` (ε the machine
+/// epsilon) holds no direction and a step divided by it (PAMR's `τ`, OLMAR's and RMR's `λ`)
+/// would be rounding amplified to `1e31`. NaN counts as noise.
+@inlinable
+func isRoundingNoise(spread: Double, mean: Double, count: Int) -> Bool {
+    let noise = 64 * Double.ulpOfOne * abs(mean)
+    return !(spread > Double(count) * noise * noise)
 }
 
 /// Writes the uniform portfolio `1/m`.
