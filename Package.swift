@@ -126,6 +126,12 @@ targets += [
         path: "Examples/MonthlyMetaForecast",
         swiftSettings: strictSettings
     ),
+    .executableTarget(
+        name: "EIIETrader",
+        dependencies: ["MetaFolio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Examples/EIIETrader",
+        swiftSettings: strictSettings
+    ),
     .testTarget(
         name: "MetaLearnTests",
         dependencies: ["MetaLearn", "NN", "Autodiff", "Linalg"],
