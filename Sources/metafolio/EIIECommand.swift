@@ -193,10 +193,11 @@ struct EIIECommand: FailureReportingCommand {
     }
 
     static func table(_ outcome: EIIEComparison.Outcome) -> TextTable {
-        var table = TextTable(header: ["line", "fAPV", "Sharpe/period", "max drawdown", "seconds"])
+        var table = TextTable(header: ["line", "fAPV", "Sharpe/period", "max drawdown", "mean cash", "seconds"])
         for line in outcome.lines {
             table.rows.append([line.name, formatted(line.finalValue, 5), line.sharpePerPeriod.map { formatted($0, 4) } ?? "—",
-                               String(format: "%.1f%%", 100 * line.maximumDrawdown), String(format: "%.1f", line.seconds)])
+                               String(format: "%.1f%%", 100 * line.maximumDrawdown), String(format: "%.0f%%", 100 * line.meanCashWeight),
+                               String(format: "%.1f", line.seconds)])
         }
         for spread in outcome.spreads where spread.count > 1 {
             func pm(_ value: (mean: Double, standardDeviation: Double), _ digits: Int) -> String {
@@ -204,7 +205,7 @@ struct EIIECommand: FailureReportingCommand {
             }
             table.rows.append(["EIIE \(spread.topology.rawValue.uppercased()), mean ± sd over \(spread.count) seeds",
                                pm(spread.finalValue, 5), pm(spread.sharpePerPeriod, 4),
-                               String(format: "%.1f%% ± %.1f", 100 * spread.maximumDrawdown.mean, 100 * spread.maximumDrawdown.standardDeviation), ""])
+                               String(format: "%.1f%% ± %.1f", 100 * spread.maximumDrawdown.mean, 100 * spread.maximumDrawdown.standardDeviation), "", ""])
         }
         return table
     }
@@ -217,6 +218,7 @@ struct EIIECommand: FailureReportingCommand {
         let finalValue: Double
         let sharpePerPeriod: Double?
         let maximumDrawdown: Double
+        let meanCashWeight: Double
         let seconds: Double
     }
 
@@ -244,7 +246,8 @@ struct EIIECommand: FailureReportingCommand {
                 seeds: configuration.seeds, wallSeconds: wall,
                 lines: outcome.lines.map { SummaryLine(name: $0.name, kind: $0.kind.rawValue, topology: $0.topology?.rawValue, seed: $0.seed,
                                                        finalValue: $0.finalValue, sharpePerPeriod: $0.sharpePerPeriod,
-                                                       maximumDrawdown: $0.maximumDrawdown, seconds: $0.seconds) })
+                                                       maximumDrawdown: $0.maximumDrawdown, meanCashWeight: $0.meanCashWeight,
+                                                       seconds: $0.seconds) })
     }
 
     /// The HTML/JSON report: APV curves of every line (the paper's Figs. 5–7) and the table.

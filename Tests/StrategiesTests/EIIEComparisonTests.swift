@@ -30,6 +30,9 @@ import Testing
         let ubah = try #require(outcome.lines.first { $0.name == "UBAH" })
         let mean = ratios.reduce(0, +) / 4
         #expect(Swift.abs(ubah.finalValue - mean) <= 1e-12 * mean)
+        // The benchmarks are fully invested; the agents' cash share is a fraction.
+        #expect(outcome.lines.filter { $0.kind == .benchmark }.allSatisfy { Swift.abs($0.meanCashWeight) < 1e-12 })
+        #expect(outcome.lines.filter { $0.kind == .agent }.allSatisfy { $0.meanCashWeight > 0 && $0.meanCashWeight < 1 })
         // Best Stock held A0, which rose every bar: no drawdown.
         #expect(best.maximumDrawdown == 0)
         // The spread over the two agent seeds is their mean and sample standard deviation.

@@ -83,6 +83,8 @@ public enum EIIEComparison {
         public let sharpePerPeriod: Double?
         /// The largest peak-to-trough loss of the wealth path, as a positive fraction.
         public let maximumDrawdown: Double
+        /// The cash weight held over the test, averaged over its periods (0 for lines that never hold cash).
+        public let meanCashWeight: Double
         /// Wall time of the line's backtest (training included), in seconds.
         public let seconds: Double
     }
@@ -219,10 +221,12 @@ public enum EIIEComparison {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let returns = result.netReturns
+        let cash = result.cashAsset == nil || result.weights.isEmpty ? 0
+            : result.weights.reduce(0) { $0 + ($1.last ?? 0) } / Double(result.weights.count)
         return Line(name: name, kind: kind, topology: topology, seed: seed, result: result,
                     finalValue: result.wealth.last!,
                     sharpePerPeriod: try ReturnMetrics.perPeriodSharpeRatio(returns),
-                    maximumDrawdown: -(try ReturnMetrics.maxDrawdown(returns)), seconds: seconds)
+                    maximumDrawdown: -(try ReturnMetrics.maxDrawdown(returns)), meanCashWeight: cash, seconds: seconds)
     }
 
     /// Mean and sample standard deviation (0 for one value).
