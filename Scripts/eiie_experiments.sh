@@ -4,6 +4,8 @@
 # to OUT (default .build/eiie-experiments) and the crypto HTML report beside it; then
 # `python3 Scripts/eiie_tables.py OUT` prints the tables.
 #   Scripts/eiie_experiments.sh [OUT] [METAFOLIO] [DATASET …]
+# RECURRENT=no skips the RNN and LSTM runs on the OLPS sets and sp500-stocks (their cost grows with
+# assets × test bars: about 3 to 4 minutes each on the small sets, far more on the long ones).
 set -euo pipefail
 OUT=${1:-.build/eiie-experiments}
 BIN=${2:-.build/release/metafolio}
@@ -22,7 +24,9 @@ for set in $SETS; do
   else
     # Long and wide sets: 5 rolling steps per period; three CNN seeds, one RNN and one LSTM seed.
     run "$set-cnn" --dataset "$set" --features close --rolling-steps 5 --topologies cnn --seeds 3 --no-olps --no-report
-    run "$set-recurrent" --dataset "$set" --features close --rolling-steps 5 --topologies rnn,lstm --no-olps --no-report
+    if [ "${RECURRENT:-yes}" != no ]; then
+      run "$set-recurrent" --dataset "$set" --features close --rolling-steps 5 --topologies rnn,lstm --no-olps --no-report
+    fi
     run "$set-baselines" --dataset "$set" --features close --topologies none --no-report
   fi
 done

@@ -16,8 +16,12 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else ".build/eiie-experiments"
 
 
 def load(name):
-    path = os.path.join(OUT, name + ".json")
-    return json.load(open(path)) if os.path.exists(path) else None
+    """The summary of run `name`, or None when it is missing or still being written."""
+    try:
+        with open(os.path.join(OUT, name + ".json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def row(name, fapv, sharpe, mdd, cash, seconds):
