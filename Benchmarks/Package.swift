@@ -152,6 +152,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "StrategiesTimings",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Linalg", package: "MetaFolio"),
+                .product(name: "Autodiff", package: "MetaFolio"),
+                .product(name: "NN", package: "MetaFolio"),
+                .product(name: "Market", package: "MetaFolio"),
+                .product(name: "Strategies", package: "MetaFolio"),
+            ],
+            path: "Sources/StrategiesTimings",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "CSVTimings",
             dependencies: [
                 .product(name: "Market", package: "MetaFolio"),

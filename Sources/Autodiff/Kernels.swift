@@ -376,14 +376,18 @@ func stridedGather<S: TensorScalar>(_ source: TensorStorage<S>, offset: Int, str
             let r = shape.rank
             if r == 0 { po[0] = ps[0]; return }
             let n = shape.dimensions[r - 1], st = strides[r - 1]
+            // Rows of the last axis, `rows` at a time along the second-to-last (one index update per block).
+            let rows = r >= 2 ? shape.dimensions[r - 2] : 1, rowStride = r >= 2 ? strides[r - 2] : 0
             var index = [Int](repeating: 0, count: r)
             var off = 0
-            for row in 0..<(count / n) {
-                let dst = po + row * n, src = ps + off
-                if st == 1 { for i in 0..<n { dst[i] = src[i] } }
-                else if st == 0 { let v = src[0]; for i in 0..<n { dst[i] = v } }
-                else { for i in 0..<n { dst[i] = src[i &* st] } }
-                var axis = r - 2
+            for block in 0..<(count / (n * rows)) {
+                for j in 0..<rows {
+                    let dst = po + (block * rows + j) * n, src = ps + off + j * rowStride
+                    if st == 1 { for i in 0..<n { dst[i] = src[i] } }
+                    else if st == 0 { let v = src[0]; for i in 0..<n { dst[i] = v } }
+                    else { for i in 0..<n { dst[i] = src[i &* st] } }
+                }
+                var axis = r - 3
                 while axis >= 0 {
                     index[axis] += 1
                     off += strides[axis]
@@ -741,6 +745,12 @@ func unfoldKernel<S: TensorScalar>(_ x: TensorStorage<S>, batch: Int, channels: 
                     for k in 0..<K {
                         let dst = po + ((b * channels + c) * K + k) * Lout
                         let shift = k * w.dilation - w.padding
+                        if w.stride == 1 && shift >= 0 && Lout - 1 + shift < L {
+                            // Every tap inside the input (no padding reached): a contiguous copy.
+                            let row = xb.baseAddress! + src + shift
+                            for t in 0..<Lout { dst[t] = row[t] }
+                            continue
+                        }
                         for t in 0..<Lout {
                             let i = t * w.stride + shift
                             dst[t] = (i >= 0 && i < L) ? xb[src + i] : padValue

@@ -118,6 +118,35 @@ public struct EIIENetwork<Scalar: TensorScalar>: Module {
         return Tensor.concatenate([cash, scores], alongAxis: 1)
     }
 
+    /// The im2col rows of the first convolution, `[batch·assets·span, F·k]`: row `(b·assets + a)·span + s`
+    /// holds `priceTensor[b, c, s + j, a]` at column `c·k + j`. A constant (no gradient).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func windowColumns(_ priceTensor: Tensor<Scalar>, kernelWidth k: Int, span: Int) -> Tensor<Scalar> {
+        let (batch, f, w, assets) = (priceTensor.shape[0], priceTensor.shape[1], priceTensor.shape[2], priceTensor.shape[3])
+        let width = f * k, count = batch * assets * span * width
+        let storage = TensorStorage<Scalar>(unsafeUninitializedCapacity: count) { out, initialized in
+            let po = out.baseAddress!
+            priceTensor.storage.withUnsafeBufferPointer { source in
+                let ps = source.baseAddress!
+                for b in 0..<batch {
+                    for a in 0..<assets {
+                        let rows = po + (b * assets + a) * span * width
+                        for c in 0..<f {
+                            for j in 0..<k {
+                                // Column c·k + j of this history's rows: its window positions j … j + span − 1.
+                                let from = ps + ((b * f + c) * w + j) * assets + a, to = rows + c * k + j
+                                for position in 0..<span { to[position * width] = from[position * assets] }
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+        return try! Tensor(shape: [batch * assets * span, width], storage: storage)
+    }
+
     /// Each asset's evaluation features, `[batch·assets, C, 1]`, row `b·assets + i` for asset `i` of row `b`.
     func evaluate(_ priceTensor: Tensor<Scalar>) -> Tensor<Scalar> {
         let (batch, f, w, assets) = (priceTensor.shape[0], priceTensor.shape[1], priceTensor.shape[2], priceTensor.shape[3])
@@ -129,8 +158,15 @@ public struct EIIENetwork<Scalar: TensorScalar>: Module {
             let (n, k, maps, span) = (batch * assets, configuration.kernelWidth, configuration.firstLayerMaps,
                                       configuration.spanningKernelWidth)
             let activation = configuration.activation
-            let histories = priceTensor.permuted([0, 3, 1, 2]).reshaped([n, f, w])
-            let columns = histories.unfolded(kernelSize: k).transposed(1, 2).reshaped([n * span, f * k])
+            let columns: Tensor<Scalar>
+            if priceTensor.requiresGradient {
+                let histories = priceTensor.permuted([0, 3, 1, 2]).reshaped([n, f, w])
+                columns = histories.unfolded(kernelSize: k).transposed(1, 2).reshaped([n * span, f * k])
+            } else {
+                // A constant input (training reads prices, it does not differentiate them): the same
+                // rows gathered in one pass instead of a permute, an unfold and a transpose.
+                columns = Self.windowColumns(priceTensor, kernelWidth: k, span: span)
+            }
             var first = columns.matmul(conv1.weight.reshaped([maps, f * k]), transposingOther: true) // [n·span, maps]
             if let bias = conv1.bias { first = first + bias }
             // Position-major, map-minor, so conv2's weight [C, maps, span] is permuted to [C, span, maps] to match.

@@ -84,17 +84,27 @@ public struct EIIEMarket: Sendable {
     /// `t − window + 1 … t` divided by the asset's close at `t` (§3.2 of the paper; Market's
     /// `PriceTensor` layout with a batch axis in front).
     /// - Precondition: every `t` has a full window inside the market.
+    // Specialized for the two tensor scalars: called from generic code in other modules, the
+    // unspecialized copy converted and stored every element through the generic witnesses.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func priceTensor<Scalar: TensorScalar>(times: [Int], window: Int, as _: Scalar.Type = Scalar.self) -> Tensor<Scalar> {
         let (m, f) = (assetCount, features.count)
         let perRow = f * window * m
+        for t in times {
+            precondition(t >= window - 1 && t < barCount, "EIIEMarket: no full window of \(window) bars ends at bar \(t)")
+        }
         let storage = TensorStorage<Scalar>(unsafeUninitializedCapacity: times.count * perRow) { buffer, initialized in
-            for (b, t) in times.enumerated() {
-                precondition(t >= window - 1 && t < barCount, "EIIEMarket: no full window of \(window) bars ends at bar \(t)")
-                let first = t - window + 1
+            closes.withUnsafeBufferPointer { closes in
                 for k in 0..<f {
-                    for w in 0..<window {
-                        let source = (first + w) * m, target = b * perRow + (k * window + w) * m
-                        for a in 0..<m { buffer[target + a] = Scalar(values[k][source + a] / closes[t * m + a]) }
+                    values[k].withUnsafeBufferPointer { feature in
+                        for (b, t) in times.enumerated() {
+                            let first = t - window + 1, latest = t * m
+                            for w in 0..<window {
+                                let source = (first + w) * m, target = b * perRow + (k * window + w) * m
+                                for a in 0..<m { buffer[target + a] = Scalar(feature[source + a] / closes[latest + a]) }
+                            }
+                        }
                     }
                 }
             }
@@ -106,6 +116,8 @@ public struct EIIEMarket: Sendable {
     /// `[batch, 1 + m]`, cash first: the price relatives `yₜ = closeₜ / closeₜ₋₁` of the period
     /// ending at each bar of `times` (1 for cash).
     /// - Precondition: `1 ≤ t < barCount` for every `t`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func priceRelatives<Scalar: TensorScalar>(times: [Int], as _: Scalar.Type = Scalar.self) -> Tensor<Scalar> {
         let m = assetCount
         let storage = TensorStorage<Scalar>(unsafeUninitializedCapacity: times.count * (m + 1)) { buffer, initialized in

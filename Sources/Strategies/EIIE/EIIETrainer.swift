@@ -161,6 +161,10 @@ public struct EIIETrainer<Scalar: TensorScalar>: Sendable {
     /// One update on the decision bars `times` (consecutive in OSBL; any trainable bars work).
     ///
     /// - Throws: as ``train(steps:through:)``.
+    // Specialized for the two tensor scalars: a caller in another module otherwise runs the whole
+    // step (every tensor operation, the parameter lists, the memory rows) through generic witnesses.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func step(times: [Int]) throws {
         let (reward, weights) = try rewardAndWeights(times: times, parameters: parameters.map { $0.requiringGradient() }, training: true)
         stepCount += 1
@@ -176,11 +180,17 @@ public struct EIIETrainer<Scalar: TensorScalar>: Sendable {
 
     /// The reward of the batch `times` under `parameters` and its gradients with respect to them
     /// (or none when `training` is false), with the network's outputs.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func rewardAndWeights(times: [Int], parameters variables: [Tensor<Scalar>], training: Bool)
         throws -> (reward: (value: Tensor<Scalar>, gradients: [Tensor<Scalar>]), weights: Tensor<Scalar>) {
         let m = market.assetCount, window = network.configuration.window
-        let previousCashFirst = try Tensor<Scalar>(shape: [times.count, m + 1],
-                                                   scalars: times.flatMap { memory[$0 - 1].map { Scalar($0) } })
+        var previousRows = [Scalar]()
+        previousRows.reserveCapacity(times.count * (m + 1))
+        for t in times {
+            for weight in memory[t - 1] { previousRows.append(Scalar(weight)) }
+        }
+        let previousCashFirst = try Tensor<Scalar>(shape: [times.count, m + 1], scalars: previousRows)
         let previousAssets = previousCashFirst.sliced(alongAxis: 1, from: 1, to: m + 1)
         let held = try driftedWeights(previousCashFirst, priceRelatives: market.priceRelatives(times: times, as: Scalar.self))
         let model = try network.replacingParameters(variables, trainableOnly: true)
@@ -212,6 +222,8 @@ public struct EIIETrainer<Scalar: TensorScalar>: Sendable {
     }
 
     /// Writes each row of `weights` (`[times, 1 + m]`) to the memory, renormalized in Double.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private mutating func write(_ weights: Tensor<Scalar>, times: [Int]) throws {
         let width = market.assetCount + 1
         let scalars = weights.scalars
