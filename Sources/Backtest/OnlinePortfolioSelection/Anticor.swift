@@ -23,6 +23,8 @@ public struct Anticor: OnlinePortfolioSelector, Sendable {
     private var mean1: [Double] = [], mean2: [Double] = [], deviation1: [Double] = [], deviation2: [Double] = []
     private var correlation: [Double] = [], claims: [Double] = [], logs: [Double] = []
 
+    /// Anticor with window `w` under `convention` (the toolbox's expert restart and claims, or the paper's).
+    ///
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `w ≥ 2`.
     public init(window: Int = 30, convention: OLPSConvention = .toolbox) throws {
         guard window >= 2 else {

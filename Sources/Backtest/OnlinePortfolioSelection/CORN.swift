@@ -33,6 +33,8 @@ public struct CORN: OnlinePortfolioSelector {
     private var windowMeans: [Double] = [], windowNorms: [Double] = [], similar: [Int] = [], ratios: [Double] = []
     private var solver = SimplexInteriorPoint(assetCount: 1)
 
+    /// CORN with window `w` and correlation threshold `ρ` under `convention`.
+    ///
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `w < 1` or `ρ ∉ [−1, 1]`.
     public init(window: Int = 5, threshold: Double = 0.1, convention: OLPSConvention = .toolbox) throws {
         guard window >= 1 else {

@@ -173,6 +173,8 @@ public struct UniversalPortfolio: OnlinePortfolioSelector, Sendable {
     /// Random walks per period, steps per walk, grid spacing and minimum coordinate of the toolbox's sampler.
     static let walkCount = 10, walkSteps = 5, walkSpacing = 5e-3, walkMinimum = 4e-3
 
+    /// The universal portfolio estimated from `N` portfolios drawn with `seed` (the toolbox's random walk or the paper's uniform samples, by `convention`).
+    ///
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` unless `N ≥ 1`.
     public init(sampleCount: Int = 10_000, seed: UInt64 = 1, convention: OLPSConvention = .toolbox) throws {
         guard sampleCount >= 1 else {

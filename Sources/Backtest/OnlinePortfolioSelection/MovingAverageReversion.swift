@@ -155,6 +155,8 @@ public struct RobustMedianReversion: OnlinePortfolioSelector, Sendable {
     private var pull: [Double] = [], column: [Double] = []
     private var prediction: [Double] = [], scratch: [Double] = [], cumulative: [Double] = []
 
+    /// RMR with reversion threshold `ε`, window `w` and L1-median tolerance `τ` under `convention`.
+    ///
     /// - Parameter tolerance: `τ`; `nil` takes the convention's default (1e-9 toolbox, 0.001 paper).
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `ε ≤ 0`, `w < 2`, `τ ≤ 0`.
     public init(epsilon: Double = 5, window: Int = 5, tolerance: Double? = nil, warmUp: OLPSWarmUp = .lastRelative,

@@ -29,6 +29,8 @@ public struct PassiveAggressiveMeanReversion: OnlinePortfolioSelector, Sendable 
     public let convention: OLPSConvention
     private var scratch: [Double] = []
 
+    /// PAMR of the given variant with sensitivity `ε` and aggressiveness `C` under `convention`.
+    ///
     /// - Throws: ``OLPSError/invalidParameter(algorithm:name:value:requirement:)`` for `ε < 0` or `C ≤ 0`.
     public init(epsilon: Double = 0.5, aggressiveness: Double = 500, variant: Variant = .pamr,
                 convention: OLPSConvention = .toolbox) throws {
