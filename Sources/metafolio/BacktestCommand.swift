@@ -151,7 +151,7 @@ struct BacktestCommand: FailureReportingCommand {
               + "\(result.decisions.count) rebalances (\(result.schedule)), fee \(rate) (\(method.rawValue))")
         let shown: Set<String> = ["final wealth", "annual return", "annual volatility", "Sharpe ratio", "Sortino ratio",
                                   "max drawdown", "Calmar ratio", "VaR 95% (historical)", "CVaR 95% (historical)",
-                                  "annual turnover", "cost drag", "total cost"]
+                                  "annual turnover (one-way)", "cost drag", "total cost"]
         let rows = metrics.summaryRows.filter { shown.contains($0.label) }
         for (name, value) in rows {
             print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + (value.map { formatted($0) } ?? "—"))

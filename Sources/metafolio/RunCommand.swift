@@ -2,23 +2,29 @@ import ArgumentParser
 import Foundation
 import MetaFolio
 
-/// `metafolio run`: the main job. A walk-forward backtest with costs on the embedded multi-asset
-/// universe (``MultiAssetUniverse/extended()``, monthly 1990–2018), comparing the allocators of
-/// `Portfolio`, a CPPI overlay and OLMAR with the classic benchmarks, then a metrics table and an
-/// HTML + JSON report.
-///
-/// The CPPI overlay insures the HRP sleeve with a floor of 80 % of the initial wealth and
-/// multiplier 3 (so a one-month fall of the sleeve of up to 1/3 cannot breach the floor), no
-/// leverage, cash earning nothing: a conservative floor that does not lean on the rate history.
-/// Once wealth has grown well above a fixed floor the exposure stays at its cap and the overlay
-/// tracks its sleeve; `--insurance tipp` ratchets the floor to 80 % of the peak instead.
-/// OLMAR-1 uses the toolbox defaults (ε = 10, w = 5) on month-end prices and learns from the
-/// history before the first decision.
+/// `metafolio run`: the main job. The meta-learned allocator (``MetaAllocator``) and its ablations
+/// next to the classical line-up, walk-forward with costs on the embedded multi-asset universe
+/// (``MultiAssetUniverse/extended()``, monthly 1990–2018; every line decides from 1999-12-31 on),
+/// then a metrics table and an HTML + JSON report. The line-up itself is library code
+/// (``MainJob``); this command parses options and prints.
 struct RunCommand: FailureReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the main job: a walk-forward multi-asset backtest with costs, metrics and an HTML report."
+        abstract: "Run the main job: the meta-learned allocator, its ablations and the classical line-up, walk-forward with costs."
     )
+
+    enum Profile: String, ExpressibleByArgument, CaseIterable {
+        case conservative, moderate, aggressive
+        var value: InvestorProfile {
+            switch self {
+            case .conservative: return .conservative
+            case .moderate: return .moderate
+            case .aggressive: return .aggressive
+            }
+        }
+    }
+
+    enum Insurance: String, ExpressibleByArgument, CaseIterable { case cppi, tipp }
 
     @Option(name: .long, help: "Directory for report.html and report.json.")
     var report = "metafolio-report"
@@ -26,11 +32,17 @@ struct RunCommand: FailureReportingCommand {
     @Option(name: .long, help: "Proportional cost per unit traded, on buys and on sells (0.001 = 10 bp).")
     var fee = 0.001
 
-    @Option(name: .long, help: "Estimation window in months for the optimizers.")
+    @Option(name: .long, help: "Estimation window in months for the classical optimizers.")
     var lookback = 36
 
-    @Option(name: .long, help: "Insurance overlay on the HRP sleeve: cppi (floor of the initial wealth) or tipp (floor of the peak).")
-    var insurance = "cppi"
+    @Option(name: .long, help: "Investor profile of the allocator: conservative, moderate or aggressive.")
+    var profile: Profile = .moderate
+
+    @Option(name: .long, help: "Seeds of the learned lines (1…20): each runs with seeds 1…N; mean and spread are reported.")
+    var seeds = 1
+
+    @Option(name: .long, help: "Insurance overlay on the HRP sleeve: tipp (floor of the peak, the default) or cppi (floor of the initial wealth).")
+    var insurance: Insurance = .tipp
 
     @Option(name: .long, help: "Insurance floor as a fraction of the initial (CPPI) or peak (TIPP) wealth, in [0, 1).")
     var floor = 0.8
@@ -41,100 +53,88 @@ struct RunCommand: FailureReportingCommand {
     @Option(name: .long, help: "Weights in report.json: full, none, or the most rows per series (a number; default 600).")
     var jsonWeights = "600"
 
+    @Flag(name: .long, help: "A short run for tests: fewer candidates, lines and iterations, decisions from 2012-12-31.")
+    var quick = false
+
     @Flag(name: .long, help: "Print the metrics as JSON instead of a table.")
     var json = false
 
+    func validate() throws {
+        guard fee >= 0, fee < 1 else { throw ValidationError("--fee must be in [0, 1), not \(fee)") }
+        guard lookback >= 12, lookback <= 100 else { throw ValidationError("--lookback must be in 12…100 months, not \(lookback)") }
+        guard floor >= 0, floor < 1 else { throw ValidationError("--floor must be in [0, 1), not \(floor)") }
+        guard multiplier > 0, multiplier.isFinite else { throw ValidationError("--multiplier must be positive and finite") }
+        guard (1...20).contains(seeds) else { throw ValidationError("--seeds must be in 1…20, not \(seeds)") }
+    }
+
     func execute() throws {
-        guard fee >= 0, fee < 1 else { throw ValidationError("--fee must be in [0, 1)") }
-        guard lookback >= 12 else { throw ValidationError("--lookback must be at least 12 months") }
-        guard floor >= 0, floor < 1 else { throw ValidationError("--floor must be in [0, 1)") }
-        guard multiplier > 0, multiplier.isFinite else { throw ValidationError("--multiplier must be positive") }
-        guard let method = PortfolioInsurance.Method(rawValue: insurance.lowercased()) else {
-            throw ValidationError("--insurance must be cppi or tipp, not \(insurance)")
-        }
+        try BLASThreading.setThreadCount(1)  // lines run in parallel; nested BLAS threads would oversubscribe the cores
         let reportOptions = try ReportOptions(jsonWeights: parseJSONWeights(jsonWeights))
         let universe = try MultiAssetUniverse.extended()
-        let panel = universe.panel
-        let costs = try TransactionCostModel(rate: fee, method: .exact)
-        let monthly = BacktestConfiguration(schedule: .calendar(.monthly), costs: costs, unavailableAssets: .redistribute,
-                                            firstDecisionBar: lookback)
-        var holdOnly = monthly
-        holdOnly.schedule = .everyNPeriods(Int.max / 2)
-        var withCash = monthly
-        withCash.cash = CashAsset(name: "CASH", returnPerPeriod: 0)
-        let budgets: [AssetClass: Double] = [.equity: 0.4, .bond: 0.3, .derivative: 0.2, .etf: 0.1]
-        let covariance = CovarianceEstimator(method: .ledoitWolf(.constantCorrelation), annualizationFactor: 12)
-        func allocator(_ optimizer: any PortfolioOptimizer, _ name: String, returns: Bool = false) throws -> any BacktestStrategy {
-            try OptimizerStrategy(optimizer: optimizer, lookback: lookback, covarianceEstimator: covariance,
-                                  expectedReturnsEstimator: returns ? ExpectedReturnsEstimator(annualizationFactor: 12) : nil, name: name)
+        let indicators = try MarketIndicators.embedded(alignedTo: universe.index)
+        var settings = quick ? MainJobConfiguration.quick : MainJobConfiguration()
+        settings.fee = fee
+        settings.lookback = lookback
+        settings.profile = profile.value
+        settings.seeds = (1...UInt64(seeds)).map { $0 }
+        settings.insurance = insurance == .tipp ? .tipp : .cppi
+        settings.floor = floor
+        settings.multiplier = multiplier
+        standardError("metafolio run: \(universe.panel.assetCount) assets, \(universe.index.count) month ends; "
+                      + "decisions from \(settings.firstDecision), monthly, fee \(fee), profile \(profile.rawValue), "
+                      + "\(seeds) seed\(seeds == 1 ? "" : "s")\n")
+        let result = try MainJob.run(universe: universe, indicators: indicators, configuration: settings) { message in
+            standardError("  \(message)\n")
         }
-        let equal = [Double](repeating: 1 / Double(panel.assetCount), count: panel.assetCount)
-        let lineup: [(strategy: any BacktestStrategy, configuration: BacktestConfiguration, role: ReportSeries.Role)] = [
-            (try allocator(HierarchicalRiskParity(), "HRP"), monthly, .strategy),
-            (try allocator(RiskBudgeting(), "risk parity"), monthly, .strategy),
-            (try allocator(MeanVarianceOptimizer(constraints: .boxed(0, 0.25)), "minimum variance"), monthly, .strategy),
-            (try allocator(MeanVarianceOptimizer(objective: .maximumSharpe(riskFreeRate: 0), constraints: .boxed(0, 0.25)),
-                           "maximum Sharpe", returns: true), monthly, .strategy),
-            (try allocator(PresentClassBudgeting(budgets: budgets), "hierarchical 40/30/20/10"), monthly, .strategy),
-            (try InsuredStrategy(sleeve: allocator(HierarchicalRiskParity(), "HRP"),
-                                 insurance: PortfolioInsurance(method: method, floorFraction: floor, multiplier: multiplier,
-                                                               maximumExposure: 1),
-                                 name: "\(method.rawValue.uppercased()) on HRP (floor \(formatted(floor, 2)), m = \(formatted(multiplier, 2)))"),
-             withCash, .strategy),
-            (try OLPSStrategy(algorithm: .olmar, variant: "1", name: "OLMAR-1 (ε = 10, w = 5)"), monthly, .strategy),
-            (FixedWeightsStrategy(weights: equal, name: "UCRP (equal weight)"), monthly, .benchmark),
-            (FixedWeightsStrategy(weights: equal, name: "UBAH (buy and hold)"), holdOnly, .benchmark),
-        ]
-        standardError("metafolio run: \(panel.assetCount) assets, \(panel.index.count) month ends, "
-                      + "walk-forward with a \(lookback)-month window, monthly rebalancing, fee \(fee)\n")
-        var progress = ProgressBar(total: lineup.count + 1)
-        var results: [(BacktestResult, ReportSeries.Role)] = []
-        for entry in lineup {
-            let engine = try BacktestEngine(panel: panel, configuration: entry.configuration)
-            results.append((try engine.run(entry.strategy), entry.role))
-            progress.advance(results.last!.0.strategy)
-        }
-        let metrics = try results.map { try PerformanceMetrics(result: $0.0) }
         let document = try BacktestReport(
-            title: "MetaFolio main job: walk-forward multi-asset backtest",
-            subtitle: "\(panel.assetCount) assets (equities, factor ETFs, bond indices, option overlays), monthly, costs \(fee) per unit traded",
-            series: try results.map { try ReportSeries(result: $0.0, role: $0.1) },
-            tables: [PerformanceMetrics.reportTable(metrics)],
+            title: "MetaFolio main job: the meta-learned allocator against the classical line-up",
+            subtitle: "\(universe.panel.assetCount) assets (equities, factor ETFs, bond indices, option overlays), monthly, "
+                + "decisions from \(settings.firstDecision), costs \(fee) per unit traded",
+            series: try result.lines.map { try ReportSeries(result: $0.result, role: $0.isBenchmark ? .benchmark : .strategy) },
+            tables: result.reportTables(configuration: settings),
             parameters: [ReportParameter(name: "universe", value: "MultiAssetUniverse.extended()"),
-                         ReportParameter(name: "estimation window", value: "\(lookback) months"),
-                         ReportParameter(name: "covariance", value: "Ledoit–Wolf, constant-correlation target"),
+                         ReportParameter(name: "first decision", value: "\(settings.firstDecision)"),
+                         ReportParameter(name: "profile", value: "\(profile.rawValue): class budgets \(settings.profile.classBudgets), "
+                             + "cap \(settings.profile.maximumAssetWeight) per single name, volatility target \(settings.profile.volatilityTarget), "
+                             + "gross leverage ≤ \(settings.profile.maximumGrossLeverage)"),
+                         ReportParameter(name: "allocator", value: "candidates \(settings.allocator.candidates.map(\.rawValue).joined(separator: ", ")); "
+                             + "tasks \(settings.allocator.supportPeriods) + \(settings.allocator.queryPeriods) months, embargo \(settings.allocator.embargoPeriods); "
+                             + "refit every \(settings.allocator.refitEvery) months; \(settings.allocator.regimeModel.rawValue.uppercased()) with \(settings.allocator.regimeStates) states"),
+                         ReportParameter(name: "seeds", value: settings.seeds.map(String.init).joined(separator: ", ")),
+                         ReportParameter(name: "classical estimation window", value: "\(lookback) months, Ledoit–Wolf (constant correlation)"),
                          ReportParameter(name: "costs", value: "\(fee) buy and sell, exact transaction-remainder factor"),
-                         ReportParameter(name: "insurance", value: "\(method.rawValue.uppercased()) on HRP, floor \(floor), m = \(multiplier), no leverage, cash at 0")],
+                         ReportParameter(name: "insurance", value: "\(insurance.rawValue.uppercased()) on HRP, floor \(floor), m = \(multiplier), no leverage, cash at 0"),
+                         ReportParameter(name: "turnover", value: "the table gives two-way and one-way annual turnover; the charts one-way")],
             notes: ["Data: S&P 500 stocks and index, factor ETFs (skfolio, BSD-3-Clause); Moody's AAA/BAA yields, "
-                    + "Fama–French rate, VIX (arch, NCSA). See Docs/DATA.md."])
+                    + "Fama–French rate, VIX (arch, NCSA). See Docs/DATA.md. The design and protocol are in Docs/ALLOCATOR.md."])
         let files = try document.write(toDirectory: URL(fileURLWithPath: report), options: reportOptions)
-        progress.advance("report written")
         if json {
-            try printJSON(metrics)
+            try printJSON(RunSummary(metrics: result.metrics, spreads: result.spreads))
             return
         }
-        let shown = ["final wealth", "annual return", "annual volatility", "Sharpe ratio", "Sortino ratio", "max drawdown",
-                     "Calmar ratio", "CVaR 95% (historical)", "annual turnover", "cost drag"]
-        var table = TextTable(header: ["strategy"] + shown)
-        for (result, measures) in zip(results, metrics) {
+        let shown = ["annual return", "annual volatility", "Sharpe ratio", "Sortino ratio", "max drawdown", "Calmar ratio",
+                     "CVaR 95% (historical)", "alpha", "beta", "information ratio", "annual turnover (one-way)", "cost drag"]
+        var table = TextTable(header: ["line"] + shown)
+        for measures in result.metrics {
             let values = Dictionary(measures.summaryRows.map { ($0.label, $0.value) }, uniquingKeysWith: { a, _ in a })
-            table.rows.append([result.0.strategy] + shown.map { label in (values[label] ?? nil).map { formatted($0, 4) } ?? "—" })
+            table.rows.append([measures.strategy] + shown.map { label in (values[label] ?? nil).map { formatted($0, 4) } ?? "—" })
         }
         print(table.render())
+        if seeds > 1 {
+            var spreadTable = TextTable(header: ["training", "seeds", "annual return", "Sharpe", "max drawdown", "one-way turnover"])
+            for s in result.spreads {
+                func cell(_ pair: [Double]) -> String { "\(formatted(pair[0], 4)) ± \(formatted(pair[1], 3))" }
+                spreadTable.rows.append([s.training, "\(s.seeds)", cell(s.annualReturn), cell(s.sharpeRatio), cell(s.maxDrawdown),
+                                         cell(s.oneWayTurnover)])
+            }
+            print("\n" + spreadTable.render())
+        }
         print("\nReport: \(files.html.path)")
     }
 }
 
-/// Asset-class budgets over the classes present in the inputs, renormalized, so the hierarchical
-/// allocation can run before every class has listed (the factor ETFs enter in 2014).
-struct PresentClassBudgeting: PortfolioOptimizer {
-    /// Budget per asset class before renormalization.
-    let budgets: [AssetClass: Double]
-
-    func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
-        let present = Set(inputs.assetClasses)
-        let kept = budgets.filter { present.contains($0.key) }
-        let total = kept.values.reduce(0, +)
-        return try AssetClassBudgeting(budgets: kept.mapValues { $0 / total }).fit(inputs)
-    }
+/// `metafolio run --json`: the metrics of every line and the spread over seeds.
+struct RunSummary: Encodable {
+    let metrics: [PerformanceMetrics]
+    let spreads: [SeedSpread]
 }

@@ -103,8 +103,9 @@ import Testing
 
     @Test func chronologicalLabelTasksPutTheQueryLater() throws {
         let labels = (0..<40).map { $0 < 20 ? "calm" : "stress" }
-        let sampler = try GroupTaskSampler.byLabel(Self.rows(40), labels: labels, supportSize: 5, querySize: 3,
-                                                   split: .chronological)
+        // Time-series tasks split chronologically unless asked otherwise: a random split would put later rows in the support.
+        let sampler = try GroupTaskSampler.byLabel(Self.rows(40), labels: labels, supportSize: 5, querySize: 3)
+        #expect(sampler.split == .chronological)
         var g = Xoshiro256StarStar(seed: 2)
         for task in try sampler.metaBatch(size: 10, using: &g) {
             let support = Self.rowNumbers(task.support), query = Self.rowNumbers(task.query)

@@ -111,8 +111,12 @@ public struct PerformanceMetrics: Sendable, Codable {
     public let trackingError: Double?
     /// Fraction of periods with a positive net return.
     public let hitRate: Double
-    /// Mean per-period turnover `Σ|Δw|` times periods per year (the initial trade excluded).
+    /// Two-way annual turnover: the mean per-period `Σ|Δw|` (buys plus sells) times periods per year,
+    /// the initial trade excluded.
     public let annualTurnover: Double
+    /// One-way annual turnover, half of ``annualTurnover`` (the convention of the design note's
+    /// "< 200 % a year" target and of the report's turnover charts).
+    public var annualOneWayTurnover: Double { annualTurnover / 2 }
     /// Sum of the turnover of every rebalance, the initial trade included.
     public let totalTurnover: Double
     /// Annual return before costs minus annual return after costs (the initial trade's cost excluded).
@@ -187,7 +191,8 @@ public struct PerformanceMetrics: Sendable, Codable {
          ("VaR 95% (Gaussian)", gaussianValueAtRisk), ("CVaR 95% (Gaussian)", gaussianConditionalValueAtRisk),
          ("Omega ratio", omegaRatio), ("tail ratio", tailRatio), ("stability", stability), ("alpha", alpha), ("beta", beta),
          ("information ratio", informationRatio), ("tracking error", trackingError), ("hit rate", hitRate),
-         ("annual turnover", annualTurnover), ("cost drag", costDrag), ("total cost", totalCost),
+         ("annual turnover (two-way)", annualTurnover),
+         ("annual turnover (one-way)", annualOneWayTurnover), ("cost drag", costDrag), ("total cost", totalCost),
          ("per-period Sharpe (Jiang et al.)", perPeriodSharpeRatio)]
     }
 

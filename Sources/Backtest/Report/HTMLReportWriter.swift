@@ -343,8 +343,8 @@ struct HTMLReportWriter {
                 + "<p class=\"caption\">" + (total == 0 ? "No trades in \(turnover.count) periods."
                     : "Total \(ReportFormat.fixed(100 * total, digits: 1))% over \(turnover.count) periods\(note).") + "</p>\n</figure>\n"
         }
-        return section(id: "section-turnover", title: "Turnover per period",
-                       caption: "Traded fraction of wealth at each period, on a common scale.", cards: cards)
+        return section(id: "section-turnover", title: "One-way turnover per period",
+                       caption: "One-way turnover at each period, Σ|Δw|/2 (the table also gives the two-way figure), on a common scale.", cards: cards)
     }
 
     /// At most `maxAllocationPoints` bars: the largest turnover of each equal bucket of periods, at its date.

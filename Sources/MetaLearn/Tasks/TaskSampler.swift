@@ -214,8 +214,10 @@ public struct PeriodTasks<Scalar: TensorScalar>: Sendable {
 /// How a group's examples are divided into support and query.
 public enum SupportQuerySplit: String, Sendable, Hashable, Codable {
     /// `K` support and `Q` query examples drawn at random without replacement (disjoint), each kept in row order.
+    /// Only for exchangeable examples: on a time series it puts later rows in the support set.
     case random
     /// `K` consecutive examples (in row order) followed by the next `Q`: the query comes after the support in time.
+    /// The default of every sampler, since tasks here come from time series.
     case chronological
 }
 
@@ -252,7 +254,7 @@ public struct GroupTaskSampler<Scalar: TensorScalar>: TaskSampler {
     /// - Throws: ``MetaLearnError/noTasks(reason:)`` for no groups,
     ///   ``MetaLearnError/invalidWindow(name:value:requirement:)`` for sizes below 1, and
     ///   ``MetaLearnError/tooFewExamples(group:required:available:)`` for a group with fewer than `K + Q` examples.
-    public init(groups: [Group], supportSize: Int, querySize: Int, split: SupportQuerySplit = .random) throws {
+    public init(groups: [Group], supportSize: Int, querySize: Int, split: SupportQuerySplit = .chronological) throws {
         guard !groups.isEmpty else { throw MetaLearnError.noTasks(reason: "no groups") }
         guard supportSize >= 1 else {
             throw MetaLearnError.invalidWindow(name: "supportSize", value: supportSize, requirement: "must be ≥ 1")
@@ -281,7 +283,7 @@ public struct GroupTaskSampler<Scalar: TensorScalar>: TaskSampler {
     ///   from the row count, and the errors of ``init(groups:supportSize:querySize:split:)``.
     public static func byLabel<Label: Hashable & Comparable & CustomStringConvertible>(
         _ data: TaskData<Scalar>, labels: [Label], supportSize: Int, querySize: Int,
-        split: SupportQuerySplit = .random
+        split: SupportQuerySplit = .chronological
     ) throws -> GroupTaskSampler {
         guard labels.count == data.count else {
             throw MetaLearnError.metadataCountMismatch(what: "labels", expected: data.count, found: labels.count)

@@ -3,7 +3,6 @@ import Foundation
 import Linalg
 import Market
 import NN
-import Synchronization
 
 /// The experiment of Jiang, Xu & Liang (2017, §6, Table 3): EIIE agents trained online, backtested
 /// next to Best Stock, UCRP, UBAH and the online portfolio selection algorithms at the same
@@ -147,13 +146,11 @@ public enum EIIEComparison {
                                              cash: CashAsset(), firstDecisionBar: configuration.testStart)
         let engine = try BacktestEngine(panel: panel, configuration: backtest)
         let jobs = configuration.topologies.flatMap { topology in configuration.seeds.map { (topology, $0) } }
-        let outcomes = Mutex<[Result<Line, any Error>?]>(Array(repeating: nil, count: jobs.count))
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
-            let outcome = Result { try runAgent(topology: jobs[index].0, seed: jobs[index].1, engine: engine, configuration: configuration) }
-            if case let .success(line) = outcome { progress?("\(line.name): fAPV \(line.finalValue) in \(Int(line.seconds.rounded())) s") }
-            outcomes.withLock { $0[index] = outcome }
+        var lines = try runInParallel(jobs.count) { index in
+            let line = try runAgent(topology: jobs[index].0, seed: jobs[index].1, engine: engine, configuration: configuration)
+            progress?("\(line.name): fAPV \(line.finalValue) in \(Int(line.seconds.rounded())) s")
+            return line
         }
-        var lines = try outcomes.withLock { $0 }.map { try $0!.get() }
         var holdOnly = backtest
         holdOnly.schedule = .everyNPeriods(Int.max / 2)
         let holding = try BacktestEngine(panel: panel, configuration: holdOnly)
@@ -227,14 +224,5 @@ public enum EIIEComparison {
                     finalValue: result.wealth.last!,
                     sharpePerPeriod: try ReturnMetrics.perPeriodSharpeRatio(returns),
                     maximumDrawdown: -(try ReturnMetrics.maxDrawdown(returns)), meanCashWeight: cash, seconds: seconds)
-    }
-
-    /// Mean and sample standard deviation (0 for one value).
-    static func meanAndSpread(_ values: [Double]) -> (mean: Double, standardDeviation: Double) {
-        guard !values.isEmpty else { return (.nan, .nan) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        guard values.count > 1 else { return (mean, 0) }
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-        return (mean, variance.squareRoot())
     }
 }
