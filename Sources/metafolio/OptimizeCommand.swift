@@ -77,7 +77,7 @@ struct OptimizeCommand: FailureReportingCommand {
     @Option(name: .long, help: "Black–Litterman τ (default 0.05).")
     var tau: Double = 0.05
 
-    @Option(name: .long, help: "Hierarchical class budget CLASS=WEIGHT; repeatable (default 40/30/20/10 over equity/etf/bond/derivative).")
+    @Option(name: .long, help: "Hierarchical class budget CLASS=WEIGHT; repeatable (default the design note's equity 0.4, bond 0.3, etf 0.2, derivative 0.1).")
     var budget: [String] = []
 
     @Option(name: .long, help: "Optimizer inside each class for hierarchical: min-variance, equal-weight, inverse-volatility, hrp, herc or risk-parity.")
@@ -162,9 +162,13 @@ struct OptimizeCommand: FailureReportingCommand {
                                        views: views, tau: tau, riskAversion: delta,
                                        uncertainty: confidence.isEmpty ? .heLitterman : .idzorek, riskFreeRate: riskFree)
         case .hierarchical:
-            let budgets: [AssetClass: Double] = try budget.isEmpty
-                ? [.equity: 0.4, .etf: 0.3, .bond: 0.2, .derivative: 0.1]
-                : Dictionary(budget.map(parseBudget), uniquingKeysWith: { first, _ in first })
+            let parsed = try budget.map(parseBudget)
+            if let repeated = parsed.map(\.0).enumerated().first(where: { index, key in parsed[..<index].contains { $0.0 == key } }) {
+                throw ValidationError("--budget names class \(repeated.element.rawValue) twice")
+            }
+            let budgets: [AssetClass: Double] = parsed.isEmpty
+                ? Dictionary(uniqueKeysWithValues: ClassBudgets.designNote.entries.map { ($0.assetClass, $0.budget) })
+                : Dictionary(uniqueKeysWithValues: parsed)
             // The overall --max-weight is the hierarchy's cap (enforced as cap/budget inside min-variance), not the inner one.
             var inner = self
             inner.maxWeight = nil

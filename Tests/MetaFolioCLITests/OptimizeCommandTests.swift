@@ -30,13 +30,19 @@ struct OptimizeCommandTests {
         }
     }
 
-    @Test("hierarchical on the multi-asset universe: 40/30/20/10 class budgets (1e-12)")
+    /// The design note's split: stocks 40 %, bonds 30 %, ETFs 20 %, derivatives 10 %.
+    @Test("hierarchical on the multi-asset universe: stocks 40, bonds 30, ETFs 20, derivatives 10 (1e-12)")
     func hierarchical() throws {
         let weights = try optimizedWeights(["--method", "hierarchical", "--dataset", "multi-asset", "--inner-method", "min-variance"])
         #expect(weights.count == 29)
-        #expect(abs(weights["AAA-TR"]! + weights["BAA-TR"]! - 0.2) <= 1e-12)
+        #expect(abs(["AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO", "LLY", "MRK", "MSFT", "PEP", "PFE", "PG",
+                     "RRC", "UNH", "WMT", "XOM"].reduce(0) { $0 + weights[$1]! } - 0.4) <= 1e-12)
+        #expect(abs(weights["AAA-TR"]! + weights["BAA-TR"]! - 0.3) <= 1e-12)
         #expect(abs(weights["SP500-PPUT"]! + weights["SP500-CCALL"]! - 0.1) <= 1e-12)
-        #expect(abs(["MTUM", "QUAL", "SIZE", "USMV", "VLUE"].reduce(0) { $0 + weights[$1]! } - 0.3) <= 1e-12)
+        #expect(abs(["MTUM", "QUAL", "SIZE", "USMV", "VLUE"].reduce(0) { $0 + weights[$1]! } - 0.2) <= 1e-12)
+        let repeated = try runMetafolio(["optimize", "--method", "hierarchical", "--dataset", "multi-asset", "--budget", "equity=0.5",
+                                         "--budget", "equity=0.4"])
+        #expect(repeated.status != 0 && repeated.error.contains("equity twice"))
         let custom = try optimizedWeights(["--method", "hierarchical", "--dataset", "multi-asset", "--budget", "equity=0.5",
                                            "--budget", "etf=0.2", "--budget", "bond=0.2", "--budget", "derivative=0.1",
                                            "--inner-method", "equal-weight"])

@@ -1,9 +1,12 @@
 import Foundation
 import Testing
 
-/// The strategies of the main job, in the order of the metrics.
-private let lineup = ["HRP", "risk parity", "minimum variance", "maximum Sharpe", "hierarchical 40/30/20/10",
-                      "CPPI on HRP (floor 0.8, m = 3)", "OLMAR-1 (ε = 10, w = 5)", "UCRP (equal weight)", "UBAH (buy and hold)"]
+/// The lines of `metafolio run --quick`, in the order of the metrics: the allocator lines, then the
+/// classical line-up and the benchmarks.
+private let quickLineup = ["meta-allocator: maml", "meta-allocator: conventional", "meta-allocator: equal mixture",
+                           "HRP", "risk parity", "minimum variance", "maximum Sharpe",
+                           "hierarchical (equity 40 %, bond 30 %, etf 20 %, derivative 10 %; HRP within classes)",
+                           "TIPP on HRP (floor 0.8, m = 3)", "OLMAR-1 (ε = 10, w = 5)", "UCRP (equal weight)", "UBAH (buy and hold)"]
 
 /// The decoded `report.json` of a report directory.
 private func reportDocument(_ directory: URL) throws -> [String: Any] {
@@ -17,70 +20,96 @@ private func reportSeries(_ document: [String: Any]) throws -> [[String: Any]] {
     return try #require(report["series"] as? [[String: Any]])
 }
 
+private func temporaryReportDirectory() -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+}
+
 @Suite("metafolio run")
 struct RunCommandTests {
-    /// The main job end to end on the embedded data: one metrics object per strategy of the line-up,
-    /// a progress bar on standard error, and the report directory holds the HTML page (naming every
-    /// strategy, with its equity chart) and the JSON with every monthly weight row (fewer than 600).
-    @Test("run writes the report and reports metrics for the nine strategies")
+    /// The main job end to end on the embedded data (quick settings): one metrics object per line,
+    /// the spread over seeds, and a report whose HTML names every line and holds the allocator's
+    /// decision log, and whose JSON keeps every monthly weight row.
+    @Test("run --quick writes the report and reports metrics for every line")
     func mainJob() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        let directory = temporaryReportDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try runMetafolio(["run", "--report", directory.path, "--json"])
+        let result = try runMetafolio(["run", "--quick", "--report", directory.path, "--json"])
         #expect(result.status == 0, "\(result.error)")
-        #expect(result.error.contains("report written"), "the progress bar reaches its last step")
-        let metrics = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])
-        #expect(metrics.map { $0["strategy"] as? String } == lineup)
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let metrics = try #require(summary["metrics"] as? [[String: Any]])
+        #expect(metrics.map { $0["strategy"] as? String } == quickLineup)
+        let ucrp = try #require(metrics.first { $0["strategy"] as? String == "UCRP (equal weight)" })
+        #expect(abs(try #require(ucrp["beta"] as? Double) - 1) <= 1e-12, "the benchmark's β against itself (1e-12)")
+        let spreads = try #require(summary["spreads"] as? [[String: Any]])
+        #expect(spreads.map { $0["training"] as? String } == ["maml", "conventional", "equal mixture"])
         let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
-        for name in lineup {
+        for name in quickLineup {
             #expect(html.contains(name.replacingOccurrences(of: "&", with: "&amp;")), "report lacks \(name)")
         }
-        #expect(html.contains("chart-equity"))
+        #expect(html.contains("Decision log of meta-allocator: maml"))
+        #expect(html.contains("P(stressed)"))
         let series = try reportSeries(try reportDocument(directory))
-        #expect(series.count == lineup.count)
+        #expect(series.count == quickLineup.count)
         for item in series {
             let dates = try #require(item["dates"] as? [Any])
             let weights = try #require(item["weights"] as? [String: Any], "\(item["name"] ?? "?") keeps its weights")
             #expect((weights["rows"] as? [Any])?.count == dates.count)
         }
-        // The overlay holds cash: its weight columns end with CASH, and it is invested less than fully at times.
-        let cppi = try #require(series.first { $0["name"] as? String == lineup[5] })
-        let cppiWeights = try #require(cppi["weights"] as? [String: Any])
-        #expect((cppiWeights["assets"] as? [String])?.last == "CASH")
-        let cashColumn = try #require(cppiWeights["rows"] as? [[Double]]).map { $0.last! }
-        #expect(cashColumn.contains { $0 > 0.01 })
+        // The allocator and the overlay hold cash: their weight columns end with CASH.
+        for name in ["meta-allocator: maml", "TIPP on HRP (floor 0.8, m = 3)"] {
+            let line = try #require(series.first { $0["name"] as? String == name })
+            let weights = try #require(line["weights"] as? [String: Any])
+            #expect((weights["assets"] as? [String])?.last == "CASH")
+        }
+    }
+
+    /// Same arguments, same bytes: two processes write identical `report.json` files (Swift seeds
+    /// its hashing per process, so any sum over a dictionary's order would show here).
+    @Test("two runs with the same seeds write byte-identical report.json files")
+    func deterministic() throws {
+        let first = temporaryReportDirectory(), second = temporaryReportDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: first)
+            try? FileManager.default.removeItem(at: second)
+        }
+        #expect(try runMetafolio(["run", "--quick", "--seeds", "2", "--report", first.path]).status == 0)
+        #expect(try runMetafolio(["run", "--quick", "--seeds", "2", "--report", second.path]).status == 0)
+        let a = try Data(contentsOf: first.appendingPathComponent("report.json"))
+        let b = try Data(contentsOf: second.appendingPathComponent("report.json"))
+        #expect(a == b)
+        #expect(String(decoding: a, as: UTF8.self).contains("maml (seed 2)"))
     }
 
     /// `--json-weights 40` moves 40 evenly spaced rows of every series to `weightSamples`
-    /// (first and last row included); `none` drops them. `--insurance tipp` swaps the overlay.
-    @Test("--json-weights thins or omits the weights in report.json; --insurance tipp")
+    /// (first and last row included); `none` drops them. `--insurance cppi` swaps the overlay.
+    @Test("--json-weights thins or omits the weights in report.json; --insurance cppi")
     func jsonWeights() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        let directory = temporaryReportDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        #expect(try runMetafolio(["run", "--report", directory.path, "--json-weights", "40"]).status == 0)
+        #expect(try runMetafolio(["run", "--quick", "--report", directory.path, "--json-weights", "40"]).status == 0)
         let thinned = try reportDocument(directory)
         #expect(try reportSeries(thinned).allSatisfy { $0["weights"] == nil })
         let samples = try #require(thinned["weightSamples"] as? [[String: Any]])
-        #expect(samples.count == lineup.count)
+        #expect(samples.count == quickLineup.count)
         for sample in samples {
             let indices = try #require(sample["indices"] as? [Int])
             #expect(indices.count == 40 && indices.first == 0 && indices == indices.sorted())
             #expect((sample["rows"] as? [Any])?.count == 40)
         }
-        #expect(try runMetafolio(["run", "--report", directory.path, "--json-weights", "none", "--insurance", "tipp"]).status == 0)
+        #expect(try runMetafolio(["run", "--quick", "--report", directory.path, "--json-weights", "none", "--insurance", "cppi"]).status == 0)
         let omitted = try reportDocument(directory)
-        #expect(try reportSeries(omitted).contains { $0["name"] as? String == "TIPP on HRP (floor 0.8, m = 3)" })
+        #expect(try reportSeries(omitted).contains { $0["name"] as? String == "CPPI on HRP (floor 0.8, m = 3)" })
         #expect(try reportSeries(omitted).allSatisfy { $0["weights"] == nil })
         #expect(omitted["weightSamples"] == nil)
     }
 
-    @Test("a fee outside [0, 1), a short window, a bad floor, multiplier, overlay or --json-weights exits non-zero")
+    @Test("bad --fee, --lookback, --floor, --multiplier, --insurance, --profile, --seeds or --json-weights exits non-zero")
     func badOptions() throws {
-        #expect(try runMetafolio(["run", "--fee", "1.5"]).status != 0)
-        #expect(try runMetafolio(["run", "--lookback", "3"]).status != 0)
-        #expect(try runMetafolio(["run", "--floor", "1"]).status != 0)
-        #expect(try runMetafolio(["run", "--multiplier", "0"]).status != 0)
-        #expect(try runMetafolio(["run", "--insurance", "ppi"]).status != 0)
+        for arguments in [["--fee", "1.5"], ["--lookback", "3"], ["--floor", "1"], ["--multiplier", "0"], ["--insurance", "ppi"],
+                          ["--profile", "reckless"], ["--seeds", "0"], ["--seeds", "21"]] {
+            let result = try runMetafolio(["run"] + arguments)
+            #expect(result.status != 0 && result.error.contains(arguments[0]), "\(arguments): \(result.error)")
+        }
         let weights = try runMetafolio(["run", "--json-weights", "some"])
         #expect(weights.status != 0 && weights.error.contains("--json-weights"))
     }

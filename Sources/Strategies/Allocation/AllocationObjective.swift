@@ -136,8 +136,9 @@ public struct AllocationObjective: Sendable {
         let tilt = outputs.sliced(alongAxis: 1, from: k, to: k + classCount).tanh() * maximumClassTilt
         let raw = base * tilt.exp()
         let budgets = raw / raw.sum(alongAxis: 1, keepingDimensions: true)
-        let classTotals = mixed.matmul(membership).clamped(lowerBound: 1e-12)
-        return mixed * (budgets / classTotals).matmul(membership, transposingOther: true)
+        let filled = mixed + classFill(mixed: mixed, candidates: candidates, positions: positions)
+        let classTotals = filled.matmul(membership).clamped(lowerBound: 1e-12)
+        return filled * (budgets / classTotals).matmul(membership, transposingOther: true)
     }
 
     /// `−J` for policy outputs `[n, K + C]` on packed targets: the training loss.
@@ -185,6 +186,25 @@ public struct AllocationObjective: Sendable {
     public func taskLoss<Model: UnaryModule>(_ model: Model, _ data: TaskData<Double>) throws -> Tensor<Double>
         where Model.Scalar == Double {
         try loss(outputs: model(data.inputs), targets: data.targets)
+    }
+
+    /// A constant `[n, 1 + N]` that gives a class the mixture leaves (almost) empty equal weights on
+    /// the class's assets some candidate holds, so its budget is still invested there; zero elsewhere.
+    /// It only acts when a near one-hot mixture picks a candidate without that class.
+    private func classFill(mixed: Tensor<Double>, candidates: Tensor<Double>, positions: [Int?]) -> Tensor<Double> {
+        let n = mixed.shape[0], k = candidateCount, width = assetCount + 1
+        let mixedValues = mixed.scalars, candidateValues = candidates.scalars
+        var fill = [Double](repeating: 0, count: n * width)
+        for r in 0..<n {
+            for c in 0..<classCount {
+                let members = positions.indices.filter { positions[$0] == c }
+                let total = members.reduce(0) { $0 + mixedValues[r * width + $1 + 1] }
+                guard total < 1e-9 else { continue }
+                let held = members.filter { i in (0..<k).contains { candidateValues[(r * k + $0) * width + i + 1] > 0 } }
+                for i in held { fill[r * width + i + 1] = 1 / Double(held.count) }
+            }
+        }
+        return try! Tensor(shape: [n, width], scalars: fill)
     }
 
     /// `[1 + N, C]`: row `1 + i` is the one-hot class of asset `i`; the cash row is zero.

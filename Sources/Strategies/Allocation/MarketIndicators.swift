@@ -9,8 +9,8 @@ import Market
 /// - `SP500`: the S&P 500 level at the last trading day on or before the label;
 /// - `SP500-RV`: the annualized realized volatility of its daily log returns since the previous label
 ///   (`√252 · std`), a high-frequency series aggregated without look-ahead;
-/// - `VIX`: the last VIX close within the period, `NaN` where the index has no value (the embedded
-///   VIX covers 2014–2018 only);
+/// - `VIX`: the last VIX close within the period (skipping its missing days), `NaN` where the index
+///   has no value (the embedded VIX covers 2014–2018 only);
 /// - `AAA`, `BAA`: Moody's seasoned corporate yields in percent, labelled at month ends;
 /// - `RF`: the Fama–French one-month rate in percent per month, carried forward past its last month.
 ///
@@ -64,9 +64,10 @@ public struct MarketIndicators: Sendable {
                 let first = previous.flatMap { lastPosition(in: spDates, onOrBefore: $0) }.map { $0 + 1 } ?? Swift.max(last - 20, 0)
                 values[row, 1] = annualizedDailyVolatility(spClose, through: last, from: first)
             }
-            if let last = lastPosition(in: vixDates, onOrBefore: label), previous.map({ vixDates[last] > $0 }) ?? true,
-               vixClose[last].isFinite {
-                values[row, 2] = vixClose[last]
+            if var last = lastPosition(in: vixDates, onOrBefore: label) {
+                // The last close of the period that is not one of the index's missing days.
+                while last > 0, !vixClose[last].isFinite { last -= 1 }
+                if vixClose[last].isFinite, previous.map({ vixDates[last] > $0 }) ?? true { values[row, 2] = vixClose[last] }
             }
             if let last = lastPosition(in: yieldDates, onOrBefore: label) {
                 values[row, 3] = aaa[last]

@@ -213,7 +213,7 @@ public enum MainJob {
         let method = configuration.insurance
         let budgets = configuration.profile.classBudgets
         let equal = [Double](repeating: 1 / Double(n), count: n)
-        let insuredName = "\(method.rawValue.uppercased()) on HRP (floor \(configuration.floor), m = \(configuration.multiplier))"
+        let insuredName = "\(method.rawValue.uppercased()) on HRP (floor \(String(format: "%g", configuration.floor)), m = \(String(format: "%g", configuration.multiplier)))"
         return [
             ("HRP", .strategy, try allocator(HierarchicalRiskParity(), "HRP")),
             ("risk parity", .strategy, try allocator(RiskBudgeting(), "risk parity")),
