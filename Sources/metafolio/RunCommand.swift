@@ -106,7 +106,8 @@ struct RunCommand: FailureReportingCommand {
                          ReportParameter(name: "insurance", value: "\(insurance.rawValue.uppercased()) on HRP, floor \(floor), m = \(multiplier), no leverage, cash at 0"),
                          ReportParameter(name: "turnover", value: "the table gives two-way and one-way annual turnover; the charts one-way")],
             notes: ["Data: S&P 500 stocks and index, factor ETFs (skfolio, BSD-3-Clause); Moody's AAA/BAA yields, "
-                    + "Fama–French rate, VIX (arch, NCSA). See Docs/DATA.md. The design and protocol are in Docs/ALLOCATOR.md."])
+                    + "Fama–French rate, VIX (arch, NCSA). See Docs/DATA.md. The design and protocol are in Docs/ALLOCATOR.md."],
+            compositions: try result.reportCompositions(configuration: settings))
         let files = try document.write(toDirectory: URL(fileURLWithPath: report), options: reportOptions)
         if json {
             try printJSON(RunSummary(metrics: result.metrics, spreads: result.spreads))

@@ -257,6 +257,33 @@ struct HTMLReportTests {
         #expect(ids(tablesOnly).isEmpty && tablesOnly.contains("class=\"metrics\""))
     }
 
+    /// A composition becomes its own stacked chart after the series' charts, survives the JSON round
+    /// trip, and bad shares, widths or dates are refused naming the chart and the row.
+    @Test func compositionsRenderAsStackedCharts() throws {
+        let base = try sampleReport(days: 120)
+        let dates = Array(base.series[0].dates.enumerated().filter { $0.offset % 20 == 0 }.map(\.element))
+        let rows = dates.indices.map { k -> [Double] in let p = Double(k) / Double(dates.count); return [1 - p, p * 0.7, p * 0.3] }
+        let regimes = try ReportComposition(title: "Regimes <filtered>", caption: "probabilities", dates: dates,
+                                            bands: ["calm", "normal", "stressed"], rows: rows)
+        let report = try BacktestReport(title: base.title, series: base.series, tables: base.tables, compositions: [regimes])
+        let html = try report.renderHTML()
+        let ids = svgBlocks(html).compactMap { attribute("id", of: $0) }
+        #expect(ids.last == "chart-composition-1")
+        #expect(html.contains("Regimes &lt;filtered&gt;") && html.contains("section-compositions"))
+        expectWellFormedXML(svgBlocks(html).last!, "composition chart")
+        let decoded = try JSONDecoder().decode(BacktestReport.self, from: JSONEncoder().encode(report))
+        #expect(decoded.compositions == [regimes])
+        #expect(throws: ReportError.invalidWeight(series: "x", row: 1, asset: "b", value: -0.5)) {
+            try ReportComposition(title: "x", caption: "", dates: Array(dates.prefix(2)), bands: ["a", "b"], rows: [[1, 0], [1.5, -0.5]])
+        }
+        #expect(throws: ReportError.lengthMismatch(series: "x", field: "rows", row: 0, expected: 2, actual: 1)) {
+            try ReportComposition(title: "x", caption: "", dates: Array(dates.prefix(1)), bands: ["a", "b"], rows: [[1]])
+        }
+        #expect(throws: ReportError.unsortedDates(series: "x", index: 1, date: dates[0].description, previous: dates[1].description)) {
+            try ReportComposition(title: "x", caption: "", dates: [dates[1], dates[0]], bands: ["a"], rows: [[1], [1]])
+        }
+    }
+
     /// Every path, circle and label coordinate is a finite number inside the chart's viewBox.
     @Test func coordinatesAreFiniteAndInsideTheViewBox() throws {
         for options in [ReportOptions(), ReportOptions(equityScales: [.log], rollingWindow: 5)] {

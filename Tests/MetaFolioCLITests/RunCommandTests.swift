@@ -48,6 +48,9 @@ struct RunCommandTests {
         }
         #expect(html.contains("Decision log of meta-allocator: maml"))
         #expect(html.contains("P(stressed)"))
+        for chart in ["chart-composition-1", "chart-composition-2", "chart-composition-3"] {
+            #expect(html.contains("id=\"\(chart)\""), "regime probabilities, mixture weights and class exposures: \(chart)")
+        }
         let series = try reportSeries(try reportDocument(directory))
         #expect(series.count == quickLineup.count)
         for item in series {

@@ -24,6 +24,8 @@ public struct BacktestReport: Sendable, Hashable, Codable {
     public let parameters: [ReportParameter]
     /// Free-form notes shown at the end (data sources, caveats), one paragraph each.
     public let notes: [String]
+    /// Stacked shares over time (regime probabilities, mixture weights, class exposures), each a chart.
+    public let compositions: [ReportComposition]
 
     /// A validated report.
     ///
@@ -32,7 +34,7 @@ public struct BacktestReport: Sendable, Hashable, Codable {
     ///   ``ReportError/tableShape(table:row:expected:actual:)`` for a ragged table.
     ///   Each series was validated by its own initializer.
     public init(title: String, subtitle: String? = nil, series: [ReportSeries], tables: [ReportTable] = [],
-                parameters: [ReportParameter] = [], notes: [String] = []) throws {
+                parameters: [ReportParameter] = [], notes: [String] = [], compositions: [ReportComposition] = []) throws {
         guard !series.isEmpty else { throw ReportError.noSeries }
         var seen = Set<String>()
         for item in series where !seen.insert(item.name).inserted {
@@ -45,10 +47,11 @@ public struct BacktestReport: Sendable, Hashable, Codable {
         self.tables = tables
         self.parameters = parameters
         self.notes = notes
+        self.compositions = compositions
     }
 
     private enum CodingKeys: String, CodingKey {
-        case title, subtitle, series, tables, parameters, notes
+        case title, subtitle, series, tables, parameters, notes, compositions
     }
 
     /// Decodes and validates a report.
@@ -62,12 +65,55 @@ public struct BacktestReport: Sendable, Hashable, Codable {
             series: container.decode([ReportSeries].self, forKey: .series),
             tables: container.decodeIfPresent([ReportTable].self, forKey: .tables) ?? [],
             parameters: container.decodeIfPresent([ReportParameter].self, forKey: .parameters) ?? [],
-            notes: container.decodeIfPresent([String].self, forKey: .notes) ?? [])
+            notes: container.decodeIfPresent([String].self, forKey: .notes) ?? [],
+            compositions: container.decodeIfPresent([ReportComposition].self, forKey: .compositions) ?? [])
     }
 
     /// Strategies first, then benchmarks, each in the given order.
     var seriesInPlotOrder: [ReportSeries] {
         series.filter { $0.role == .strategy } + series.filter { $0.role == .benchmark }
+    }
+}
+
+/// Shares that stack to a whole at each date, drawn as a stacked area chart: the regime
+/// probabilities of a regime model, the mixture weights of a learned allocator, its class exposures.
+public struct ReportComposition: Sendable, Hashable, Codable {
+    /// The chart's title.
+    public let title: String
+    /// One line under the chart saying what the shares are.
+    public let caption: String
+    /// The dates, ascending.
+    public let dates: [MarketDate]
+    /// The name of each band, bottom first.
+    public let bands: [String]
+    /// One row per date, one non-negative finite share per band.
+    public let rows: [[Double]]
+
+    /// A validated composition.
+    ///
+    /// - Throws: ``ReportError/lengthMismatch(series:field:row:expected:actual:)`` for a row count or
+    ///   width that does not match, ``ReportError/invalidWeight(series:row:asset:value:)`` for a
+    ///   negative or non-finite share, and ``ReportError/unsortedDates(series:index:date:previous:)``.
+    public init(title: String, caption: String, dates: [MarketDate], bands: [String], rows: [[Double]]) throws {
+        guard rows.count == dates.count else {
+            throw ReportError.lengthMismatch(series: title, field: "rows", row: nil, expected: dates.count, actual: rows.count)
+        }
+        for (k, row) in rows.enumerated() {
+            guard row.count == bands.count else {
+                throw ReportError.lengthMismatch(series: title, field: "rows", row: k, expected: bands.count, actual: row.count)
+            }
+            if let bad = row.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+                throw ReportError.invalidWeight(series: title, row: k, asset: bands[bad], value: row[bad])
+            }
+        }
+        if let k = dates.indices.dropFirst().first(where: { dates[$0] <= dates[$0 - 1] }) {
+            throw ReportError.unsortedDates(series: title, index: k, date: dates[k].description, previous: dates[k - 1].description)
+        }
+        self.title = title
+        self.caption = caption
+        self.dates = dates
+        self.bands = bands
+        self.rows = rows
     }
 }
 

@@ -86,6 +86,7 @@ struct HTMLReportWriter {
             case .tables: break
             case .weights: ids += analyses.filter { $0.series.weights != nil }.map { "chart-weights-\($0.position)" }
             case .turnover: ids += analyses.filter { $0.series.turnover != nil }.map { "chart-turnover-\($0.position)" }
+            case .compositions: ids += report.compositions.indices.map { "chart-composition-\($0 + 1)" }
             }
         }
         return ids
@@ -148,6 +149,7 @@ struct HTMLReportWriter {
         case .tables: return ("section-tables", "Metrics", tablesSection)
         case .weights: return ("section-weights", "Weights", weightsSection)
         case .turnover: return ("section-turnover", "Turnover", turnoverSection)
+        case .compositions: return ("section-compositions", "Compositions", compositionsSection)
         }
     }
 
@@ -280,13 +282,33 @@ struct HTMLReportWriter {
     }
 
     private func weightsCard(_ analysis: SeriesAnalysis, _ weights: ReportWeights) -> String {
-        let rowCount = weights.rows.count
+        stackedCard(id: "chart-weights-\(analysis.position)", kind: "chart-weights", title: analysis.series.name,
+                    label: "Weights of \(analysis.series.name)", days: analysis.days, names: weights.assets, rows: weights.rows,
+                    unheldNoun: "asset")
+    }
+
+    private var compositionsSection: String {
+        guard !report.compositions.isEmpty else { return "" }
+        let cards = report.compositions.enumerated().map { k, composition in
+            stackedCard(id: "chart-composition-\(k + 1)", kind: "chart-composition", title: composition.title,
+                        label: composition.title, days: composition.dates.map(\.daysSinceEpoch), names: composition.bands,
+                        rows: composition.rows, unheldNoun: "band", caption: composition.caption)
+        }
+        return section(id: "section-compositions", title: "Compositions over time",
+                       caption: "Stacked shares at each date.", cards: cards)
+    }
+
+    /// A card with the stacked area chart of `rows` (one share per name) at `days`; positive shares
+    /// stack upwards, negative ones downwards.
+    private func stackedCard(id: String, kind: String, title: String, label: String, days allDays: [Int], names: [String],
+                             rows: [[Double]], unheldNoun: String, caption: String? = nil) -> String {
+        let rowCount = rows.count
         let kept = ReportAnalytics.evenlySpacedIndices(count: rowCount, maxPoints: options.maxAllocationPoints)
-        let days = kept.map { analysis.days[$0] }
+        let days = kept.map { allDays[$0] }
         var positiveBase = Array(repeating: 0.0, count: kept.count), negativeBase = positiveBase
         var bands: [(asset: Int, positive: ([Double], [Double])?, negative: ([Double], [Double])?)] = []
-        for asset in weights.assets.indices {
-            let values = kept.map { weights.rows[$0][asset] }
+        for asset in names.indices {
+            let values = kept.map { rows[$0][asset] }
             var band: (asset: Int, positive: ([Double], [Double])?, negative: ([Double], [Double])?) = (asset, nil, nil)
             if values.contains(where: { $0 > 0 }) {
                 let upper = zip(positiveBase, values).map { $0 + Swift.max($1, 0) }
@@ -302,27 +324,26 @@ struct HTMLReportWriter {
         }
         let axis = ValueAxis.linear(minimum: negativeBase.min() ?? 0, maximum: Swift.max(1, positiveBase.max() ?? 1),
                                     style: .percent, target: 5, includeZero: true)
-        var chart = SVGChart(id: "chart-weights-\(analysis.position)", kind: "chart-weights",
-                             label: "Weights of \(analysis.series.name)", width: Self.smallChartWidth, height: 260,
+        var chart = SVGChart(id: id, kind: kind, label: label, width: Self.smallChartWidth, height: 260,
                              dateAxis: dateAxis, valueAxis: axis)
         for band in bands {
-            let name = weights.assets[band.asset], color = ReportPalette.assetColor(band.asset)
+            let name = names[band.asset], color = ReportPalette.assetColor(band.asset)
             if let (lower, upper) = band.positive { chart.addBand(name: name, color: color, days: days, lower: lower, upper: upper) }
             if let (lower, upper) = band.negative { chart.addBand(name: name, color: color, days: days, lower: lower, upper: upper) }
         }
         chart.addReferenceLine(at: 1, cssClass: "reference dashed")
         chart.addReferenceLine(at: 0, cssClass: "reference")
-        // Assets never held would only clutter the legend; the caption counts them.
-        let held = weights.assets.indices.filter { asset in weights.rows.contains { $0[asset] != 0 } }
+        // Names never above zero would only clutter the legend; the caption counts them.
+        let held = names.indices.filter { asset in rows.contains { $0[asset] != 0 } }
         let legend = held.map { asset in
-            "<li><span class=\"swatch area\" style=\"background:\(ReportPalette.assetColor(asset))\"></span>\(esc(weights.assets[asset]))</li>"
+            "<li><span class=\"swatch area\" style=\"background:\(ReportPalette.assetColor(asset))\"></span>\(esc(names[asset]))</li>"
         }.joined()
-        var notes: [String] = []
+        var notes: [String] = caption.map { [$0] } ?? []
         if kept.count < rowCount { notes.append("\(kept.count) of \(rowCount) dates shown (evenly spaced).") }
-        let unheld = weights.assets.count - held.count
-        if unheld > 0 { notes.append("\(unheld) asset\(unheld == 1 ? "" : "s") with zero weight throughout not listed.") }
+        let unheld = names.count - held.count
+        if unheld > 0 { notes.append("\(unheld) \(unheldNoun)\(unheld == 1 ? "" : "s") with zero weight throughout not listed.") }
         let note = notes.isEmpty ? "" : "<p class=\"caption\">\(esc(notes.joined(separator: " ")))</p>"
-        return "<figure class=\"card small\">\n<figcaption>\(esc(analysis.series.name))</figcaption>\n\(chart.svg)\n"
+        return "<figure class=\"card small\">\n<figcaption>\(esc(title))</figcaption>\n\(chart.svg)\n"
             + "<ul class=\"legend compact\">\(legend)</ul>\(note)\n</figure>\n"
     }
 

@@ -17,6 +17,8 @@ public struct ReportOptions: Sendable, Hashable, Codable {
         case weights
         /// Turnover per period per series that has turnover (`chart-turnover-<k>`).
         case turnover
+        /// The report's compositions, stacked shares over time (`chart-composition-<k>`).
+        case compositions
     }
 
     /// The y-axis scale of the equity chart.

@@ -95,6 +95,8 @@ public struct MainJobResult: Sendable {
     public let spreads: [SeedSpread]
     /// The first decision bar.
     public let firstDecisionBar: Int
+    /// The class of each asset of the universe, in panel order.
+    public let assetClasses: [AssetClass]
 }
 
 /// MetaFolio's main job as library code: the meta-learned allocator and its ablations next to the
@@ -196,7 +198,7 @@ public enum MainJob {
                               sharpeRatio: spread(own.compactMap(\.sharpeRatio)), sortinoRatio: spread(own.compactMap(\.sortinoRatio)),
                               maxDrawdown: spread(own.map(\.maxDrawdown)), oneWayTurnover: spread(own.map(\.annualOneWayTurnover)))
         }
-        return MainJobResult(lines: lines, metrics: metrics, spreads: spreads, firstDecisionBar: first)
+        return MainJobResult(lines: lines, metrics: metrics, spreads: spreads, firstDecisionBar: first, assetClasses: panel.assetClasses)
     }
 
     enum LineKind { case strategy, insured, benchmark, holding }
@@ -237,6 +239,37 @@ public enum MainJob {
 extension MainJobResult {
     /// The line whose decision log the report shows: the first allocator line.
     public var primaryAllocatorLine: MainJobLine? { lines.first { !$0.decisions.isEmpty } }
+
+    /// The primary allocator's regime probabilities, mixture weights and class exposures over time,
+    /// as report charts.
+    ///
+    /// - Throws: ``ReportError`` for a decision without a date label (a panel indexed by period).
+    public func reportCompositions(configuration: MainJobConfiguration) throws -> [ReportComposition] {
+        guard let line = primaryAllocatorLine, let first = line.decisions.first else { return [] }
+        let dates = try line.decisions.map { decision -> MarketDate in
+            guard let date = MarketDate(iso: decision.label) else {
+                throw ReportError.invalidOption(name: "decision label", message: "\(decision.label) is not a date")
+            }
+            return date
+        }
+        let classes = configuration.profile.classBudgets.classes
+        let states = first.regimeProbabilities.count
+        let stateNames = (try? RegimeDetector(states: states).stateNames) ?? (0..<states).map { "state \($0 + 1)" }
+        return [
+            try ReportComposition(title: "Regime probabilities (\(line.name))",
+                                  caption: "Filtered probabilities at each decision: the model sees data up to the decision only.",
+                                  dates: dates, bands: stateNames, rows: line.decisions.map(\.regimeProbabilities)),
+            try ReportComposition(title: "Mixture weights over the candidates (\(line.name))",
+                                  caption: "The policy's softmax weights after adaptation.", dates: dates,
+                                  bands: configuration.allocator.candidates.map(\.rawValue), rows: line.decisions.map(\.mixtureWeights)),
+            try ReportComposition(title: "Class exposures (\(line.name))",
+                                  caption: "Final weights per class after the volatility target and the caps; the gap to 100 % is cash.",
+                                  dates: dates, bands: classes.map(\.rawValue),
+                                  rows: line.decisions.map { d in
+                                      classes.map { c in zip(d.weights, assetClasses).filter { $0.1 == c }.reduce(0) { $0 + $1.0 } }
+                                  }),
+        ]
+    }
 
     /// The report tables: metrics (with α, β and the information ratio against the benchmark),
     /// the spread over seeds, stress windows, and the primary allocator's decision log (regime
