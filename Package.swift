@@ -127,6 +127,12 @@ targets += [
         swiftSettings: strictSettings
     ),
     .executableTarget(
+        name: "MetaAllocation",
+        dependencies: ["MetaFolio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Examples/MetaAllocation",
+        swiftSettings: strictSettings
+    ),
+    .executableTarget(
         name: "EIIETrader",
         dependencies: ["MetaFolio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Examples/EIIETrader",

@@ -26,6 +26,22 @@ struct RunCommand: FailureReportingCommand {
 
     enum Insurance: String, ExpressibleByArgument, CaseIterable { case cppi, tipp }
 
+    enum MetaLearner: String, ExpressibleByArgument, CaseIterable {
+        case maml, firstOrderMAML = "first-order-maml", reptile
+        var training: AllocatorTraining {
+            switch self {
+            case .maml: return .maml
+            case .firstOrderMAML: return .firstOrderMAML
+            case .reptile: return .reptile
+            }
+        }
+    }
+
+    enum RegimeModel: String, ExpressibleByArgument, CaseIterable {
+        case hmm, gmm
+        var kind: RegimeModelKind { self == .hmm ? .hmm : .gmm }
+    }
+
     @Option(name: .long, help: "Directory for report.html and report.json.")
     var report = "metafolio-report"
 
@@ -37,6 +53,12 @@ struct RunCommand: FailureReportingCommand {
 
     @Option(name: .long, help: "Investor profile of the allocator: conservative, moderate or aggressive.")
     var profile: Profile = .moderate
+
+    @Option(name: .customLong("meta-learner"), help: "Meta-learner of the allocator's main line: maml (second order), first-order-maml or reptile.")
+    var metaLearner: MetaLearner = .maml
+
+    @Option(name: .customLong("regime-model"), help: "Regime model behind the filtered probabilities: hmm or gmm.")
+    var regimeModel: RegimeModel = .hmm
 
     @Option(name: .long, help: "Seeds of the learned lines (1…20): each runs with seeds 1…N; mean and spread are reported.")
     var seeds = 1
@@ -78,6 +100,8 @@ struct RunCommand: FailureReportingCommand {
         settings.profile = profile.value
         settings.seeds = (1...UInt64(seeds)).map { $0 }
         settings.insurance = insurance == .tipp ? .tipp : .cppi
+        settings.trainings[0] = metaLearner.training
+        settings.allocator.regimeModel = regimeModel.kind
         settings.floor = floor
         settings.multiplier = multiplier
         standardError("metafolio run: \(universe.panel.assetCount) assets, \(universe.index.count) month ends; "

@@ -106,10 +106,23 @@ struct RunCommandTests {
         #expect(omitted["weightSamples"] == nil)
     }
 
+    /// Reptile with a GMM in place of MAML with an HMM: the main line is renamed, the rest runs as before.
+    @Test("--meta-learner reptile --regime-model gmm")
+    func otherMetaLearner() throws {
+        let directory = temporaryReportDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try runMetafolio(["run", "--quick", "--meta-learner", "reptile", "--regime-model", "gmm", "--report", directory.path, "--json"])
+        #expect(result.status == 0, "\(result.error)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let names = try #require(summary["metrics"] as? [[String: Any]]).compactMap { $0["strategy"] as? String }
+        #expect(names.first == "meta-allocator: reptile" && names.count == quickLineup.count)
+    }
+
     @Test("bad --fee, --lookback, --floor, --multiplier, --insurance, --profile, --seeds or --json-weights exits non-zero")
     func badOptions() throws {
         for arguments in [["--fee", "1.5"], ["--lookback", "3"], ["--floor", "1"], ["--multiplier", "0"], ["--insurance", "ppi"],
-                          ["--profile", "reckless"], ["--seeds", "0"], ["--seeds", "21"]] {
+                          ["--profile", "reckless"], ["--seeds", "0"], ["--seeds", "21"],
+                          ["--meta-learner", "sgd"], ["--regime-model", "kmeans"]] {
             let result = try runMetafolio(["run"] + arguments)
             #expect(result.status != 0 && result.error.contains(arguments[0]), "\(arguments): \(result.error)")
         }
