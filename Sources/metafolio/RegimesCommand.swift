@@ -49,7 +49,9 @@ struct RegimesCommand: FailureReportingCommand {
     }
 
     func validate() throws {
-        guard states >= 1 else { throw ValidationError("--states must be ≥ 1, got \(states)") }
+        guard (1...RegimesLimits.maximumStates).contains(states) else {
+            throw ValidationError("--states must be in 1…\(RegimesLimits.maximumStates), got \(states)")
+        }
     }
 
     func execute() throws {

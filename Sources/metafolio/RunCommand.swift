@@ -55,6 +55,9 @@ struct RunCommand: FailureReportingCommand {
         let reportOptions = try ReportOptions(jsonWeights: parseJSONWeights(jsonWeights))
         let universe = try MultiAssetUniverse.extended()
         let panel = universe.panel
+        guard lookback <= panel.index.count - 3 else {
+            throw ValidationError("--lookback \(lookback) leaves under 2 months to test of the \(panel.index.count) month ends; use at most \(panel.index.count - 3)")
+        }
         let costs = try TransactionCostModel(rate: fee, method: .exact)
         let monthly = BacktestConfiguration(schedule: .calendar(.monthly), costs: costs, unavailableAssets: .redistribute,
                                             firstDecisionBar: lookback)
@@ -94,6 +97,7 @@ struct RunCommand: FailureReportingCommand {
             results.append((try engine.run(entry.strategy), entry.role))
             progress.advance(results.last!.0.strategy)
         }
+        reportFallbacks(results.map(\.0))
         let metrics = try results.map { try PerformanceMetrics(result: $0.0) }
         let document = try BacktestReport(
             title: "MetaFolio main job: walk-forward multi-asset backtest",
@@ -132,9 +136,6 @@ struct PresentClassBudgeting: PortfolioOptimizer {
     let budgets: [AssetClass: Double]
 
     func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
-        let present = Set(inputs.assetClasses)
-        let kept = budgets.filter { present.contains($0.key) }
-        let total = kept.values.reduce(0, +)
-        return try AssetClassBudgeting(budgets: kept.mapValues { $0 / total }).fit(inputs)
+        try AssetClassBudgeting(budgets: AssetClassBudgeting.renormalized(budgets, over: Set(inputs.assetClasses))).fit(inputs)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MetaFolio
 
 /// A one-line progress bar on standard error.
 ///
@@ -33,6 +34,18 @@ struct ProgressBar {
         } else {
             standardError(line + "\n")
         }
+    }
+}
+
+/// Tells on standard error, in plain words, where a strategy's optimizer failed and what it held
+/// instead (the decisions' notes), one line per strategy: such a run completes but is not the
+/// pure strategy.
+func reportFallbacks(_ results: [BacktestResult]) {
+    for result in results {
+        let noted = result.decisions.filter { $0.note != nil }
+        guard let first = noted.first, let note = first.note else { continue }
+        standardError("note: \(result.strategy) fell back at \(noted.count) of \(result.decisions.count) rebalances; "
+                      + "first at \(first.decisionDate): \(note)\n")
     }
 }
 
