@@ -44,6 +44,9 @@ struct RunCommand: FailureReportingCommand {
     @Flag(name: .long, help: "Print the metrics as JSON instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: "No progress line on standard error (it shows only on a terminal anyway).")
+    var quiet = false
+
     func execute() throws {
         guard fee >= 0, fee < 1 else { throw ValidationError("--fee must be in [0, 1)") }
         guard lookback >= 12 else { throw ValidationError("--lookback must be at least 12 months") }
@@ -88,9 +91,11 @@ struct RunCommand: FailureReportingCommand {
             (FixedWeightsStrategy(weights: equal, name: "UCRP (equal weight)"), monthly, .benchmark),
             (FixedWeightsStrategy(weights: equal, name: "UBAH (buy and hold)"), holdOnly, .benchmark),
         ]
-        standardError("metafolio run: \(panel.assetCount) assets, \(panel.index.count) month ends, "
-                      + "walk-forward with a \(lookback)-month window, monthly rebalancing, fee \(fee)\n")
-        var progress = ProgressBar(total: lineup.count + 1)
+        if !quiet {
+            standardError("metafolio run: \(panel.assetCount) assets, \(panel.index.count) month ends, "
+                          + "walk-forward with a \(lookback)-month window, monthly rebalancing, fee \(fee)\n")
+        }
+        var progress = ProgressBar(total: lineup.count + 1, enabled: !quiet)
         var results: [(BacktestResult, ReportSeries.Role)] = []
         for entry in lineup {
             let engine = try BacktestEngine(panel: panel, configuration: entry.configuration)

@@ -81,6 +81,14 @@ struct ReliabilityCommandTests {
         #expect(documents[0] == documents[1])
     }
 
+    @Test("run --quiet writes nothing on standard error")
+    func quietRun() throws {
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try runMetafolio(["run", "--quiet", "--report", directory.path, "--json-weights", "none"])
+        #expect(result.status == 0 && result.error.isEmpty, "\(result.error)")
+    }
+
     @Test("usage errors exit 2 and help on a real command exits 0")
     func exitCodes() throws {
         #expect(try runMetafolio(["backtest", "--nope"]).status == 2)
