@@ -12,13 +12,31 @@ public struct TensorShape: Sendable, Hashable, ExpressibleByArrayLiteral, Custom
 
     /// Creates a shape from axis extents.
     ///
-    /// - Precondition: every extent is non-negative.
+    /// - Precondition: every extent is non-negative and the product of the non-zero extents fits
+    ///   in `Int` (so ``scalarCount`` and the strides cannot wrap); check data from files with
+    ///   ``elementCount(_:)`` first.
     @inlinable
     public init(_ dimensions: [Int]) {
-        for d in dimensions where d < 0 {
-            fatalError("TensorShape: negative extent in \(dimensions)")
+        guard TensorShape.elementCount(dimensions) != nil else {
+            fatalError("TensorShape: negative extent or element count beyond Int in \(dimensions)")
         }
         self.dimensions = dimensions
+    }
+
+    /// The number of elements of a shape with these extents, or `nil` when an extent is negative
+    /// or the product of the non-zero extents overflows `Int` (a zero extent does not excuse the
+    /// others: the strides still multiply them).
+    @inlinable
+    public static func elementCount(_ dimensions: [Int]) -> Int? {
+        var nonZero = 1, hasZero = false
+        for d in dimensions {
+            guard d >= 0 else { return nil }
+            if d == 0 { hasZero = true; continue }
+            let (product, overflow) = nonZero.multipliedReportingOverflow(by: d)
+            guard !overflow else { return nil }
+            nonZero = product
+        }
+        return hasZero ? 0 : nonZero
     }
 
     @usableFromInline

@@ -40,6 +40,17 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonPositivePrice(file: String, line: Int, column: Int, value: Double)
     /// A volume cell holds a negative number.
     case negativeVolume(file: String, line: Int, column: Int, value: Double)
+    /// A price cell holds a positive number below ``PanelCSVReader/smallestPrice`` (a subnormal
+    /// number, which later arithmetic cannot divide by).
+    case priceTooSmall(file: String, line: Int, column: Int, value: Double)
+    /// The header has no value column besides the date column.
+    case noValueColumns(file: String, line: Int)
+    /// A record has more fields than ``PanelCSVReader/maximumColumns``.
+    case tooManyColumns(file: String, line: Int, limit: Int)
+    /// A field is longer than ``PanelCSVReader/maximumFieldBytes`` bytes (or a record never ends).
+    case fieldTooLong(file: String, line: Int, column: Int, limit: Int)
+    /// The bytes are not UTF-8 text (a UTF-16 or UTF-32 byte-order mark, or NUL bytes in the first line).
+    case unsupportedEncoding(file: String, detail: String)
     /// The file could not be opened or read; `message` is the system's reason.
     case unreadableFile(file: String, message: String)
     /// The first line of a CryptoDataDownload file is not its banner (a line naming
@@ -107,26 +118,33 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .noDataRows(file): return "\(file): the file has a header but no data rows"
         case let .missingHeader(file, line): return "\(file):\(line): missing header line (the first line looks like data)"
         case let .emptyColumnName(file, line, column): return "\(file):\(line):\(column): empty column name"
-        case let .duplicateColumn(file, line, column, name): return "\(file):\(line):\(column): duplicate column \"\(name)\""
-        case let .missingColumn(file, name): return "\(file): required column \"\(name)\" not found in the header"
+        case let .duplicateColumn(file, line, column, name): return "\(file):\(line):\(column): duplicate column \(excerpt(name))"
+        case let .missingColumn(file, name): return "\(file): required column \(excerpt(name)) not found in the header"
         case let .emptyAsset(file, line, column): return "\(file):\(line):\(column): empty asset name"
         case let .raggedRow(file, line, expected, found): return "\(file):\(line): row has \(found) fields, the header has \(expected)"
         case let .malformedQuote(file, line, column): return "\(file):\(line):\(column): malformed quoted field"
-        case let .unparsableNumber(file, line, column, text): return "\(file):\(line):\(column): cannot parse \"\(text)\" as a number"
-        case let .unparsableDate(file, line, column, text): return "\(file):\(line):\(column): cannot parse \"\(text)\" as a date"
+        case let .unparsableNumber(file, line, column, text): return "\(file):\(line):\(column): cannot parse \(excerpt(text)) as a number"
+        case let .unparsableDate(file, line, column, text): return "\(file):\(line):\(column): cannot parse \(excerpt(text)) as a date"
         case let .unsortedDates(file, line, column, date, previous):
             return "\(file):\(line):\(column): date \(date) comes after \(previous); dates must increase"
         case let .duplicateDate(file, line, column, date): return "\(file):\(line):\(column): duplicate date \(date)"
         case let .nonPositivePrice(file, line, column, value): return "\(file):\(line):\(column): price \(value) is not positive"
         case let .negativeVolume(file, line, column, value): return "\(file):\(line):\(column): volume \(value) is negative"
+        case let .priceTooSmall(file, line, column, value):
+            return "\(file):\(line):\(column): price \(value) is below the smallest accepted price \(PanelCSVReader.smallestPrice)"
+        case let .noValueColumns(file, line): return "\(file):\(line): the header has no value column besides the dates"
+        case let .tooManyColumns(file, line, limit): return "\(file):\(line): the record has more than \(limit) fields"
+        case let .fieldTooLong(file, line, column, limit):
+            return "\(file):\(line):\(column): the field is longer than \(limit) bytes (or the line never ends)"
+        case let .unsupportedEncoding(file, detail): return "\(file): not UTF-8 text (\(detail)); save it as UTF-8"
         case let .unreadableFile(file, message): return "\(file): cannot read: \(message)"
         case let .missingBanner(file, line, found):
-            return "\(file):\(line): expected the CryptoDataDownload banner line, found \"\(found)\""
+            return "\(file):\(line): expected the CryptoDataDownload banner line, found \(excerpt(found))"
         case let .duplicateTimestamp(file, line, column, timestamp): return "\(file):\(line):\(column): duplicate timestamp \(timestamp)"
         case let .unsortedTimestamps(file, line, column, timestamp, previous):
             return "\(file):\(line):\(column): timestamp \(timestamp) after \(previous) breaks the order; rows must be strictly ascending or strictly descending"
         case let .mixedSymbols(file, line, column, expected, found):
-            return "\(file):\(line):\(column): symbol \"\(found)\" differs from \"\(expected)\" of the first row"
+            return "\(file):\(line):\(column): symbol \(excerpt(found)) differs from \(excerpt(expected)) of the first row"
         case let .unsortedIndex(position, date, previous):
             return "TimeIndex: date \(date) at position \(position) is earlier than \(previous)"
         case let .duplicateIndexDate(position, date): return "TimeIndex: duplicate date \(date) at position \(position)"
@@ -134,8 +152,8 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
             return "TimeIndex: timestamp \(timestamp) at position \(position) is not later than \(previous)"
         case let .duplicateIndexTimestamp(position, timestamp): return "TimeIndex: duplicate timestamp \(timestamp) at position \(position)"
         case let .shapeMismatch(what, expected, found): return "\(what): expected \(expected), found \(found)"
-        case let .invalidAssetName(name, reason): return "asset \"\(name)\": \(reason)"
-        case let .unknownAsset(name): return "unknown asset \"\(name)\""
+        case let .invalidAssetName(name, reason): return "asset \(excerpt(name)): \(reason)"
+        case let .unknownAsset(name): return "unknown asset \(excerpt(name))"
         case let .invalidValue(field, asset, time, value, reason):
             return "\(field) of \(asset) at \(time) is \(value): \(reason)"
         case let .availableWithoutClose(asset, time): return "\(asset) is marked available at \(time) but has no close"
@@ -144,7 +162,7 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .indexKindMismatch(operation): return "\(operation): needs dated indices of the same kind"
         case let .noObservations(operation, asset): return "\(operation): asset \(asset) has no observation"
         case let .invalidArgument(operation, message): return "\(operation): \(message)"
-        case let .unknownDataset(name): return "unknown dataset \"\(name)\""
+        case let .unknownDataset(name): return "unknown dataset \(excerpt(name))"
         case let .missingResource(name): return "embedded resource \(name) is missing from the bundle"
         case let .invalidParameter(operation, parameter, value, reason): return "\(operation): \(parameter) = \(value): \(reason)"
         case let .priceOutsideNoArbitrageBounds(operation, price, lower, upper):
@@ -153,4 +171,36 @@ public enum MarketError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(operation): no convergence after \(iterations) iterations (residual \(residual))"
         }
     }
+
+    /// `text` quoted for a message: control characters escaped and at most
+    /// ``excerptLength`` characters kept, so a huge or binary cell cannot flood the terminal.
+    public static func excerpt(_ text: String) -> String {
+        var out = "\""
+        var kept = 0
+        for scalar in text.unicodeScalars {
+            if kept == excerptLength {
+                return out + "…\""
+            }
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{FFFD}" {
+                    out += scalar == "\u{FFFD}" ? "\\u{FFFD}" : "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+            kept += 1
+        }
+        return out + "\""
+    }
+
+    /// The most characters of a cell quoted in a message.
+    public static let excerptLength = 60
+
+    private func excerpt(_ text: String) -> String { MarketError.excerpt(text) }
 }

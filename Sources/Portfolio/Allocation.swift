@@ -272,6 +272,14 @@ public struct PortfolioAllocation: Sendable {
     }
 }
 
+/// Throws when `rate` is NaN or infinite: it would make every Sharpe ratio of the allocation NaN
+/// with no error, so the optimizers check it before fitting.
+func validateRiskFreeRate(_ rate: Double, operation: String) throws {
+    guard rate.isFinite else {
+        throw PortfolioError.invalidArgument(operation: operation, message: "the risk-free rate \(rate) is not a finite number")
+    }
+}
+
 extension PortfolioAllocation: Encodable {
     private enum CodingKeys: String, CodingKey {
         case method, assets, weights, expectedReturn, volatility, riskFreeRate, sharpeRatio, riskContributions

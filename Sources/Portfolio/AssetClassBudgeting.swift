@@ -62,11 +62,23 @@ public struct AssetClassBudgeting: PortfolioOptimizer {
         self.riskFreeRate = riskFreeRate
     }
 
+    /// `budgets` kept for the classes in `present` and scaled to sum to 1.
+    ///
+    /// The sum runs in class-name order: a dictionary's order changes from process to process
+    /// (Swift seeds hashing per process), and a sum in that order differs in the last bits, which
+    /// made two identical runs write different reports.
+    public static func renormalized(_ budgets: [AssetClass: Double], over present: Set<AssetClass>) -> [AssetClass: Double] {
+        let kept = budgets.filter { present.contains($0.key) }
+        let total = kept.sorted { $0.key.rawValue < $1.key.rawValue }.reduce(0) { $0 + $1.value }
+        return kept.mapValues { $0 / total }
+    }
+
     /// The combined allocation (method `"hierarchical"`).
     ///
-    /// - Throws: as ``allocate(_:)``.
+    /// - Throws: as ``allocate(_:)``, and for a risk-free rate that is not finite.
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
-        try allocate(inputs).allocation
+        try validateRiskFreeRate(riskFreeRate, operation: "AssetClassBudgeting")
+        return try allocate(inputs).allocation
     }
 
     /// The combined allocation and its per-class breakdown, classes in order of first appearance.

@@ -28,9 +28,14 @@ public struct BlackLittermanView: Sendable, Hashable {
     }
 
     /// A relative view: `outperformer` returns `spread` a year more than `underperformer`.
+    ///
+    /// The same asset on both sides nets to a zero weight, which ``BlackLittermanModel`` rejects
+    /// as a view that picks no asset (a dictionary literal would trap on the repeated key).
     public static func relative(_ outperformer: String, over underperformer: String, by spread: Double,
                                 confidence: Double? = nil) -> BlackLittermanView {
-        BlackLittermanView(weights: [outperformer: 1, underperformer: -1], expectedReturn: spread, confidence: confidence)
+        var weights = [outperformer: 1.0]
+        weights[underperformer, default: 0] -= 1
+        return BlackLittermanView(weights: weights, expectedReturn: spread, confidence: confidence)
     }
 }
 
@@ -237,7 +242,9 @@ public struct BlackLittermanModel: PortfolioOptimizer {
                 picking[v, j] = weight
             }
             guard view.weights.values.contains(where: { $0 != 0 }) else {
-                throw PortfolioError.invalidArgument(operation: viewOperation, message: "the view picks no asset (all weights are 0)")
+                let names = view.weights.keys.sorted().joined(separator: ", ")
+                throw PortfolioError.invalidArgument(operation: viewOperation,
+                                                     message: "the view on \(names) picks no asset (its weights net to 0)")
             }
             if let c = view.confidence, !(c >= 0 && c <= 1) {
                 throw PortfolioError.invalidArgument(operation: viewOperation, message: "confidence \(c) is outside [0, 1]")
@@ -276,6 +283,7 @@ public struct BlackLittermanModel: PortfolioOptimizer {
     ///
     /// - Throws: the errors of ``posterior(_:)`` and ``BlackLittermanPosterior/impliedWeights()``.
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
+        try validateRiskFreeRate(riskFreeRate, operation: "BlackLittermanModel")
         let posterior = try posterior(inputs)
         let weights = try posterior.impliedWeights()
         let measured = try OptimizationInputs(assets: inputs.assets, covariance: posterior.covariance,

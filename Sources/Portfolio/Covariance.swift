@@ -47,6 +47,10 @@ public struct CovarianceEstimate: Sendable {
 /// let sigma = try CovarianceEstimator(method: .ledoitWolf(.identity)).fit(returns)
 /// ```
 public struct CovarianceEstimator: Sendable {
+    /// The most assets ``fit(_:)`` accepts: checked before the `n × n` matrices are allocated
+    /// (5 000 assets take 200 MB per matrix).
+    public static let maximumAssets = 5_000
+
     /// The target of Ledoit–Wolf shrinkage.
     public enum ShrinkageTarget: Sendable, Hashable {
         /// `μ·I` with `μ = tr(S)/n`: the formula of scikit-learn's `LedoitWolf` (Ledoit and Wolf, 2004,
@@ -112,6 +116,11 @@ public struct CovarianceEstimator: Sendable {
         let a = annualizationFactor
         guard a > 0, a.isFinite else {
             throw PortfolioError.invalidArgument(operation: operation, message: "annualization factor \(a) must be positive")
+        }
+        guard returns.assetCount <= CovarianceEstimator.maximumAssets else {
+            throw PortfolioError.invalidArgument(
+                operation: operation,
+                message: "\(returns.assetCount) assets exceed the limit of \(CovarianceEstimator.maximumAssets) (an n × n covariance of 8n² bytes)")
         }
         let x = returns.values
         let t = x.rows

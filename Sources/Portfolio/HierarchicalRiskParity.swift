@@ -86,6 +86,7 @@ public struct HierarchicalRiskParity: PortfolioOptimizer {
     ///   ``PortfolioError/notPositiveSemidefinite(operation:minimumEigenvalue:)`` when a cluster's variance
     ///   is negative (an indefinite covariance).
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
+        try validateRiskFreeRate(riskFreeRate, operation: "HierarchicalRiskParity")
         let data = try HierarchicalInputs(inputs, operation: "HierarchicalRiskParity", distance: distance)
         let order = quasiDiagonalOrder(try data.cluster(linkage), assets: inputs.assets)
         var weights = [Double](repeating: 1, count: inputs.count)
@@ -163,6 +164,7 @@ public struct HierarchicalEqualRiskContribution: PortfolioOptimizer {
     ///   ``PortfolioError/notPositiveSemidefinite(operation:minimumEigenvalue:)`` when a cluster's variance
     ///   is negative.
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
+        try validateRiskFreeRate(riskFreeRate, operation: "HierarchicalEqualRiskContribution")
         let data = try HierarchicalInputs(inputs, operation: "HierarchicalEqualRiskContribution", distance: distance)
         let tree = try data.cluster(linkage)
         let k = try selectClusterCount(data, tree)

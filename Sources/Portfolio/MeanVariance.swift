@@ -72,6 +72,7 @@ public struct MeanVarianceOptimizer: PortfolioOptimizer {
     ///   needed but absent or a parameter is out of range; ``PortfolioError/unsupported(operation:message:)``
     ///   for combinations without a convex QP form; ``PortfolioError/solverFailed(operation:status:iterations:residuals:)``.
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
+        try validateRiskFreeRate(riskFreeRate, operation: "MeanVarianceOptimizer")
         var context = try Context(inputs: inputs, optimizer: self)
         let weights = try context.solve(objective)
         let reportedRate: Double
@@ -321,6 +322,7 @@ public struct EqualWeight: PortfolioOptimizer {
 
     /// `1/n` for every asset. Cost `O(n²)` for the reported measures.
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
+        try validateRiskFreeRate(riskFreeRate, operation: "EqualWeight")
         let n = inputs.count
         return PortfolioAllocation(method: "equal", weights: [Double](repeating: 1 / Double(n), count: n), inputs: inputs,
                                    riskFreeRate: riskFreeRate)
@@ -339,6 +341,7 @@ public struct InverseVolatility: PortfolioOptimizer {
     ///
     /// - Throws: ``PortfolioError/invalidArgument(operation:message:)`` naming an asset with zero variance.
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
+        try validateRiskFreeRate(riskFreeRate, operation: "InverseVolatility")
         let variances = inputs.covariance.diagonalElements
         if let k = variances.firstIndex(where: { !($0 > 0) }) {
             throw PortfolioError.invalidArgument(operation: "InverseVolatility.fit",

@@ -48,6 +48,7 @@ public struct RiskBudgeting: PortfolioOptimizer {
     public func fit(_ inputs: OptimizationInputs) throws -> PortfolioAllocation {
         let method = budgets == nil ? "risk-parity" : "risk-budgeting"
         let operation = "RiskBudgeting(\(method))"
+        try validateRiskFreeRate(riskFreeRate, operation: operation)
         let n = inputs.count
         let b = try validatedBudgets(inputs, operation: operation)
         guard tolerance > 0, tolerance.isFinite, maximumIterations >= 1 else {

@@ -98,6 +98,7 @@ public struct BaumWelch: Sendable, Hashable {
             throw RegimesError.invalidArgument(operation: operation,
                 message: "states (\(states)), restarts (\(restarts)) and maxIterations (\(maxIterations)) must be ≥ 1")
         }
+        try validateStateCount(states, "states", operation)
         guard startPrior.isFinite, transitionPrior.isFinite, covariancePrior >= 0, covariancePrior.isFinite, tolerance.isFinite,
               (covarianceFloor ?? 0) >= 0, (covarianceFloor ?? 0).isFinite else {
             throw RegimesError.invalidArgument(operation: operation, message: "priors, tolerance and floor must be finite; covariancePrior and floor ≥ 0")

@@ -236,6 +236,7 @@ public struct GaussianMixtureEstimator: Sendable, Hashable {
             throw RegimesError.invalidArgument(operation: operation,
                 message: "components (\(components)), restarts (\(restarts)) and maxIterations (\(maxIterations)) must be ≥ 1")
         }
+        try validateStateCount(components, "components", operation)
         guard regularization >= 0, regularization.isFinite, tolerance.isFinite else {
             throw RegimesError.invalidArgument(operation: operation, message: "regularization \(regularization) must be finite and ≥ 0")
         }

@@ -73,6 +73,7 @@ public struct KMeans: Sendable, Hashable {
     func validate(_ data: Matrix, _ operation: String) throws {
         try validateObservations(data, operation)
         guard clusters >= 1 else { throw RegimesError.invalidArgument(operation: operation, message: "clusters \(clusters) must be ≥ 1") }
+        try validateStateCount(clusters, "clusters", operation)
         guard restarts >= 1 else { throw RegimesError.invalidArgument(operation: operation, message: "restarts \(restarts) must be ≥ 1") }
         guard maxIterations >= 1 else {
             throw RegimesError.invalidArgument(operation: operation, message: "maxIterations \(maxIterations) must be ≥ 1")
@@ -259,7 +260,8 @@ public struct KMeans: Sendable, Hashable {
                 row = data.row(candidate)
                 let updated = (0..<n).map { Swift.min(closest[$0], squaredDistance($0, row)) }
                 let p = updated.reduce(0, +)
-                if p < bestPotential { bestPotential = p; bestCandidate = candidate; bestClosest = updated }
+                // The first candidate always counts, so a NaN potential cannot leave none chosen.
+                if bestCandidate < 0 || p < bestPotential { bestPotential = p; bestCandidate = candidate; bestClosest = updated }
             }
             try! centers.setRow(c, to: data.row(bestCandidate))
             closest = bestClosest

@@ -8,6 +8,9 @@ public enum RegimesError: Error, Sendable, Equatable, CustomStringConvertible {
     case emptyData(operation: String)
     /// An observation is NaN or infinite at `(row, column)` (0-based).
     case nonFinite(operation: String, row: Int, column: Int)
+    /// An observation at `(row, column)` (0-based) exceeds ``RegimesLimits/maximumMagnitude`` in
+    /// magnitude, where squared distances would overflow.
+    case valueOutOfRange(operation: String, row: Int, column: Int, value: Double, limit: Double)
     /// A parameter array or matrix has the wrong shape.
     case shapeMismatch(operation: String, what: String, expected: String, found: String)
     /// An argument is outside its domain; `message` says which and why.
@@ -32,6 +35,8 @@ public enum RegimesError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .emptyData(operation): return "\(operation): the observations are empty"
         case let .nonFinite(operation, row, column):
             return "\(operation): observation at row \(row), column \(column) is not finite"
+        case let .valueOutOfRange(operation, row, column, value, limit):
+            return "\(operation): observation \(value) at row \(row), column \(column) exceeds ±\(limit); rescale the data or model returns"
         case let .shapeMismatch(operation, what, expected, found):
             return "\(operation): \(what) has shape \(found), expected \(expected)"
         case let .invalidArgument(operation, message): return "\(operation): \(message)"

@@ -60,10 +60,33 @@ func sequenceRanges(_ lengths: [Int]?, rows: Int, _ operation: String) throws ->
     return ranges
 }
 
+/// The documented input limits of the regime models.
+public enum RegimesLimits {
+    /// The largest observation magnitude: the models square differences of observations, and
+    /// beyond ±1e150 those squares and their sums overflow. Rescale (or take returns) first.
+    public static let maximumMagnitude = 1e150
+    /// The most clusters, components or states: the models hold `K × K` and `n × K` matrices.
+    public static let maximumStates = 100
+}
+
 func validateObservations(_ data: Matrix, _ operation: String) throws {
     guard data.rows > 0, data.columns > 0 else { throw RegimesError.emptyData(operation: operation) }
     if let bad = data.firstNonFiniteIndex() {
         throw RegimesError.nonFinite(operation: operation, row: bad.row, column: bad.column)
+    }
+    for i in 0..<data.rows {
+        for j in 0..<data.columns where Swift.abs(data[i, j]) > RegimesLimits.maximumMagnitude {
+            throw RegimesError.valueOutOfRange(operation: operation, row: i, column: j, value: data[i, j],
+                                               limit: RegimesLimits.maximumMagnitude)
+        }
+    }
+}
+
+/// Throws when `count` exceeds ``RegimesLimits/maximumStates`` (checked before any `K × K` allocation).
+func validateStateCount(_ count: Int, _ what: String, _ operation: String) throws {
+    guard count <= RegimesLimits.maximumStates else {
+        throw RegimesError.invalidArgument(operation: operation,
+                                           message: "\(what) \(count) exceeds the limit of \(RegimesLimits.maximumStates)")
     }
 }
 

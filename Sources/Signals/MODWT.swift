@@ -108,6 +108,7 @@ public struct MODWT: Sendable, Hashable {
             details.append(w)
             v = next
         }
+        try checkComponents(details, smooth: v, operation)
         self.details = details
         smooth = v
     }
@@ -202,6 +203,7 @@ public struct MultiresolutionAnalysis: Sendable, Hashable {
     /// - Throws: as ``MODWT/init(_:filter:levels:boundary:)``.
     public init(_ series: [Double], filter: WaveletFilter, levels: Int, boundary: WaveletBoundary = .periodic) throws {
         self = try MODWT(series, filter: filter, levels: levels, boundary: boundary).multiresolution()
+        try checkComponents(details, smooth: smooth, "MultiresolutionAnalysis")
     }
 
     init(details: [[Double]], smooth: [Double], filter: WaveletFilter, boundary: WaveletBoundary) {
@@ -258,5 +260,16 @@ public enum CausalMultiresolution {
             }
         }
         return MultiresolutionAnalysis(details: details, smooth: smooth, filter: filter, boundary: .reflection)
+    }
+}
+
+/// Throws ``SignalsError/overflow(operation:component:)`` naming the first component holding a
+/// NaN or infinity: values near the top of the `Double` range overflow in the filter sums.
+func checkComponents(_ details: [[Double]], smooth: [Double], _ operation: String) throws {
+    for (j, detail) in details.enumerated() where detail.contains(where: { !$0.isFinite }) {
+        throw SignalsError.overflow(operation: operation, component: "D\(j + 1)")
+    }
+    if smooth.contains(where: { !$0.isFinite }) {
+        throw SignalsError.overflow(operation: operation, component: "S\(details.count)")
     }
 }

@@ -7,6 +7,9 @@ public enum SignalsError: Error, Sendable, Equatable, CustomStringConvertible {
     case emptySeries(operation: String)
     /// The series holds a NaN or an infinity at `position` (0-based).
     case nonFinite(operation: String, position: Int)
+    /// The `component` (for example `D3` or `S4`) of a decomposition overflowed: the values are too
+    /// large for the filter sums (rescale the series).
+    case overflow(operation: String, component: String)
     /// Two series that must be aligned have different lengths.
     case lengthMismatch(operation: String, expected: Int, found: Int, what: String)
     /// A parameter (window, level, threshold…) is outside its domain; `reason` says why.
@@ -25,6 +28,8 @@ public enum SignalsError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .emptySeries(operation): return "\(operation): the series is empty"
         case let .nonFinite(operation, position): return "\(operation): value at position \(position) is not finite"
+        case let .overflow(operation, component):
+            return "\(operation): the \(component) component overflows (the values are too large; rescale the series)"
         case let .lengthMismatch(operation, expected, found, what):
             return "\(operation): \(what) has length \(found), expected \(expected)"
         case let .invalidParameter(operation, parameter, value, reason): return "\(operation): \(parameter) = \(value): \(reason)"

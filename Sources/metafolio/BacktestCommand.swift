@@ -61,9 +61,36 @@ struct BacktestCommand: FailureReportingCommand {
         var lag: Int?
         var cash: Bool?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case dataset, prices, strategy, weights, lookback, rebalance, threshold, fee, lag, cash
             case costMethod = "cost-method"
+        }
+
+        /// The settings of the JSON file at `path`. Unknown and repeated keys are usage errors (a
+        /// decoder would ignore the first and keep one of the second silently), as are mistyped values.
+        static func load(_ path: String) throws -> Settings {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure(description: "cannot read the config file \(path)")
+            }
+            guard let keys = JSONObjectKeys.topLevel(data) else {
+                throw ValidationError("config file \(path): not a JSON object")
+            }
+            let known = CodingKeys.allCases.map(\.stringValue)
+            var seen = Set<String>()
+            for key in keys {
+                guard known.contains(key) else {
+                    throw ValidationError("config file \(path): unknown key \(MarketError.excerpt(key)); known keys: \(known.joined(separator: ", "))")
+                }
+                guard seen.insert(key).inserted else { throw ValidationError("config file \(path): key \"\(key)\" appears twice") }
+            }
+            do {
+                return try JSONDecoder().decode(Settings.self, from: data)
+            } catch let DecodingError.typeMismatch(type, context) {
+                let key = context.codingPath.first?.stringValue ?? "?"
+                throw ValidationError("config file \(path): \"\(key)\" must be \(type == Bool.self ? "true or false" : type == String.self ? "a string" : "a number")")
+            } catch {
+                throw ValidationError("config file \(path): not valid JSON settings")
+            }
         }
     }
 
@@ -74,17 +101,8 @@ struct BacktestCommand: FailureReportingCommand {
     }
 
     func execute() throws {
-        var s = Settings()
-        if let path = config {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandFailure(description: "cannot read the config file \(path)")
-            }
-            do {
-                s = try JSONDecoder().decode(Settings.self, from: data)
-            } catch {
-                throw CommandFailure(description: "config file \(path): \(error)")
-            }
-        }
+        let s = try config.map(Settings.load) ?? Settings()
+        try checkConflicts(s)
         let datasetName = dataset ?? (prices == nil ? s.dataset : nil)
         let pricesPath = prices ?? (dataset == nil ? s.prices : nil)
         let panel: PricePanel
@@ -118,13 +136,26 @@ struct BacktestCommand: FailureReportingCommand {
             cash: cash || s.cash == true ? CashAsset() : nil, unavailableAssets: .redistribute)
         let engine = try BacktestEngine(panel: panel, configuration: configuration)
         let window = lookback ?? s.lookback ?? 252
+        guard (2...OptimizerStrategy.maximumLookback).contains(window) else {
+            throw ValidationError("--lookback must be in 2…\(OptimizerStrategy.maximumLookback) returns, not \(window)")
+        }
+        let chosen = strategy ?? s.strategy ?? "equal"
+        // Said in the user's terms here; the engine would name bar positions.
+        if !["equal", "fixed"].contains(chosen), window + 2 > panel.timeCount {
+            throw CommandFailure(description: "--lookback \(window) needs at least \(window + 2) rows of prices (\(window) returns to estimate, "
+                                 + "one period to hold); the prices have \(panel.timeCount)")
+        }
         let result: BacktestResult
-        switch strategy ?? s.strategy ?? "equal" {
+        switch chosen {
         case "equal":
             result = try engine.run(FixedWeightsStrategy(weights: [Double](repeating: 1 / Double(panel.assetCount), count: panel.assetCount),
                                                          name: "equal weight"))
         case "fixed":
-            result = try engine.run(FixedWeightsStrategy(weightsByAsset: try parseWeights(weights ?? s.weights)))
+            let byAsset = try parseWeights(weights ?? s.weights)
+            if let unknown = byAsset.keys.sorted().first(where: { !panel.assets.contains($0) }) {
+                throw CommandFailure(description: "--weights names \(MarketError.excerpt(unknown)), which is not among the assets: \(listed(panel.assets))")
+            }
+            result = try engine.run(FixedWeightsStrategy(weightsByAsset: byAsset))
         case "inverse-volatility":
             result = try engine.run(OptimizerStrategy(optimizer: InverseVolatility(), lookback: window, name: "inverse volatility"))
         case "min-variance":
@@ -136,6 +167,7 @@ struct BacktestCommand: FailureReportingCommand {
         case let other:
             throw ValidationError("unknown --strategy \(other); use equal, fixed, inverse-volatility, min-variance or max-sharpe")
         }
+        reportFallbacks([result])
         let metrics = try PerformanceMetrics(result: result)
         if let directory = report {
             let document = try BacktestReport(title: "metafolio backtest: \(result.strategy)", series: [ReportSeries(result: result)],
@@ -155,6 +187,25 @@ struct BacktestCommand: FailureReportingCommand {
         let rows = metrics.summaryRows.filter { shown.contains($0.label) }
         for (name, value) in rows {
             print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + (value.map { formatted($0) } ?? "—"))
+        }
+    }
+
+    /// Options that contradict each other or do nothing here, on the command line or in the config.
+    func checkConflicts(_ s: Settings) throws {
+        let chosen = strategy ?? s.strategy ?? "equal"
+        if threshold ?? s.threshold != nil, rebalance ?? s.rebalance != nil {
+            throw ValidationError("give only one of --threshold and --rebalance")
+        }
+        if weights ?? s.weights != nil, chosen != "fixed" {
+            throw ValidationError("--weights applies only to --strategy fixed, not \(chosen)")
+        }
+        if lookback ?? s.lookback != nil, ["equal", "fixed"].contains(chosen) {
+            throw ValidationError("--lookback applies only to the estimating strategies, not \(chosen)")
+        }
+        if jsonWeights != "600", report == nil { throw ValidationError("--json-weights needs --report DIR") }
+        if let rate = fee ?? s.fee, !(rate >= 0 && rate < 1) { throw ValidationError("--fee must be in [0, 1), not \(rate)") }
+        if let drift = threshold ?? s.threshold, !(drift > 0 && drift < 1) {
+            throw ValidationError("--threshold must be in (0, 1), not \(drift)")
         }
     }
 

@@ -41,12 +41,13 @@ struct DecomposeCommand: FailureReportingCommand {
     }
 
     func validate() throws {
-        guard levels >= 1 else { throw ValidationError("--levels must be ≥ 1, got \(levels)") }
+        guard (1...30).contains(levels) else { throw ValidationError("--levels must be in 1…30, got \(levels)") }
         guard WaveletBoundary(rawValue: boundary) != nil else { throw ValidationError("--boundary must be periodic or reflection, got \(boundary)") }
     }
 
     func execute() throws {
-        let input = try loadSeries(dataset: dataset, file: series, column: column, optionName: "--series")
+        // Any real series decomposes (returns are negative at times): only prices must be positive.
+        let input = try loadSeries(dataset: dataset, file: series, column: column, optionName: "--series", kind: .series)
         let filter = try WaveletFilter(wavelet)
         let rule = WaveletBoundary(rawValue: boundary)!
         let mra = try MultiresolutionAnalysis(input.values, filter: filter, levels: levels, boundary: rule)

@@ -1,5 +1,9 @@
 import ArgumentParser
+import Foundation
 import MetaFolio
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The release of MetaFolio this tool was built from.
 enum MetaFolioVersion {
@@ -13,10 +17,67 @@ struct MetaFolioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metafolio",
         abstract: "Meta-learning multi-asset portfolio management.",
+        discussion: """
+        Exit status: 0 on success; 1 when the input data, a file or a computation fails (the message \
+        names what and where); 2 for a usage error (an unknown command or option, a bad or \
+        conflicting option value, also in a --config file).
+        """,
         version: MetaFolioVersion.string,
         subcommands: [VersionCommand.self, DatasetsCommand.self, RegimesCommand.self, DecomposeCommand.self,
                       OLPSCommand.self, OptimizeCommand.self, BacktestCommand.self, RunCommand.self, EIIECommand.self]
     )
+
+    /// Exit status of a usage error (argument-parser's own is 64, EX_USAGE).
+    static let usageExitCode: Int32 = 2
+
+    /// Parses, runs, and maps the outcome to the documented exit statuses (0, 1, 2) in one place;
+    /// standard output is flushed and checked, so a failed write (a full disk) is an error.
+    static func main() {
+        do {
+            try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot()
+            try command.run()
+            try flushStandardOutput()
+        } catch {
+            let code = exitCode(for: error)
+            let text = fullMessage(for: error)
+            if code == .success {
+                // Help and version requests print to standard output.
+                if !text.isEmpty { print(text) }
+                do { try flushStandardOutput() } catch {
+                    standardError("Error: \(error)\n")
+                    Glibc.exit(1)
+                }
+                Glibc.exit(0)
+            }
+            _ = fflush(nil)
+            if !text.isEmpty { standardError(text + "\n") }
+            Glibc.exit(code == .validationFailure ? usageExitCode : code.rawValue)
+        }
+    }
+
+    /// `metafolio help NAME …` must name commands: argument-parser would print the root help and
+    /// exit 0 for an unknown one.
+    static func checkHelpTopic(_ arguments: [String]) throws {
+        guard arguments.first == "help" else { return }
+        var subcommands = MetaFolioCommand.configuration.subcommands
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            let names = subcommands.map { $0.configuration.commandName ?? "" }
+            guard let position = names.firstIndex(of: name) else {
+                throw ValidationError("no command \"\(name)\" to describe; commands: \(names.joined(separator: ", "))")
+            }
+            subcommands = subcommands[position].configuration.subcommands
+        }
+    }
+
+    /// Flushes standard output and reports a write error (`print` alone drops it).
+    static func flushStandardOutput() throws {
+        // fflush(NULL) flushes every output stream (Swift 6 forbids naming the global `stdout`);
+        // glibc keeps unwritten bytes buffered, so an earlier failed write fails here again.
+        if fflush(nil) != 0 {
+            throw CommandFailure(description: "cannot write to standard output: \(String(cString: strerror(errno)))")
+        }
+    }
 }
 
 /// `metafolio version`: prints the library version.

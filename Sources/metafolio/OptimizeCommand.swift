@@ -90,6 +90,17 @@ struct OptimizeCommand: FailureReportingCommand {
     var json = false
 
     func validate() throws {
+        try requireFinite(riskFree, option: "--risk-free")
+        try requireFinite(maxWeight, option: "--max-weight")
+        try requireFinite(minWeight, option: "--min-weight")
+        try requireFinite(riskAversion, option: "--risk-aversion")
+        try requireFinite(tau, option: "--tau")
+        for value in confidence where !(value >= 0 && value <= 1) {
+            throw ValidationError("--confidence must be in [0, 1], not \(value)")
+        }
+        if let factor = periodsPerYear, !(factor > 0 && factor.isFinite) {
+            throw ValidationError("--periods-per-year must be a positive number, not \(factor)")
+        }
         if !view.isEmpty || !confidence.isEmpty, method != .blackLitterman {
             throw ValidationError("--view and --confidence apply only to --method black-litterman")
         }
@@ -180,8 +191,8 @@ struct OptimizeCommand: FailureReportingCommand {
     /// `ASSET=RETURN` (absolute) or `LONG-SHORT=SPREAD` (relative).
     func parseView(_ text: String, confidence: Double?) throws -> BlackLittermanView {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let value = Double(parts[1]) else {
-            throw ValidationError("--view \(text): expected ASSET=RETURN or LONG-SHORT=SPREAD")
+        guard parts.count == 2, let value = Double(parts[1]), value.isFinite else {
+            throw ValidationError("--view \(text): expected ASSET=RETURN or LONG-SHORT=SPREAD with a finite number")
         }
         let legs = parts[0].split(separator: "-").map(String.init)
         switch legs.count {

@@ -49,7 +49,9 @@ struct RegimesCommand: FailureReportingCommand {
     }
 
     func validate() throws {
-        guard states >= 1 else { throw ValidationError("--states must be ≥ 1, got \(states)") }
+        guard (1...RegimesLimits.maximumStates).contains(states) else {
+            throw ValidationError("--states must be in 1…\(RegimesLimits.maximumStates), got \(states)")
+        }
     }
 
     func execute() throws {
@@ -64,6 +66,11 @@ struct RegimesCommand: FailureReportingCommand {
         }
         guard values.count > states else {
             throw CommandFailure(description: "\(values.count) observations are too few for \(states) states")
+        }
+        // The models' own limit, checked here to name the date rather than a 0-based row.
+        if let bad = values.firstIndex(where: { abs($0) > RegimesLimits.maximumMagnitude }) {
+            throw CommandFailure(description: "\(input.source): \(input.column)\(logReturns ? " log return" : "") at \(labels[bad]) is \(values[bad]), "
+                                 + "beyond ±\(RegimesLimits.maximumMagnitude) where the models' squared distances overflow; rescale the series")
         }
         let data = try Matrix(rows: values.count, columns: 1, elements: values)
         let report: Report

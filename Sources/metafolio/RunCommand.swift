@@ -81,6 +81,9 @@ struct RunCommand: FailureReportingCommand {
     @Flag(name: .long, help: "Print the metrics as JSON instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: "No progress lines on standard error (they show only on a terminal anyway).")
+    var quiet = false
+
     func validate() throws {
         guard fee >= 0, fee < 1 else { throw ValidationError("--fee must be in [0, 1), not \(fee)") }
         guard lookback >= 12, lookback <= 100 else { throw ValidationError("--lookback must be in 12…100 months, not \(lookback)") }
@@ -104,11 +107,18 @@ struct RunCommand: FailureReportingCommand {
         settings.allocator.regimeModel = regimeModel.kind
         settings.floor = floor
         settings.multiplier = multiplier
-        standardError("metafolio run: \(universe.panel.assetCount) assets, \(universe.index.count) month ends; "
+        let showProgress = !quiet && isatty(STDERR_FILENO) != 0
+        if showProgress {
+            standardError("metafolio run: \(universe.panel.assetCount) assets, \(universe.index.count) month ends; "
                       + "decisions from \(settings.firstDecision), monthly, fee \(fee), profile \(profile.rawValue), "
                       + "\(seeds) seed\(seeds == 1 ? "" : "s")\n")
+        }
         let result = try MainJob.run(universe: universe, indicators: indicators, configuration: settings) { message in
-            standardError("  \(message)\n")
+            if showProgress { standardError("  \(message)\n") }
+        }
+        reportFallbacks(result.lines.map(\.result))
+        for failure in result.failures {
+            standardError("note: \(failure.line) stopped and is left out of the report: \(failure.reason)\n")
         }
         let document = try BacktestReport(
             title: "MetaFolio main job: the meta-learned allocator against the classical line-up",
@@ -134,15 +144,19 @@ struct RunCommand: FailureReportingCommand {
             compositions: try result.reportCompositions(configuration: settings))
         let files = try document.write(toDirectory: URL(fileURLWithPath: report), options: reportOptions)
         if json {
-            try printJSON(RunSummary(metrics: result.metrics, spreads: result.spreads))
+            try printJSON(RunSummary(metrics: result.metrics, spreads: result.spreads, failures: result.failures))
             return
         }
         let shown = ["annual return", "annual volatility", "Sharpe ratio", "Sortino ratio", "max drawdown", "Calmar ratio",
                      "CVaR 95% (historical)", "alpha", "beta", "information ratio", "annual turnover (one-way)", "cost drag"]
-        var table = TextTable(header: ["line"] + shown)
+        let windows = result.metrics.first?.stressWindows.map(\.window) ?? []
+        var table = TextTable(header: ["line"] + shown + windows.map { "\($0.name) return" })
         for measures in result.metrics {
             let values = Dictionary(measures.summaryRows.map { ($0.label, $0.value) }, uniquingKeysWith: { a, _ in a })
-            table.rows.append([measures.strategy] + shown.map { label in (values[label] ?? nil).map { formatted($0, 4) } ?? "—" })
+            let stress = windows.map { window in
+                measures.stressWindows.first { $0.window == window }.map { formatted($0.cumulativeReturn, 4) } ?? "—"
+            }
+            table.rows.append([measures.strategy] + shown.map { label in (values[label] ?? nil).map { formatted($0, 4) } ?? "—" } + stress)
         }
         print(table.render())
         if seeds > 1 {
@@ -158,8 +172,9 @@ struct RunCommand: FailureReportingCommand {
     }
 }
 
-/// `metafolio run --json`: the metrics of every line and the spread over seeds.
+/// `metafolio run --json`: the metrics of every line, the spread over seeds, and the lines that stopped.
 struct RunSummary: Encodable {
     let metrics: [PerformanceMetrics]
     let spreads: [SeedSpread]
+    let failures: [MainJobFailure]
 }

@@ -7,10 +7,11 @@ struct CommandFailure: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Loads one series (a close column) from an embedded dataset or a wide CSV file.
+/// Loads one series (a close column) from an embedded dataset or a wide CSV file: prices (checked
+/// positive) or, with `kind` `.series`, any finite values (returns, spreads, yields).
 ///
 /// Missing values are dropped (their count is returned) so the analysis sees a contiguous series.
-func loadSeries(dataset: String?, file: String?, column: String?, optionName: String) throws
+func loadSeries(dataset: String?, file: String?, column: String?, optionName: String, kind: PricePanel.Kind = .prices) throws
     -> (values: [Double], labels: [String], column: String, source: String, dropped: Int) {
     let panel: PricePanel
     let source: String
@@ -19,7 +20,7 @@ func loadSeries(dataset: String?, file: String?, column: String?, optionName: St
         panel = try Dataset(named: name).load()
         source = "dataset \(name)"
     case let (nil, path?):
-        panel = try PanelCSVReader().read(path: path)
+        panel = try PanelCSVReader(kind: kind).read(path: path)
         source = path
     case (nil, nil):
         throw ValidationError("give either --dataset NAME or \(optionName) FILE.csv")
@@ -28,7 +29,7 @@ func loadSeries(dataset: String?, file: String?, column: String?, optionName: St
     }
     let name = column ?? panel.assets[0]
     guard panel.assets.contains(name) else {
-        throw CommandFailure(description: "column \"\(name)\" is not in \(source); available: \(panel.assets.joined(separator: ", "))")
+        throw CommandFailure(description: "column \(MarketError.excerpt(name)) is not in \(source); available: \(listed(panel.assets))")
     }
     let raw = try panel.series(name)
     var values: [Double] = [], labels: [String] = []
@@ -38,6 +39,20 @@ func loadSeries(dataset: String?, file: String?, column: String?, optionName: St
     }
     guard !values.isEmpty else { throw CommandFailure(description: "column \"\(name)\" of \(source) has no values") }
     return (values, labels, name, source, raw.count - values.count)
+}
+
+/// At most `limit` names, then how many more: a 10 000-column file must not flood the message.
+func listed(_ names: [String], limit: Int = 20) -> String {
+    let shown = names.prefix(limit).map { MarketError.excerpt($0) }.joined(separator: ", ")
+    return names.count > limit ? shown + " and \(names.count - limit) more" : shown
+}
+
+/// Throws a usage error unless every given value of `option` is a finite number (argument-parser
+/// reads `nan` and `inf` as numbers).
+func requireFinite(_ values: Double?..., option: String) throws {
+    for case let value? in values where !value.isFinite {
+        throw ValidationError("\(option) must be a finite number, not \(value)")
+    }
 }
 
 /// Encodes `value` as sorted-key JSON on standard output.

@@ -1,38 +1,48 @@
 import Foundation
+import MetaFolio
 
-/// A one-line progress bar on standard error.
+/// A one-line progress bar on standard error, redrawn in place (`\r`).
 ///
-/// On a terminal it redraws in place (`\r`); when standard error is a file or a pipe (CI logs) it
-/// prints one line per completed step instead, so logs stay readable.
+/// It shows only on a terminal: when standard error is a file or a pipe (CI logs, tests) or the
+/// command runs with `--quiet`, it prints nothing, so logs hold only results and errors.
 struct ProgressBar {
     /// Total number of steps.
     let total: Int
     /// Width of the bar in characters.
     let width: Int
-    private let interactive: Bool
+    private let visible: Bool
     private var completed = 0
 
-    /// A bar of `total` steps.
-    init(total: Int, width: Int = 30) {
+    /// A bar of `total` steps; `enabled: false` (`--quiet`) silences it.
+    init(total: Int, width: Int = 30, enabled: Bool = true) {
         self.total = Swift.max(total, 1)
         self.width = width
-        interactive = isatty(STDERR_FILENO) != 0
+        visible = enabled && isatty(STDERR_FILENO) != 0
     }
 
     /// Marks one more step done, labelled `label` (e.g. the strategy just finished).
     mutating func advance(_ label: String) {
         completed = Swift.min(completed + 1, total)
+        guard visible else { return }
         let filled = width * completed / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let percent = 100 * completed / total
         let line = "[\(bar)] \(String(format: "%3d", percent))%  \(completed)/\(total)  \(label)"
-        if interactive {
-            // Pad so a shorter label fully overwrites a longer one.
-            standardError("\r" + line.padding(toLength: Swift.max(line.count, 90), withPad: " ", startingAt: 0))
-            if completed == total { standardError("\n") }
-        } else {
-            standardError(line + "\n")
-        }
+        // Pad so a shorter label fully overwrites a longer one.
+        standardError("\r" + line.padding(toLength: Swift.max(line.count, 90), withPad: " ", startingAt: 0))
+        if completed == total { standardError("\n") }
+    }
+}
+
+/// Tells on standard error, in plain words, where a strategy's optimizer failed and what it held
+/// instead (the decisions' notes), one line per strategy: such a run completes but is not the
+/// pure strategy.
+func reportFallbacks(_ results: [BacktestResult]) {
+    for result in results {
+        let noted = result.decisions.filter { $0.note != nil }
+        guard let first = noted.first, let note = first.note else { continue }
+        standardError("note: \(result.strategy) fell back at \(noted.count) of \(result.decisions.count) rebalances; "
+                      + "first at \(first.decisionDate): \(note)\n")
     }
 }
 

@@ -319,6 +319,6 @@ struct EngineScheduleTests {
         #expect(series.turnover == [0.4, result.turnover[0] / 2, result.turnover[1] / 2, 0])
         #expect(series.weights?.assets == ["A", "B", "CASH"] && series.weights?.rows.count == 4)
         let table = PerformanceMetrics.reportTable([try PerformanceMetrics(result: result)])
-        #expect(table.rows.count == 25 && table.columns == ["fixed weights"])
+        #expect(table.rows.count == 26 && table.columns == ["fixed weights"])
     }
 }

@@ -113,7 +113,7 @@ struct MetricsTests {
         #expect(metrics.costDrag > 0 && metrics.costDrag < 0.01)
         #expect(abs(metrics.totalCost - result.decisions.reduce(0) { $0 + $1.wealthBefore * $1.cost }) < 1e-15)
         #expect(result.turnover.enumerated().allSatisfy { k, value in value == 0 || result.decisions.contains { $0.executionBar == k + 1 } })
-        #expect(metrics.summaryRows.count == 25 && metrics.summaryRows[0].value == metrics.finalWealth)
+        #expect(metrics.summaryRows.count == 26 && metrics.summaryRows[0].value == metrics.finalWealth)
         #expect(metrics.summaryRows.first { $0.label == "beta" }?.value == metrics.beta)
         let encoded = try JSONEncoder().encode(metrics)
         #expect(try JSONDecoder().decode(PerformanceMetrics.self, from: encoded).sharpeRatio == metrics.sharpeRatio)

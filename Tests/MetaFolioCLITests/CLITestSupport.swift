@@ -12,8 +12,9 @@ struct CommandResult {
 }
 
 /// Runs the built `metafolio` executable, capturing standard output and standard error. Standard
-/// error goes through a temporary file so a chatty command cannot block on a full pipe.
-func runMetafolio(_ arguments: [String]) throws -> CommandResult {
+/// error goes through a temporary file so a chatty command cannot block on a full pipe. With
+/// `standardOutputPath` (for example `/dev/full`) standard output goes to that file instead.
+func runMetafolio(_ arguments: [String], standardOutputPath: String? = nil) throws -> CommandResult {
     // The test runner lives in the build products folder, beside the `metafolio` executable.
     let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     let executable = runner.deletingLastPathComponent().appendingPathComponent("metafolio")
@@ -32,12 +33,16 @@ func runMetafolio(_ arguments: [String]) throws -> CommandResult {
     process.executableURL = executable
     process.arguments = arguments
     let output = Pipe()
-    process.standardOutput = output
+    let outputFile = try standardOutputPath.map { path in
+        try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    }
+    process.standardOutput = outputFile ?? output
     process.standardError = errorHandle
     try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let data = outputFile == nil ? output.fileHandleForReading.readDataToEndOfFile() : Data()
     process.waitUntilExit()
     try errorHandle.close()
+    try outputFile?.close()
     return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
                          error: String(decoding: try Data(contentsOf: errorFile), as: UTF8.self))
 }

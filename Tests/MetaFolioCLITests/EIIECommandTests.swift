@@ -56,7 +56,10 @@ import Testing
     @Test func badInputFailsWithATypedMessageAndWritesNothing() throws {
         let short = try temporaryCSV(Self.prices(rows: 40))
         let holed = try temporaryCSV(Self.prices(rows: 120, hole: (row: 60, column: 1)))
-        let nan = try temporaryCSV(Self.prices(rows: 120).replacingOccurrences(of: "2000-03-01,", with: "2000-03-01,nan,"))
+        // A's close on 2000-03-01 becomes "nan" (a missing-value token), the row keeping its four fields.
+        let nan = try temporaryCSV(Self.prices(rows: 120).split(separator: "\n").map { line in
+            line.hasPrefix("2000-03-01,") ? "2000-03-01,nan," + line.split(separator: ",").dropFirst(2).joined(separator: ",") : String(line)
+        }.joined(separator: "\n") + "\n")
         defer { for path in [short, holed, nan] { try? FileManager.default.removeItem(atPath: path) } }
         let cases: [([String], String)] = [
             (["--dataset", "btc-hourly"], "at least 2"),
@@ -74,12 +77,12 @@ import Testing
         }
         // A NaN cell is refused by the reader or the agent, naming the asset.
         let result = try runMetafolio(["eiie", "--prices", nan, "--features", "close", "--no-report"])
-        #expect(result.status == 1 && result.error.contains("A"), "\(result.error)")
-        // Usage errors exit 64 (argument-parser's EX_USAGE) with the option named.
+        #expect(result.status == 1 && result.error.contains("close of A at 2000-03-01"), "\(result.error)")
+        // Usage errors exit 2 (see `metafolio --help`) with the option named.
         for (arguments, option) in [(["--commission", "1.5"], "--commission"), (["--topologies", "cnn,gru"], "--topologies"),
                                     (["--seeds", "0"], "--seeds"), (["--features", "open"], "--features")] {
             let usage = try runMetafolio(["eiie", "--prices", short] + arguments)
-            #expect(usage.status == 64, "\(arguments): \(usage.status)")
+            #expect(usage.status == 2, "\(arguments): \(usage.status)")
             #expect(usage.error.contains(option), "\(arguments): \(usage.error)")
         }
     }

@@ -210,7 +210,7 @@ private struct EngineLoop {
     var current: [Double]
     var wealth: Double
     var lastTarget: [Double]?
-    var pending: (bar: Int, weights: [Double], reason: RebalanceReason)?
+    var pending: (bar: Int, weights: [Double], reason: RebalanceReason, note: String?)?
     var barFactor = 1.0
     var barTurnover = 0.0
     var decisions: [RebalanceDecision] = []
@@ -265,6 +265,9 @@ private struct EngineLoop {
                     relatives[a] = mask[(t - 1) * n + a] && mask[t * n + a] ? y : .nan
                     if held[a] != 0 {
                         guard relatives[a].isFinite else {
+                            if y.isInfinite, !relatives[a].isNaN {
+                                throw BacktestError.wealthOverflow(strategy: strategyName, time: label(t))
+                            }
                             throw BacktestError.invalidPanel(message: "\(panel.assets[a]) is held but has no price at \(label(t))")
                         }
                         growth += held[a] * y
@@ -277,6 +280,9 @@ private struct EngineLoop {
                 for a in 0..<n { current[a] = held[a] * (relatives[a].isFinite ? relatives[a] : 0) / growth }
                 if let c = cashIndex { current[c] = held[c] * (1 + configuration.cash!.returnPerPeriod) / growth }
                 wealth *= growth
+                guard wealth.isFinite, growth.isFinite else {
+                    throw BacktestError.wealthOverflow(strategy: strategyName, time: label(t))
+                }
             }
             let drifted = current
             barFactor = 1
@@ -284,7 +290,7 @@ private struct EngineLoop {
 
             if let order = pending, order.bar + lag == t {
                 pending = nil
-                try execute(order.weights, reason: order.reason, decisionBar: order.bar, at: t)
+                try execute(order.weights, reason: order.reason, decisionBar: order.bar, at: t, note: order.note)
             }
             if t <= lastBar - 1 - lag, pending == nil {
                 let reason: RebalanceReason? = t == firstDecision
@@ -304,9 +310,9 @@ private struct EngineLoop {
                     }
                     let target = try validated(raw, at: t)
                     if lag == 0 {
-                        try execute(target, reason: reason, decisionBar: t, at: t)
+                        try execute(target, reason: reason, decisionBar: t, at: t, note: strategy.decisionNote)
                     } else {
-                        pending = (t, target, reason)
+                        pending = (t, target, reason, strategy.decisionNote)
                     }
                 }
             }
@@ -317,6 +323,10 @@ private struct EngineLoop {
                 dates.append(label(t))
                 wealthSeries.append(wealth)
             } else if t > firstTrade {
+                // Below the normal range the ratio of wealths loses its digits, and at 0 it is NaN.
+                guard wealth >= Double.leastNormalMagnitude else {
+                    throw BacktestError.wealthUnderflow(strategy: strategyName, time: label(t), wealth: wealth)
+                }
                 let grossReturn = growth - 1
                 let netReturn = wealth / wealthBefore - 1
                 dates.append(label(t))
@@ -419,7 +429,7 @@ private struct EngineLoop {
     }
 
     /// Trades from the current weights to `target` at `bar`, applying the availability policy.
-    mutating func execute(_ proposed: [Double], reason: RebalanceReason, decisionBar: Int, at bar: Int) throws {
+    mutating func execute(_ proposed: [Double], reason: RebalanceReason, decisionBar: Int, at bar: Int, note: String? = nil) throws {
         var target = proposed
         var freed = 0.0
         for a in 0..<n where target[a] != 0 && !tradable(a, at: bar) {
@@ -431,11 +441,11 @@ private struct EngineLoop {
             target[a] = 0
         }
         try redistribute(freed, in: &target, at: bar)
-        try trade(to: target, reason: reason, decisionBar: decisionBar, at: bar)
+        try trade(to: target, reason: reason, decisionBar: decisionBar, at: bar, note: note)
     }
 
     /// Records a rebalance from ``current`` to `target` and charges its cost.
-    mutating func trade(to target: [Double], reason: RebalanceReason, decisionBar: Int, at bar: Int) throws {
+    mutating func trade(to target: [Double], reason: RebalanceReason, decisionBar: Int, at bar: Int, note: String? = nil) throws {
         let remainder = try configuration.costs.remainder(from: current, to: target, cashIndex: cashIndex, time: label(bar))
         let mu = remainder.factor
         var turnover = 0.0
@@ -447,7 +457,7 @@ private struct EngineLoop {
         decisions.append(RebalanceDecision(decisionBar: decisionBar, executionBar: bar, decisionDate: label(decisionBar),
                                            executionDate: label(bar), reason: reason, weightsBefore: current,
                                            weightsAfter: target, trades: trades, turnover: turnover, cost: 1 - mu,
-                                           wealthBefore: wealth, costIterations: remainder.iterations))
+                                           wealthBefore: wealth, costIterations: remainder.iterations, note: note))
         wealth *= mu
         barFactor *= mu
         barTurnover += turnover

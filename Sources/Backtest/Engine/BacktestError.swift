@@ -41,6 +41,14 @@ public enum BacktestError: Error, Sendable, Equatable, CustomStringConvertible {
     case lengthMismatch(operation: String, lhs: String, lhsCount: Int, rhs: String, rhsCount: Int)
     /// A return series holds a NaN or infinity at `index` (0-based).
     case nonFiniteValue(operation: String, what: String, index: Int)
+    /// The portfolio value left the range of `Double` at `time` (a price relative or the wealth
+    /// overflowed): the prices move by too many orders of magnitude.
+    case wealthOverflow(strategy: String, time: String)
+    /// The portfolio value fell below the smallest normal `Double` at `time` (losses or costs
+    /// consumed it), where its returns can no longer be measured.
+    case wealthUnderflow(strategy: String, time: String, wealth: Double)
+    /// A performance measure of `strategy` came out NaN or infinite (`value`).
+    case nonFiniteMetric(strategy: String, metric: String, value: Double)
 
     /// A one-line, human-readable explanation.
     public var description: String {
@@ -79,6 +87,12 @@ public enum BacktestError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(operation): \(lhs) has \(lhsCount) entries but \(rhs) has \(rhsCount)"
         case let .nonFiniteValue(operation, what, index):
             return "\(operation): \(what) is not finite at index \(index)"
+        case let .wealthOverflow(strategy, time):
+            return "\(strategy) at \(time): the portfolio value leaves the range of a Double (the prices move by too many orders of magnitude)"
+        case let .wealthUnderflow(strategy, time, wealth):
+            return "\(strategy) at \(time): the portfolio value fell to \(wealth), below the smallest measurable (\(Double.leastNormalMagnitude)); losses or costs consumed it"
+        case let .nonFiniteMetric(strategy, metric, value):
+            return "\(strategy): the \(metric) is \(value) (the wealth or returns are too extreme to measure)"
         }
     }
 }

@@ -30,6 +30,9 @@ public struct RebalanceDecision: Sendable, Hashable, Codable {
     public let wealthBefore: Double
     /// Fixed-point iterations of the exact remainder factor (0 for the simple one).
     public let costIterations: Int
+    /// What the strategy reported about this decision (for example that its optimizer failed and a
+    /// fallback was held; see ``BacktestStrategy/decisionNote``), or `nil`.
+    public var note: String? = nil
 
     /// Value lost to costs, in units of the initial wealth.
     public var costValue: Double { wealthBefore * cost }

@@ -181,6 +181,9 @@ public protocol BacktestStrategy {
     mutating func targetWeights(_ context: DecisionContext) throws -> [Double]
     /// Called after each holding period with its outcome; default does nothing.
     mutating func observe(_ outcome: PeriodOutcome) throws
+    /// A plain-words note on the latest ``targetWeights(_:)`` (a fallback taken), recorded with
+    /// the decision in ``RebalanceDecision/note``; default `nil`.
+    var decisionNote: String? { get }
 }
 
 extension BacktestStrategy {
@@ -188,6 +191,8 @@ extension BacktestStrategy {
     public var requiredHistory: Int { 1 }
     /// Does nothing.
     public mutating func observe(_ outcome: PeriodOutcome) throws {}
+    /// No note.
+    public var decisionNote: String? { nil }
 }
 
 /// A strategy trained on a window of history and then applied: the interface walk-forward

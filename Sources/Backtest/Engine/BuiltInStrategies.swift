@@ -59,6 +59,33 @@ public struct FixedWeightsStrategy: BacktestStrategy, FitPredictStrategy, Sendab
 /// ``FitPredictStrategy`` (walk-forward) it is the training window given to ``fit(_:)``, and
 /// ``predict(_:)`` returns the weights of the last fit.
 public struct OptimizerStrategy: BacktestStrategy, FitPredictStrategy, Sendable {
+    /// The longest estimation window accepted, in returns: far beyond any price history, and small
+    /// enough that `lookback + 1` cannot overflow.
+    public static let maximumLookback = 1_000_000
+
+    /// What the strategy holds when its optimizer fails on a window (an infeasible maximum-Sharpe
+    /// problem when no asset is expected to beat the risk-free rate, a solver that stalls).
+    public enum Fallback: Sendable, Hashable {
+        /// Rethrow: the backtest stops with the optimizer's error.
+        case none
+        /// Minimum variance (long-only, fully invested) on the same window; if that fails too, the
+        /// previous fit's weights; before any fit, equal weights over the window's assets.
+        case minimumVarianceThenPrevious
+    }
+
+    /// One window on which the optimizer failed, and what was held instead.
+    public struct FallbackEvent: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The label of the window's last bar (the decision date).
+        public let date: String
+        /// Why the optimizer failed, in plain words.
+        public let reason: String
+        /// What was held instead: `minimum variance`, `previous weights` or `equal weights`.
+        public let replacement: String
+
+        /// `2009-01-31: <reason>; held <replacement> instead`.
+        public var description: String { "\(date): \(reason); held \(replacement) instead" }
+    }
+
     /// A name for logs and results.
     public let name: String
     /// The allocation method.
@@ -69,23 +96,36 @@ public struct OptimizerStrategy: BacktestStrategy, FitPredictStrategy, Sendable 
     public let covarianceEstimator: CovarianceEstimator
     /// The expected-returns estimator, for objectives that need one (maximum Sharpe, utility …).
     public let expectedReturnsEstimator: ExpectedReturnsEstimator?
+    /// What to hold when the optimizer fails on a window.
+    public let fallback: Fallback
     /// The weights of the last fit, one per panel asset.
     public private(set) var fittedWeights: [Double]?
+    /// Every fallback taken so far, oldest first (read it after running the strategy in place).
+    public private(set) var fallbackLog: [FallbackEvent] = []
+    /// The fallback of the latest fit, if it took one: the engine records it with the decision.
+    public private(set) var decisionNote: String?
 
     /// Creates the strategy.
     ///
-    /// - Throws: ``BacktestError/invalidArgument(operation:parameter:message:)`` when `lookback < 2`.
+    /// - Throws: ``BacktestError/invalidArgument(operation:parameter:message:)`` when `lookback` is
+    ///   not in `2…maximumLookback`.
     public init(optimizer: any PortfolioOptimizer, lookback: Int,
                 covarianceEstimator: CovarianceEstimator = CovarianceEstimator(),
-                expectedReturnsEstimator: ExpectedReturnsEstimator? = nil, name: String? = nil) throws {
+                expectedReturnsEstimator: ExpectedReturnsEstimator? = nil, name: String? = nil,
+                fallback: Fallback = .minimumVarianceThenPrevious) throws {
         guard lookback >= 2 else {
             throw BacktestError.invalidArgument(operation: "OptimizerStrategy", parameter: "lookback",
                                                 message: "\(lookback) returns; at least 2 are needed to estimate a covariance")
+        }
+        guard lookback <= OptimizerStrategy.maximumLookback else {
+            throw BacktestError.invalidArgument(operation: "OptimizerStrategy", parameter: "lookback",
+                                                message: "\(lookback) returns exceed the limit of \(OptimizerStrategy.maximumLookback)")
         }
         self.optimizer = optimizer
         self.lookback = lookback
         self.covarianceEstimator = covarianceEstimator
         self.expectedReturnsEstimator = expectedReturnsEstimator
+        self.fallback = fallback
         self.name = name ?? "\(type(of: optimizer)) (\(lookback) periods)"
     }
 
@@ -102,11 +142,15 @@ public struct OptimizerStrategy: BacktestStrategy, FitPredictStrategy, Sendable 
 
     /// Estimates on every return of `history` of the assets available at all its bars and allocates.
     ///
+    /// When the optimizer throws a `PortfolioError` and ``fallback`` allows, the weights come from
+    /// the fallback instead and the event is appended to ``fallbackLog``.
+    ///
     /// - Throws: ``BacktestError/insufficientData(operation:observations:required:)`` for fewer than
-    ///   two returns or no asset available throughout; the estimators' and the optimizer's
-    ///   `PortfolioError`s.
+    ///   two returns or no asset available throughout; the estimators' `PortfolioError`s, and the
+    ///   optimizer's when ``fallback`` is ``Fallback/none``.
     public mutating func fit(_ history: PricePanel) throws {
         let operation = "OptimizerStrategy.fit"
+        decisionNote = nil
         let bars = history.timeCount
         guard bars >= 3 else { throw BacktestError.insufficientData(operation: operation, observations: Swift.max(bars - 1, 0), required: 2) }
         let members = (0..<history.assetCount).filter { a in (0..<bars).allSatisfy { history.mask[$0, a] } }
@@ -120,10 +164,46 @@ public struct OptimizerStrategy: BacktestStrategy, FitPredictStrategy, Sendable 
                                                   assetClasses: members.map { history.assetClasses[$0] })
         let covariance = try covarianceEstimator.fit(observations)
         let means = try expectedReturnsEstimator?.fit(observations)
-        let allocation = try optimizer.fit(OptimizationInputs(expectedReturns: means, covariance: covariance))
+        let inputs = try OptimizationInputs(expectedReturns: means, covariance: covariance)
+        let allocated: [Double]
+        do {
+            allocated = try optimizer.fit(inputs).weights
+        } catch let error as PortfolioError where fallback == .minimumVarianceThenPrevious {
+            let date = timeLabelText(history.index.label(at: bars - 1))
+            let replacement: String
+            if let weights = try? MeanVarianceOptimizer().fit(inputs).weights {
+                allocated = weights
+                replacement = "minimum variance"
+            } else if let previous = fittedWeights, case let kept = members.map({ previous[$0] }),
+                      case let sum = kept.reduce(0, +), sum > 0 {
+                // Assets that left the window drop out: the rest is rescaled to the full budget.
+                allocated = kept.map { $0 / sum }
+                replacement = "previous weights"
+            } else {
+                allocated = members.map { _ in 1 / Double(members.count) }
+                replacement = "equal weights"
+            }
+            let event = FallbackEvent(date: date, reason: OptimizerStrategy.plainReason(error), replacement: replacement)
+            fallbackLog.append(event)
+            decisionNote = "\(event.reason); held \(replacement) instead"
+        }
         var weights = [Double](repeating: 0, count: history.assetCount)
-        for (k, a) in members.enumerated() { weights[a] = allocation.weights[k] }
+        for (k, a) in members.enumerated() { weights[a] = allocated[k] }
         fittedWeights = weights
+    }
+
+    /// An optimizer failure in words a user can act on.
+    static func plainReason(_ error: PortfolioError) -> String {
+        switch error {
+        case .infeasible:
+            return "no portfolio met the optimizer's constraints (for maximum Sharpe: no asset was expected to beat the risk-free rate)"
+        case .solverFailed:
+            return "the optimizer's solver did not reach a solution"
+        case .notPositiveSemidefinite, .notSymmetric:
+            return "the estimated covariance was not usable"
+        default:
+            return "the optimizer failed (\(error))"
+        }
     }
 
     /// The weights of the last fit.

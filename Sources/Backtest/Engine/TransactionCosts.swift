@@ -94,8 +94,11 @@ public struct TransactionCostModel: Sendable, Hashable, Codable {
     /// Cost `O(m)` per iteration; the exact iteration is a contraction (Jiang et al. 2017, Theorem 1)
     /// that typically converges in a handful of steps from the simple factor.
     ///
+    /// When the iteration has not settled within ``maximumIterations`` (rates near 1 make it slow),
+    /// Newton steps on the piecewise-linear equation finish the solve.
+    ///
     /// - Throws: ``BacktestError/costIterationDidNotConverge(time:iterations:residual:)`` (with `time`
-    ///   as given) when the exact iteration does not settle within ``maximumIterations``.
+    ///   as given) when neither settles (weights outside the simplex).
     public func remainder(from current: [Double], to target: [Double], cashIndex: Int?, time: String = "") throws -> Remainder {
         var simpleCost = 0.0
         for i in current.indices where i != cashIndex {
@@ -119,6 +122,27 @@ public struct TransactionCostModel: Sendable, Hashable, Codable {
             residual = abs(next - mu)
             mu = next
             if residual <= tolerance { return Remainder(factor: mu, iterations: iteration) }
+        }
+        // With high rates the contraction factor nears the combined rate (0.99 at a 0.9 fee) and the
+        // iteration crawls. The map is piecewise linear and concave in μ, so Newton's method on
+        // μ − f(μ) reaches the root exactly, at most one step per breakpoint: it stops once a step
+        // stays on the same linear piece.
+        var previousSlope = -1.0
+        for step in 1...(current.count + 2) {
+            var sold = 0.0, slope = 0.0
+            for i in current.indices where i != cashIndex {
+                let excess = current[i] - mu * target[i]
+                if excess > 0 { sold += excess; slope += target[i] }
+            }
+            let gap = (1 - buyRate * cashBefore - combined * sold) / denominator - mu
+            residual = abs(gap)
+            if slope == previousSlope || residual <= tolerance {
+                return Remainder(factor: mu, iterations: maximumIterations + step)
+            }
+            let derivative = combined * slope / denominator - 1
+            guard derivative < 0 else { break }
+            mu -= gap / derivative
+            previousSlope = slope
         }
         throw BacktestError.costIterationDidNotConverge(time: time, iterations: maximumIterations, residual: residual)
     }

@@ -138,11 +138,16 @@ public struct PerformanceMetrics: Sendable, Codable {
     ///   - stressWindows: windows to summarise (those without a period in the backtest are skipped).
     /// - Throws: ``BacktestError/insufficientData(operation:observations:required:)`` for fewer than
     ///   two periods; ``BacktestError/lengthMismatch(operation:lhs:lhsCount:rhs:rhsCount:)`` for a
-    ///   benchmark of another length; the other ``ReturnMetrics`` errors.
+    ///   benchmark of another length; ``BacktestError/nonFiniteMetric(strategy:metric:value:)`` when a
+    ///   measure overflows (a wealth beyond the range of `Double`); the other ``ReturnMetrics`` errors.
     public init(result: BacktestResult, benchmark: [Double]? = nil, riskFree: Double = 0,
                 periodsPerYear: Double? = nil, stressWindows: [StressWindow] = StressWindow.standard) throws {
         let r = result.netReturns
         let p = periodsPerYear ?? result.periodsPerYear
+        guard r.count >= 2 else {
+            throw BacktestError.insufficientData(operation: "the metrics of \(result.strategy) (holding periods)", observations: r.count,
+                                                 required: 2)
+        }
         strategy = result.strategy
         periods = r.count
         self.periodsPerYear = p
@@ -179,6 +184,10 @@ public struct PerformanceMetrics: Sendable, Codable {
         totalCost = result.decisions.reduce(0) { $0 + $1.costValue }
         perPeriodSharpeRatio = try ReturnMetrics.perPeriodSharpeRatio(r)
         self.stressWindows = try Self.stress(result: result, benchmark: benchmark, windows: stressWindows, periodsPerYear: p)
+        // A measure that overflowed is an error, not a number to print.
+        if let bad = summaryRows.first(where: { $0.value.map { !$0.isFinite } ?? false }) {
+            throw BacktestError.nonFiniteMetric(strategy: strategy, metric: bad.label, value: bad.value!)
+        }
     }
 
     /// The headline metrics as `(label, value)` rows for a table, in a fixed order (`nil` where undefined

@@ -35,8 +35,11 @@ struct ValueAxis {
     /// the domain widened to the outer ticks so lines never touch the frame unlabelled.
     static func linear(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 6,
                        includeZero: Bool = false) -> ValueAxis {
-        var low = includeZero ? Swift.min(0, minimum) : minimum
-        var high = includeZero ? Swift.max(0, maximum) : maximum
+        // Clamped so the span, the step and every tick stay finite (values beyond sit on the frame).
+        let bound = 1e306
+        var low = Swift.min(Swift.max(includeZero ? Swift.min(0, minimum) : minimum, -bound), bound)
+        var high = Swift.min(Swift.max(includeZero ? Swift.max(0, maximum) : maximum, -bound), bound)
+        if low.isNaN || high.isNaN { (low, high) = (0, 1) }
         if !(high > low) {
             let pad = Swift.max(Swift.abs(low) * 0.05, 1e-3)
             (low, high) = (low - pad, high + pad)
@@ -57,10 +60,16 @@ struct ValueAxis {
     /// less than about a factor of three.
     static func log(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 7) -> ValueAxis {
         let logLow = log10(minimum), logHigh = log10(maximum)
+        guard logLow.isFinite, logHigh.isFinite, logHigh >= logLow else {
+            return linear(minimum: minimum, maximum: maximum, style: style)
+        }
         let pad = Swift.max((logHigh - logLow) * 0.04, 0.01)
-        let lower = pow(10, logLow - pad), upper = pow(10, logHigh + pad)
+        // The padded ends stay inside the normal doubles, so every power of ten below is finite
+        // and non-zero (an equity curve can reach 1e300 or 1e-311).
+        let lowExponent = Swift.max(logLow - pad, -307), highExponent = Swift.min(logHigh + pad, 308)
+        let lower = Swift.min(pow(10, lowExponent), minimum), upper = Swift.max(pow(10, highExponent), maximum)
         var candidates: [Double] = []
-        let decades = Int((logLow - pad).rounded(.down))...Int((logHigh + pad).rounded(.up))
+        let decades = Int(lowExponent.rounded(.down))...Int(highExponent.rounded(.up))
         for mantissas in [[1.0, 2, 5], [1.0, 3], [1.0]] {
             candidates = decades.flatMap { exponent in mantissas.map { $0 * pow(10, Double(exponent)) } }
                 .filter { $0 >= lower && $0 <= upper }
@@ -93,7 +102,8 @@ struct ValueAxis {
     static func label(_ value: Double, step: Double, style: ValueStyle) -> String {
         let scaled = style == .percent ? 100 * value : value
         let scaledStep = style == .percent ? 100 * step : step
-        let digits = Swift.max(0, Int((-log10(scaledStep) + 0.999).rounded(.down)))
+        let exponent = -log10(scaledStep) + 0.999
+        let digits = exponent.isFinite ? Swift.max(0, Int(Swift.min(exponent, 20).rounded(.down))) : 0
         let text = ReportFormat.fixed(Swift.abs(scaled) < scaledStep * 1e-9 ? 0 : scaled, digits: Swift.min(digits, 6))
         switch style {
         case .growth: return text + "×"

@@ -15,7 +15,8 @@ enum ReportFormat {
 
     /// A coordinate rounded to 0.1 user units (a tenth of a pixel at 1:1 scale), written compactly.
     static func coordinate(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
+        // Clamped: a NaN or huge coordinate must not trap the Int conversion.
+        let tenths = value.isNaN ? 0 : Int((Swift.min(Swift.max(value, -1e12), 1e12) * 10).rounded())
         let whole = tenths / 10, fraction = Swift.abs(tenths % 10)
         let sign = tenths < 0 && whole == 0 ? "-" : ""
         return fraction == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"

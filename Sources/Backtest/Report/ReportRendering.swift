@@ -102,8 +102,10 @@ extension BacktestReport {
     }
 
     /// Writes `report.html` and `report.json` into `directory` (created with its parents when
-    /// missing). Each file is written atomically (to a temporary file, then renamed), so a
-    /// reader never sees a partial file.
+    /// missing), as a pair: both are written to temporary files beside their targets first, and
+    /// only when both are complete are they renamed into place. A failure while writing (a full
+    /// disk, an unwritable directory) leaves the previous pair untouched and no temporary file
+    /// behind; if the second rename fails, the first file is put back.
     ///
     /// - Returns: the URLs of both files.
     /// - Throws: ``ReportError/invalidOption(name:message:)``, or
@@ -113,20 +115,9 @@ extension BacktestReport {
         let writer = HTMLReportWriter(report: self, options: try options.resolved(for: self))
         let html = Data(writer.render().utf8)
         let json = try Self.encode(try document(writer))
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ReportError.writeFailed(path: directory.path, reason: error.localizedDescription)
-        }
         let files = ReportFiles(html: directory.appendingPathComponent("report.html"),
                                 json: directory.appendingPathComponent("report.json"))
-        for (data, url) in [(html, files.html), (json, files.json)] {
-            do {
-                try data.write(to: url, options: .atomic)
-            } catch {
-                throw ReportError.writeFailed(path: url.path, reason: error.localizedDescription)
-            }
-        }
+        try ReportFilePair.write([(html, files.html), (json, files.json)], into: directory)
         return files
     }
 

@@ -145,10 +145,36 @@ struct CSVTokenizer<Source: ByteChunkSource> {
         }
         if !startChecked {
             startChecked = true
+            try checkEncoding()
             if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
             return position < chunk.count ? true : try ensureBytes()
         }
         return true
+    }
+
+    /// Rejects UTF-16 and UTF-32 input up front (by its byte-order mark, or NUL bytes in the first
+    /// line, as UTF-16 text without a mark has), instead of failing later on a garbled header.
+    private func checkEncoding() throws {
+        let marks: [(bytes: [UInt8], name: String)] = [
+            ([0x00, 0x00, 0xFE, 0xFF], "a UTF-32 byte-order mark"), ([0xFF, 0xFE, 0x00, 0x00], "a UTF-32 byte-order mark"),
+            ([0xFE, 0xFF], "a UTF-16 byte-order mark"), ([0xFF, 0xFE], "a UTF-16 byte-order mark"),
+        ]
+        if let mark = marks.first(where: { chunk.starts(with: $0.bytes) }) {
+            throw MarketError.unsupportedEncoding(file: file, detail: mark.name)
+        }
+        let firstLine = chunk.prefix(CSVTokenizer.maximumFieldBytes).prefix { $0 != Self.lineFeed && $0 != Self.carriageReturn }
+        if firstLine.contains(0) { throw MarketError.unsupportedEncoding(file: file, detail: "NUL bytes in the first line") }
+    }
+
+    private static var maximumFieldBytes: Int { PanelCSVReader.maximumFieldBytes }
+
+    /// Throws when the field in progress has outgrown ``PanelCSVReader/maximumFieldBytes``.
+    @inline(__always)
+    private func checkFieldLength(_ record: CSVRecord) throws {
+        if record.bytes.count - (record.ends.last ?? 0) > Self.maximumFieldBytes {
+            throw MarketError.fieldTooLong(file: file, line: record.line, column: record.ends.count + 1,
+                                           limit: Self.maximumFieldBytes)
+        }
     }
 
     /// Lets `body` parse records in place in the unread part of the current chunk, without copying.
@@ -206,6 +232,7 @@ struct CSVTokenizer<Source: ByteChunkSource> {
                 }
                 line += newlines
                 record.bytes.append(contentsOf: chunk[position..<k])
+                try checkFieldLength(record)
                 position = found ? k + 1 : k
                 if found {
                     inQuotes = false
@@ -225,6 +252,7 @@ struct CSVTokenizer<Source: ByteChunkSource> {
                 }
                 if k > position {
                     record.bytes.append(contentsOf: chunk[position..<k])
+                    try checkFieldLength(record)
                     position = k
                     fieldTouched = true
                     recordTouched = true
@@ -246,6 +274,10 @@ struct CSVTokenizer<Source: ByteChunkSource> {
             }
             switch byte {
             case delimiter:
+                // This delimiter opens field `ends.count + 2`.
+                guard record.ends.count + 2 <= PanelCSVReader.maximumColumns else {
+                    throw MarketError.tooManyColumns(file: file, line: record.line, limit: PanelCSVReader.maximumColumns)
+                }
                 record.ends.append(record.bytes.count)
                 fieldTouched = false
                 recordTouched = true

@@ -56,6 +56,16 @@ public struct PanelCSVReader: Sendable {
     /// The default missing-value tokens (besides the empty cell).
     public static let defaultMissingValues = ["NA", "N/A", "NaN", "nan", "null", "NULL", "."]
 
+    /// The most fields a record may have; more throws ``MarketError/tooManyColumns(file:line:limit:)``
+    /// before anything is allocated for them (a panel of 10 000 assets already needs an 800 MB covariance).
+    public static let maximumColumns = 10_000
+    /// The longest field in bytes; longer throws ``MarketError/fieldTooLong(file:line:column:limit:)``,
+    /// so a file with no line ends (`/dev/zero`) cannot grow a record until memory runs out.
+    public static let maximumFieldBytes = 4_096
+    /// The smallest price accepted: the smallest normal `Double`. A subnormal price loses precision
+    /// and its reciprocal overflows, so it throws ``MarketError/priceTooSmall(file:line:column:value:)``.
+    public static let smallestPrice = Double.leastNormalMagnitude
+
     /// The table layout.
     public var layout: Layout
     /// The date column.
@@ -193,14 +203,23 @@ public struct PanelCSVReader: Sendable {
                     if value < 0 { throw MarketError.negativeVolume(file: file, line: line, column: column, value: value) }
                 } else if value <= 0 {
                     throw MarketError.nonPositivePrice(file: file, line: line, column: column, value: value)
+                } else if value < PanelCSVReader.smallestPrice {
+                    throw MarketError.priceTooSmall(file: file, line: line, column: column, value: value)
                 }
             }
             return value
         }
         let text = UnsafeBufferPointer(rebasing: buffer[s..<e])
         for token in tokens where token.count == text.count && token.elementsEqual(text) { return .nan }
-        throw MarketError.unparsableNumber(file: file, line: line, column: column,
-                                           text: String(decoding: text, as: UTF8.self))
+        throw MarketError.unparsableNumber(file: file, line: line, column: column, text: PanelCSVReader.excerptText(text))
+    }
+
+    /// The start of a bad cell for its error: more than ``MarketError/excerpt(_:)`` shows (so it
+    /// still marks the cut), without copying a huge cell into the error.
+    static func excerptText(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let shown = 4 * MarketError.excerptLength
+        guard bytes.count > shown else { return String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<shown]), as: UTF8.self)
     }
 
     /// Parses the date cell of a row, detecting the format on first use.
@@ -210,7 +229,7 @@ public struct PanelCSVReader: Sendable {
         if format == nil { format = DateFormat.detect(buffer, range.lowerBound, range.upperBound) }
         guard let format, let date = MarketDate.parse(buffer, range.lowerBound, range.upperBound, format: format) else {
             throw MarketError.unparsableDate(file: file, line: line, column: column,
-                                             text: String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self))
+                                             text: PanelCSVReader.excerptText(UnsafeBufferPointer(rebasing: buffer[range])))
         }
         return date
     }
@@ -224,6 +243,7 @@ public struct PanelCSVReader: Sendable {
         // Positivity is checked per column only in the slow path, so volume columns (zero allowed) skip the fast one.
         let columnFields = split?.fields ?? Array(repeating: .close, count: valueColumns.count)
         let assets = split?.assets ?? valueColumns.map { header[$0] }
+        guard !assets.isEmpty else { throw MarketError.noValueColumns(file: file, line: headerLine) }
         let tokens = missingTokens
         var format = dateFormat
         var dates: [MarketDate] = []

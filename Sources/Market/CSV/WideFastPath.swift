@@ -92,7 +92,7 @@ struct WideFastPath {
         let (s, e) = trimmed(buffer, start, end)
         if s == e { return .nan }
         if let value = parseDecimal(buffer, s, e, tables: tables) {
-            return positive && !(value > 0) ? nil : value
+            return positive && !(value >= PanelCSVReader.smallestPrice) ? nil : value
         }
         let text = UnsafeBufferPointer(rebasing: buffer[s..<e])
         for token in tokens where token.count == text.count && token.elementsEqual(text) { return .nan }

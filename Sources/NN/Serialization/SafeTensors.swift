@@ -61,11 +61,18 @@ public struct SafeTensorsFile: Sendable {
             throw NNError.truncatedFile(needed: length > UInt64(Int.max / 2) ? Int.max : 8 + Int(length), available: bytes.count)
         }
         let headerEnd = 8 + Int(length)
-        let header = try Self.decodeHeader(Data(bytes[8..<headerEnd]))
+        let headerBytes = Data(bytes[8..<headerEnd])
+        let header = try Self.decodeHeader(headerBytes)
+        // JSON decoders keep one of two equal keys silently; a repeated tensor name is an error.
+        var seen = Set<String>()
+        for key in JSONObjectKeys.topLevel(headerBytes) ?? [] where !seen.insert(key).inserted {
+            throw NNError.invalidHeader(key: key, reason: "the name appears more than once")
+        }
         data = Array(bytes[headerEnd...])
         var metadata: [String: String] = [:]
         var records: [Record] = []
-        for (name, value) in header {
+        // In name order, so the first error reported is the same in every process.
+        for (name, value) in header.sorted(by: { $0.key < $1.key }) {
             switch (name == "__metadata__", value) {
             case (true, .metadata(let map)): metadata = map
             case (false, .tensor(let dtype, let shape, let offsets)):
@@ -153,9 +160,9 @@ public struct SafeTensorsFile: Sendable {
         guard begin <= end, end <= dataCount else {
             throw NNError.invalidOffsets(key: name, begin: begin, end: end, reason: "lie outside the data section of \(dataCount) bytes")
         }
-        var (count, overflow) = (1, false)
-        for d in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: d) }
-        guard !overflow, count <= (end - begin) / dtype.byteCount, count * dtype.byteCount == end - begin else {
+        // Every non-zero extent counts, also beside a zero one: the tensor's strides multiply them.
+        guard let count = TensorShape.elementCount(shape), count <= (end - begin) / dtype.byteCount,
+              count * dtype.byteCount == end - begin else {
             throw NNError.invalidOffsets(key: name, begin: begin, end: end, reason: "do not hold a \(dtypeName) tensor of shape \(shape)")
         }
         return Record(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)

@@ -62,8 +62,10 @@ struct CandidateBook: Sendable {
             throw StrategiesError.invalidData(component: "CandidateBook", message: "no asset has prices throughout the window ending at bar \(bar)")
         }
         func optimized(_ optimizer: any PortfolioOptimizer, returns: Bool = false) throws -> [Double] {
+            // The candidate's own fallback below is logged here, so the strategy's generic one is off.
             var strategy = try OptimizerStrategy(optimizer: optimizer, lookback: lookback, covarianceEstimator: covariance,
-                                                 expectedReturnsEstimator: returns ? ExpectedReturnsEstimator(annualizationFactor: 12) : nil)
+                                                 expectedReturnsEstimator: returns ? ExpectedReturnsEstimator(annualizationFactor: 12) : nil,
+                                                 fallback: .none)
             try strategy.fit(window)
             return strategy.fittedWeights!
         }

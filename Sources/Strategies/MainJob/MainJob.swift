@@ -85,10 +85,22 @@ public struct SeedSpread: Sendable, Codable {
     public let oneWayTurnover: [Double]
 }
 
+/// A line of the main job that could not finish, and why.
+public struct MainJobFailure: Sendable, Hashable, Codable {
+    /// The line's name.
+    public let line: String
+    /// The error, in words.
+    public let reason: String
+}
+
 /// What the main job produced.
 public struct MainJobResult: Sendable {
-    /// Every line: the allocator lines first (training order, then seed), then the classical lines and benchmarks.
+    /// Every line that finished: the allocator lines first (training order, then seed), then the
+    /// classical lines and benchmarks.
     public let lines: [MainJobLine]
+    /// The lines that stopped with an error (for example a strategy whose wealth costs consumed at
+    /// an extreme fee); the others are still reported.
+    public let failures: [MainJobFailure]
     /// Metrics of each line, α, β and the information ratio against the benchmark.
     public let metrics: [PerformanceMetrics]
     /// Spread over seeds for each training mode.
@@ -113,7 +125,8 @@ public enum MainJob {
     ///   - configuration: the settings.
     ///   - progress: called once per finished line (from any thread).
     /// - Throws: ``StrategiesError`` for settings that do not fit the data (the first decision before
-    ///   the allocator's history, an unknown benchmark), and the errors of the lines, the first in line order.
+    ///   the allocator's history, an unknown benchmark) or a benchmark line that fails. Other failing
+    ///   lines are listed in ``MainJobResult/failures``.
     public static func run(universe: MultiAssetUniverse, indicators: MarketIndicators, configuration: MainJobConfiguration,
                            progress: (@Sendable (String) -> Void)? = nil) throws -> MainJobResult {
         let panel = universe.panel
@@ -163,33 +176,47 @@ public enum MainJob {
         try require(names.contains(configuration.benchmark), "MainJob", "benchmark",
                     "\"\(configuration.benchmark)\" is not a line; lines are \(names.joined(separator: ", "))")
         let lineJobs = jobs, settingsTemplate = allocatorSettings
-        let lines = try runInParallel(lineJobs.count) { index -> MainJobLine in
-            let job = lineJobs[index], clock = ContinuousClock.now
-            let engine = try BacktestEngine(panel: panel, configuration: job.backtest)
-            var line: MainJobLine
-            if let training = job.training {
-                var settings = settingsTemplate
-                settings.seed = job.seed!
-                var allocator = try MetaAllocator(assets: panel.assets, assetClasses: panel.assetClasses, indicators: indicators,
-                                                  profile: configuration.profile, training: training, configuration: settings,
-                                                  name: job.name)
-                let result = try engine.run(&allocator)
-                line = MainJobLine(name: job.name, isBenchmark: false, training: training, seed: job.seed, result: result,
-                                   decisions: allocator.decisions, fallbacks: allocator.candidateFallbacks, seconds: 0)
-            } else {
-                let strategy = try classicalLineup(universe: universe, configuration: configuration)[Int(job.seed!)].strategy
-                let result = try engine.run(strategy)
-                line = MainJobLine(name: job.name, isBenchmark: job.isBenchmark, training: nil, seed: nil, result: result,
-                                   decisions: [], fallbacks: [], seconds: 0)
+        let outcomes = try runInParallel(lineJobs.count) { index -> Result<MainJobLine, any Error> in
+            Result {
+                let job = lineJobs[index], clock = ContinuousClock.now
+                let engine = try BacktestEngine(panel: panel, configuration: job.backtest)
+                let result: BacktestResult, decisions: [AllocationDecision], fallbacks: [String]
+                if let training = job.training {
+                    var settings = settingsTemplate
+                    settings.seed = job.seed!
+                    var allocator = try MetaAllocator(assets: panel.assets, assetClasses: panel.assetClasses, indicators: indicators,
+                                                      profile: configuration.profile, training: training, configuration: settings,
+                                                      name: job.name)
+                    result = try engine.run(&allocator)
+                    decisions = allocator.decisions
+                    fallbacks = allocator.candidateFallbacks
+                } else {
+                    let strategy = try classicalLineup(universe: universe, configuration: configuration)[Int(job.seed!)].strategy
+                    result = try engine.run(strategy)
+                    decisions = []
+                    fallbacks = []
+                }
+                let elapsed = ContinuousClock.now - clock
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                progress?("\(job.name): final wealth \(String(format: "%.3f", result.finalWealth)) in \(String(format: "%.1f", seconds)) s")
+                return MainJobLine(name: job.name, isBenchmark: job.isBenchmark, training: job.training,
+                                   seed: job.training == nil ? nil : job.seed, result: result, decisions: decisions,
+                                   fallbacks: fallbacks, seconds: seconds)
             }
-            let elapsed = ContinuousClock.now - clock
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            line = MainJobLine(name: line.name, isBenchmark: line.isBenchmark, training: line.training, seed: line.seed,
-                               result: line.result, decisions: line.decisions, fallbacks: line.fallbacks, seconds: seconds)
-            progress?("\(line.name): final wealth \(String(format: "%.3f", line.result.finalWealth)) in \(String(format: "%.1f", seconds)) s")
-            return line
         }
-        let benchmark = lines.first { $0.name == configuration.benchmark }!.result.netReturns
+        var lines: [MainJobLine] = []
+        var failures: [MainJobFailure] = []
+        for (job, outcome) in zip(jobs, outcomes) {
+            switch outcome {
+            case let .success(line): lines.append(line)
+            case let .failure(error): failures.append(MainJobFailure(line: job.name, reason: "\(error)"))
+            }
+        }
+        guard let benchmarkLine = lines.first(where: { $0.name == configuration.benchmark }) else {
+            throw StrategiesError.invalidData(component: "MainJob",
+                                              message: "the benchmark \(configuration.benchmark) failed: \(failures.first { $0.line == configuration.benchmark }?.reason ?? "")")
+        }
+        let benchmark = benchmarkLine.result.netReturns
         let metrics = try lines.map { try PerformanceMetrics(result: $0.result, benchmark: benchmark) }
         let spreads = configuration.trainings.map { training -> SeedSpread in
             let own = zip(lines, metrics).filter { $0.0.training == training }.map(\.1)
@@ -198,7 +225,8 @@ public enum MainJob {
                               sharpeRatio: spread(own.compactMap(\.sharpeRatio)), sortinoRatio: spread(own.compactMap(\.sortinoRatio)),
                               maxDrawdown: spread(own.map(\.maxDrawdown)), oneWayTurnover: spread(own.map(\.annualOneWayTurnover)))
         }
-        return MainJobResult(lines: lines, metrics: metrics, spreads: spreads, firstDecisionBar: first, assetClasses: panel.assetClasses)
+        return MainJobResult(lines: lines, failures: failures, metrics: metrics, spreads: spreads, firstDecisionBar: first,
+                             assetClasses: panel.assetClasses)
     }
 
     enum LineKind { case strategy, insured, benchmark, holding }
