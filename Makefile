@@ -3,7 +3,7 @@
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= release
-SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev pkg-config python3
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 TEST_FLAGS := -c $(CONFIG) -Xswiftc -enable-testing
 
@@ -27,8 +27,10 @@ build: deps
 run: deps
 	$(SWIFT) run -c $(CONFIG) metafolio run
 
-## Builds everything (failing on any warning in MetaFolio's own code), then runs the whole suite.
+## Checks that each target's declared dependencies equal its imports, builds everything (failing on
+## any warning in MetaFolio's own code), then runs the whole suite.
 test: deps
+	SWIFT=$(SWIFT) python3 Scripts/check_dependencies.py
 	$(SWIFT) build --build-tests $(TEST_FLAGS) 2>&1 | tee .build-log.txt
 	@! grep -E '^/.*/(Sources|Tests|Examples)/.*: warning:' .build-log.txt || \
 	  (echo "error: MetaFolio code compiles with warnings (see above)"; exit 1)

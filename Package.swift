@@ -1,23 +1,65 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Library modules in layer order (see ARCHITECTURE.md). Each depends only on modules before it.
+/// Library modules in layer order (see Docs/ARCHITECTURE.md), each with exactly the modules its
+/// sources import (`Scripts/check_dependencies.py`, run by `make test`, keeps the two equal). Each
+/// depends only on modules before it.
 let libraryModules: [(name: String, dependencies: [String])] = [
-    ("Linalg", []),
-    ("Autodiff", ["Linalg", "CVectorMath"]),
-    ("NN", ["Autodiff"]),
-    ("MetaLearn", ["NN"]),
+    ("Linalg", ["COpenBLAS", "RealModule"]),
+    ("Autodiff", ["Linalg", "CVectorMath", "COpenBLAS"]),
+    ("NN", ["Autodiff", "Linalg"]),
+    ("MetaLearn", ["NN", "Autodiff", "Linalg"]),
     ("Market", ["Linalg"]),
-    ("Signals", ["Market"]),
-    ("Regimes", ["Linalg", "Market"]),
-    ("Portfolio", ["Linalg", "Market"]),
-    ("Backtest", ["Portfolio", "Market"]),
-    ("Strategies", ["Linalg", "Autodiff", "NN", "MetaLearn", "Market", "Signals", "Regimes", "Backtest"]),
+    ("Signals", ["Market", "COpenBLAS", "RealModule"]),
+    ("Regimes", ["Linalg", "Market", "RealModule"]),
+    ("Portfolio", ["Linalg", "Market", "RealModule"]),
+    ("Backtest", ["Portfolio", "Market", "Linalg"]),
+    ("Strategies", ["Linalg", "Autodiff", "NN", "MetaLearn", "Market", "Regimes", "Portfolio", "Backtest"]),
 ]
+
+/// Test targets: the modules they import, and whether they ship `Fixtures/` (peer outputs as JSON);
+/// those that do also get the shared `FixtureSupport`.
+let testModules: [(name: String, dependencies: [String], fixtures: Bool)] = [
+    ("LinalgTests", ["Linalg"], true),
+    ("AutodiffTests", ["Autodiff", "Linalg"], true),
+    ("MarketTests", ["Market", "Linalg"], true),
+    ("SignalsTests", ["Signals", "Market", "Linalg"], true),
+    ("RegimesTests", ["Regimes", "Market", "Linalg"], true),
+    ("PortfolioTests", ["Portfolio", "Market", "Linalg"], true),
+    ("NNTests", ["NN", "Autodiff", "Linalg"], true),
+    ("MetaLearnTests", ["MetaLearn", "NN", "Autodiff", "Linalg"], true),
+    ("BacktestTests", ["Backtest", "Portfolio", "Market", "Linalg"], true),
+    ("StrategiesTests", ["Strategies", "Backtest", "Portfolio", "MetaLearn", "Market", "NN", "Autodiff", "Linalg"], true),
+    // Runs the built `metafolio` executable as a child process.
+    ("MetaFolioCLITests", ["metafolio", "Market"], false),
+]
+
+/// Example executables (`Examples/<name>`) and the modules they import.
+let examples: [(name: String, dependencies: [String], resources: Bool)] = [
+    ("LinalgTour", ["Linalg"], true),
+    ("BacktestReportDemo", ["Backtest", "Market"], false),
+    ("SinusoidMAML", ["MetaLearn", "NN", "Autodiff", "Linalg", "ArgumentParser"], false),
+    ("MonthlyMetaForecast", ["MetaLearn", "NN", "Autodiff", "Linalg", "Market", "Signals", "ArgumentParser"], false),
+    ("MetaAllocation", ["MetaFolio", "ArgumentParser"], false),
+    ("EIIETrader", ["MetaFolio", "ArgumentParser"], false),
+]
+
+/// Modules provided by external packages, by the name sources import.
+let externalModules: [String: Target.Dependency] = [
+    "RealModule": .product(name: "RealModule", package: "swift-numerics"),
+    "ArgumentParser": .product(name: "ArgumentParser", package: "swift-argument-parser"),
+]
+
+func dependencies(_ names: [String]) -> [Target.Dependency] {
+    names.map { externalModules[$0] ?? .byName(name: $0) }
+}
 
 let strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
+
+/// Modules that ship data files as SwiftPM resources, with the folder to copy.
+let moduleResources: [String: String] = ["Market": "Datasets"]
 
 var targets: [Target] = [
     .systemLibrary(
@@ -28,19 +70,11 @@ var targets: [Target] = [
     // AVX2 + FMA exp/tanh/sigmoid, chosen at run time by Autodiff's vector kernels (plain C11; the
     // instruction set is enabled per function, so the package keeps the x86-64 baseline).
     .target(name: "CVectorMath"),
-    .target(
-        name: "Linalg",
-        dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
-        swiftSettings: strictSettings
-    ),
 ]
-/// Modules that ship data files as SwiftPM resources, with the folder to copy.
-let moduleResources: [String: String] = ["Market": "Datasets"]
-
-for module in libraryModules.dropFirst() {
+for module in libraryModules {
     targets.append(.target(
         name: module.name,
-        dependencies: module.dependencies.map { .target(name: $0) },
+        dependencies: dependencies(module.dependencies),
         resources: moduleResources[module.name].map { [.copy($0)] },
         swiftSettings: strictSettings
     ))
@@ -53,115 +87,33 @@ targets += [
     ),
     .executableTarget(
         name: "metafolio",
-        dependencies: [
-            "MetaFolio",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ],
+        dependencies: dependencies(["MetaFolio", "ArgumentParser"]),
         swiftSettings: strictSettings
     ),
-    .executableTarget(
-        name: "LinalgTour",
-        dependencies: ["Linalg"],
-        path: "Examples/LinalgTour",
-        resources: [.copy("Resources")],
-        swiftSettings: strictSettings
-    ),
-    .executableTarget(
-        name: "BacktestReportDemo",
-        dependencies: ["Backtest", "Market"],
-        path: "Examples/BacktestReportDemo",
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "LinalgTests",
-        dependencies: ["Linalg"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "AutodiffTests",
-        dependencies: ["Autodiff"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "MarketTests",
-        dependencies: ["Market"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "SignalsTests",
-        dependencies: ["Signals", "Market"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "RegimesTests",
-        dependencies: ["Regimes", "Market"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "PortfolioTests",
-        dependencies: ["Portfolio", "Market"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "NNTests",
-        dependencies: ["NN", "Autodiff"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .executableTarget(
-        name: "SinusoidMAML",
-        dependencies: ["MetaLearn", "NN", "Autodiff", "Linalg"],
-        path: "Examples/SinusoidMAML",
-        swiftSettings: strictSettings
-    ),
-    .executableTarget(
-        name: "MonthlyMetaForecast",
-        dependencies: ["MetaLearn", "NN", "Autodiff", "Linalg", "Market", "Signals"],
-        path: "Examples/MonthlyMetaForecast",
-        swiftSettings: strictSettings
-    ),
-    .executableTarget(
-        name: "MetaAllocation",
-        dependencies: ["MetaFolio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-        path: "Examples/MetaAllocation",
-        swiftSettings: strictSettings
-    ),
-    .executableTarget(
-        name: "EIIETrader",
-        dependencies: ["MetaFolio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-        path: "Examples/EIIETrader",
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "MetaLearnTests",
-        dependencies: ["MetaLearn", "NN", "Autodiff", "Linalg"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "BacktestTests",
-        dependencies: ["Backtest", "Portfolio", "Market"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "StrategiesTests",
-        dependencies: ["Strategies", "Backtest", "Market", "NN", "Autodiff", "Linalg"],
-        resources: [.copy("Fixtures")],
-        swiftSettings: strictSettings
-    ),
-    .testTarget(
-        name: "MetaFolioCLITests",
-        dependencies: ["metafolio", "Market"],
+    // Shared by every test target: fixture loading and its error (Tests/FixtureSupport).
+    .target(
+        name: "FixtureSupport",
+        path: "Tests/FixtureSupport",
         swiftSettings: strictSettings
     ),
 ]
+for example in examples {
+    targets.append(.executableTarget(
+        name: example.name,
+        dependencies: dependencies(example.dependencies),
+        path: "Examples/\(example.name)",
+        resources: example.resources ? [.copy("Resources")] : nil,
+        swiftSettings: strictSettings
+    ))
+}
+for test in testModules {
+    targets.append(.testTarget(
+        name: test.name,
+        dependencies: dependencies(test.dependencies + (test.fixtures ? ["FixtureSupport"] : [])),
+        resources: test.fixtures ? [.copy("Fixtures")] : nil,
+        swiftSettings: strictSettings
+    ))
+}
 
 let package = Package(
     name: "MetaFolio",

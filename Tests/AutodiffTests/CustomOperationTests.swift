@@ -111,9 +111,7 @@ struct ConventionFixture: Decodable {
     let cases: [Case]
 
     static func load() throws -> [String: Case] {
-        let url = try #require(Bundle.module.url(forResource: "conventions", withExtension: "json", subdirectory: "Fixtures"),
-                               "missing fixture conventions.json")
-        let fixture = try JSONDecoder().decode(ConventionFixture.self, from: Data(contentsOf: url))
+        let fixture = try fixtures.load("conventions", as: ConventionFixture.self)
         return Dictionary(uniqueKeysWithValues: fixture.cases.map { ($0.name, $0) })
     }
 }

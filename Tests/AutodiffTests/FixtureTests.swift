@@ -27,9 +27,7 @@ struct TorchFixture: Decodable {
     let hvp_float32: HVP?
 
     static func load(_ name: String) throws -> TorchFixture {
-        let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),
-                               "missing fixture \(name).json")
-        return try JSONDecoder().decode(TorchFixture.self, from: Data(contentsOf: url))
+        try fixtures.load(name, as: TorchFixture.self)
     }
 }
 

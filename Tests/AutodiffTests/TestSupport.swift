@@ -1,5 +1,9 @@
 import Linalg
 import Testing
+@_exported import FixtureSupport
+
+/// This target's `Fixtures/` (peer outputs written by `Scripts/fixtures/`).
+let fixtures = FixtureBundle(.module)
 @testable import Autodiff
 
 /// Deterministic random tensor for tests: standard normal, or `|z| + 0.5` when `positive`.

@@ -32,7 +32,7 @@ struct MetricsTests {
 
     @Test("every metric matches empyrical-reloaded (1e-12 relative)", arguments: ["daily", "monthly"])
     func matchesEmpyrical(_ name: String) throws {
-        let c = try #require(try loadFixture("backtest_metrics", as: MetricsFixture.self).cases.first { $0.name == name })
+        let c = try #require(try fixtures.load("backtest_metrics", as: MetricsFixture.self).cases.first { $0.name == name })
         let r = c.returns, b = c.benchmark, p = c.periods_per_year
         #expect(close(try ReturnMetrics.cumulativeReturn(r), c.cumulative_return))
         #expect(close(try ReturnMetrics.annualReturn(r, periodsPerYear: p), c.annual_return))

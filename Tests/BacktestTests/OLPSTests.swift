@@ -40,7 +40,7 @@ private func wealthError(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(
 
 @Suite("OLPS parity with universal-portfolios")
 struct OLPSParityTests {
-    static let fixture: OLPSWealthFixture? = try? loadFixture("olps_wealth")
+    static let fixture: OLPSWealthFixture? = try? fixtures.load("olps_wealth")
 
     /// universal-portfolios computes relatives from the file's prices, so its first row is ones and the
     /// first day's relative (the file's first row) is lost; `.firstDayDropped` rebuilds its matrix

@@ -33,7 +33,7 @@ private func relativeGap(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(
 
 @Suite("OLPS toolbox conventions")
 struct OLPSToolboxTests {
-    static let fixture: OLPSToolboxFixture? = try? loadFixture("olps_toolbox")
+    static let fixture: OLPSToolboxFixture? = try? fixtures.load("olps_toolbox")
 
     /// Relative tolerance on the wealth after each probed period, per algorithm. The deterministic
     /// run loops are the same arithmetic in another order: 1e-9 (observed ≤ 1e-13). BCRP and CORN

@@ -154,7 +154,7 @@ private struct AnalyticsFixture: Decodable {
 struct ReportAnalyticsTests {
     /// Drawdowns and the maximum drawdown against NumPy (Scripts/fixtures/backtest_report.py); tolerance 1e-14 absolute.
     @Test func drawdownsMatchNumPy() throws {
-        for item in try loadFixture("backtest_report", as: AnalyticsFixture.self).cases {
+        for item in try fixtures.load("backtest_report", as: AnalyticsFixture.self).cases {
             let drawdowns = ReportAnalytics.drawdowns(item.wealth)
             #expect(drawdowns.count == item.drawdowns.count)
             for (k, (mine, reference)) in zip(drawdowns, item.drawdowns).enumerated() {
@@ -170,7 +170,7 @@ struct ReportAnalyticsTests {
     /// Rolling Sharpe against NumPy per-window mean/std (ddof 1), including the undefined
     /// warm-up and zero-volatility entries; tolerance 1e-12 relative to max(1, |S|).
     @Test func rollingSharpeMatchesNumPy() throws {
-        for item in try loadFixture("backtest_report", as: AnalyticsFixture.self).cases {
+        for item in try fixtures.load("backtest_report", as: AnalyticsFixture.self).cases {
             let sharpe = ReportAnalytics.rollingSharpe(item.wealth, window: item.window,
                                                        periodsPerYear: item.periods_per_year,
                                                        riskFreeRate: item.risk_free_rate)

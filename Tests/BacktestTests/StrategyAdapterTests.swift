@@ -177,7 +177,7 @@ struct InsuredStrategyTests {
     /// of every decision, to 1e-12 relative (1e-12 absolute on exposure).
     @Test("engine-driven CPPI/TIPP equals the NumPy recursion (1e-12)")
     func matchesNumPy() throws {
-        let fixture: InsuranceFixture = try loadFixture("backtest_insurance")
+        let fixture: InsuranceFixture = try fixtures.load("backtest_insurance")
         let panel = try makePanel(fixture.prices, assets: fixture.assets)
         for item in fixture.cases {
             let costs = item.cost == 0 ? TransactionCostModel.free : try TransactionCostModel(rate: item.cost, method: .simple)

@@ -40,7 +40,7 @@ struct RecordingModel: FitPredictStrategy {
 struct ValidationTests {
     @Test("walk-forward splits equal skfolio's WalkForward (exact indices)")
     func walkForwardMatchesSkfolio() throws {
-        let fixture = try loadFixture("backtest_validation", as: ValidationFixture.self)
+        let fixture = try fixtures.load("backtest_validation", as: ValidationFixture.self)
         for c in fixture.walk_forward {
             let splitter = try WalkForward(trainSize: c.train_size, testSize: c.test_size, window: c.expanding ? .expanding : .rolling,
                                            purgedSize: c.purged_size, reduceTest: c.reduce_test)
@@ -52,7 +52,7 @@ struct ValidationTests {
 
     @Test("combinatorial purged CV equals skfolio's CombinatorialPurgedCV (train, test folds, path ids)")
     func combinatorialMatchesSkfolio() throws {
-        let fixture = try loadFixture("backtest_validation", as: ValidationFixture.self)
+        let fixture = try fixtures.load("backtest_validation", as: ValidationFixture.self)
         for c in fixture.combinatorial {
             let cv = try CombinatorialPurgedCV(folds: c.folds, testFolds: c.test_folds, purgedSize: c.purged_size, embargoSize: c.embargo_size)
             let splits = try cv.splits(observationCount: c.observations)

@@ -27,7 +27,7 @@ struct CholeskyCase: Decodable, Sendable, CustomTestStringConvertible {
 private struct CholeskyFixture: Decodable { let cases: [CholeskyCase] }
 
 /// All cases; a missing or malformed fixture throws, which fails every test that uses it.
-private func choleskyCases() throws -> [CholeskyCase] { try loadFixture("cholesky", as: CholeskyFixture.self).cases }
+private func choleskyCases() throws -> [CholeskyCase] { try fixtures.load("cholesky", as: CholeskyFixture.self).cases }
 
 @Suite("Cholesky vs NumPy/SciPy")
 struct CholeskyTests {

@@ -1,5 +1,9 @@
 import Foundation
 import Testing
+@_exported import FixtureSupport
+
+/// This target's `Fixtures/` (peer outputs written by `Scripts/fixtures/`).
+let fixtures = FixtureBundle(.module)
 @testable import Linalg
 
 // Shared machinery for the fixture-driven tests: loading the JSON written by
@@ -10,27 +14,6 @@ private let reportErrors = ProcessInfo.processInfo.environment["LINALG_TESTS_REP
 
 /// Machine epsilon, the unit every tolerance below is expressed in.
 let eps = Double.ulpOfOne
-
-/// Errors raised while reading a fixture.
-enum FixtureError: Error, CustomStringConvertible {
-    case missing(String)
-    case badNumber(String)
-
-    var description: String {
-        switch self {
-        case let .missing(name): return "fixture \(name).json is not in the test bundle; run python3 Scripts/fixtures/linalg.py"
-        case let .badNumber(text): return "fixture number \"\(text)\" is neither a JSON number nor inf/-inf/nan"
-        }
-    }
-}
-
-/// Loads `Fixtures/<name>.json` from the test bundle.
-func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
-        throw FixtureError.missing(name)
-    }
-    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
-}
 
 /// A fixture float that may be non-finite: JSON has no infinity, so the script writes
 /// `"inf"`, `"-inf"` or `"nan"` as strings.
@@ -48,7 +31,7 @@ struct FixtureDouble: Decodable, Sendable {
         case "inf": value = .infinity
         case "-inf": value = -.infinity
         case "nan": value = .nan
-        default: throw FixtureError.badNumber(text)
+        default: throw FixtureError(description: "fixture number \"\(text)\" is neither a JSON number nor inf/-inf/nan")
         }
     }
 }
@@ -146,7 +129,7 @@ struct FixtureReaderTests {
     @Test("JSON floats written with Python's repr parse back to the identical bits")
     func floatsRoundTripExactly() throws {
         // Tolerance: none. Every comparison against NumPy assumes the reference values arrive unaltered.
-        let fixture = try loadFixture("round_trip", as: RoundTripFixture.self)
+        let fixture = try fixtures.load("round_trip", as: RoundTripFixture.self)
         #expect(fixture.values.count == fixture.bits.count && !fixture.values.isEmpty)
         for (value, bits) in zip(fixture.values, fixture.bits) {
             #expect(String(value.bitPattern, radix: 16).leftPadded(to: 16) == bits, "\(value)")

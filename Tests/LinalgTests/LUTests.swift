@@ -39,7 +39,7 @@ private struct LUFixture: Decodable {
     let singular: SingularLUCase
 }
 
-private func luFixture() throws -> LUFixture { try loadFixture("lu", as: LUFixture.self) }
+private func luFixture() throws -> LUFixture { try fixtures.load("lu", as: LUFixture.self) }
 private func luCases() throws -> [LUCase] { try luFixture().cases }
 
 @Suite("LU vs NumPy")

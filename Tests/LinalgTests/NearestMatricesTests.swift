@@ -26,7 +26,7 @@ private struct NearestFixture: Decodable {
     let correlation: [NearestCorrelationCase]
 }
 
-private func nearestFixture() throws -> NearestFixture { try loadFixture("nearest", as: NearestFixture.self) }
+private func nearestFixture() throws -> NearestFixture { try fixtures.load("nearest", as: NearestFixture.self) }
 
 @Suite("Nearest PSD and nearest correlation matrices")
 struct NearestMatricesTests {

@@ -48,8 +48,8 @@ private struct LeastSquaresFixture: Decodable {
     let lstsqVector: VectorCase
 }
 
-private func qrCases() throws -> [QRCase] { try loadFixture("qr", as: QRFixture.self).cases }
-private func leastSquaresFixture() throws -> LeastSquaresFixture { try loadFixture("least_squares", as: LeastSquaresFixture.self) }
+private func qrCases() throws -> [QRCase] { try fixtures.load("qr", as: QRFixture.self).cases }
+private func leastSquaresFixture() throws -> LeastSquaresFixture { try fixtures.load("least_squares", as: LeastSquaresFixture.self) }
 
 @Suite("QR vs numpy.linalg.qr")
 struct QRTests {

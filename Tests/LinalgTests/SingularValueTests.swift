@@ -72,8 +72,8 @@ private struct SVDQuantitiesFixture: Decodable {
     let rank: [RankCase]
 }
 
-private func svdCases() throws -> [SVDCase] { try loadFixture("svd", as: SVDFixture.self).cases }
-private func quantities() throws -> SVDQuantitiesFixture { try loadFixture("least_squares", as: SVDQuantitiesFixture.self) }
+private func svdCases() throws -> [SVDCase] { try fixtures.load("svd", as: SVDFixture.self).cases }
+private func quantities() throws -> SVDQuantitiesFixture { try fixtures.load("least_squares", as: SVDQuantitiesFixture.self) }
 
 @Suite("SVD vs numpy.linalg.svd")
 struct SingularValueDecompositionTests {

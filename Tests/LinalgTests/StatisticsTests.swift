@@ -52,7 +52,7 @@ private struct StatisticsFixture: Decodable {
     let rolling: Rolling
 }
 
-private func statisticsFixture() throws -> StatisticsFixture { try loadFixture("statistics", as: StatisticsFixture.self) }
+private func statisticsFixture() throws -> StatisticsFixture { try fixtures.load("statistics", as: StatisticsFixture.self) }
 
 /// The largest entry-by-entry relative error (each entry against its own reference).
 private func largestEntrywiseRelativeError(_ actual: [Double], _ expected: [Double]) -> Double {

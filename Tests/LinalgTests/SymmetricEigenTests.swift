@@ -31,7 +31,7 @@ struct EighCase: Decodable, Sendable, CustomTestStringConvertible {
 
 private struct EighFixture: Decodable { let cases: [EighCase] }
 
-private func eighCases() throws -> [EighCase] { try loadFixture("eigh", as: EighFixture.self).cases }
+private func eighCases() throws -> [EighCase] { try fixtures.load("eigh", as: EighFixture.self).cases }
 
 @Suite("Symmetric eigendecomposition vs numpy.linalg.eigh")
 struct SymmetricEigenTests {

@@ -20,7 +20,7 @@ struct AlignmentTests {
     let x: PricePanel, y: PricePanel, m: PricePanel
 
     init() throws {
-        fixture = try loadFixture("market_align")
+        fixture = try fixtures.load("market_align")
         x = try closePanel(fixture.x.dates, ["X"], fixture.x.values)
         y = try closePanel(fixture.y.dates, ["Y"], fixture.y.values)
         m = try closePanel(fixture.m.dates, ["M"], fixture.m.values, kind: .series)

@@ -23,7 +23,7 @@ struct BondsFixture: Decodable {
 
 @Suite("Bonds")
 struct BondTests {
-    let fixture: BondsFixture = try! loadFixture("market_bonds")
+    let fixture: BondsFixture = try! fixtures.load("market_bonds")
 
     @Test("Hull's 3-year 10% semiannual bond at a 12% continuous yield: P = 94.213, D = 2.653, C = 7.570")
     func hullDurationAndConvexity() throws {

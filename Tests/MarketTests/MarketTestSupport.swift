@@ -1,20 +1,11 @@
 import Foundation
 import Linalg
 import Testing
+@_exported import FixtureSupport
+
+/// This target's `Fixtures/` (peer outputs written by `Scripts/fixtures/`).
+let fixtures = FixtureBundle(.module)
 @testable import Market
-
-/// Errors of the test helpers themselves.
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Decodes `Fixtures/<name>.json` from the test bundle.
-func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
-        throw FixtureError(description: "fixture \(name).json not found in the test bundle")
-    }
-    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
-}
 
 /// Rows of optional numbers (JSON null = missing) as a matrix with NaN for missing.
 func matrix(_ rows: [[Double?]]) throws -> Matrix {

@@ -35,7 +35,7 @@ func close(_ a: Double, _ e: Double, _ tolerance: Double) -> Bool { abs(a - e) <
 
 @Suite("Black–Scholes–Merton")
 struct BlackScholesTests {
-    let fixture: OptionsFixture = try! loadFixture("market_options")
+    let fixture: OptionsFixture = try! fixtures.load("market_options")
 
     func inputs(_ c: OptionsFixture.Case) throws -> BlackScholesInputs {
         try BlackScholesInputs(spot: c.spot, strike: c.strike, maturity: c.maturity, rate: c.rate,

@@ -24,7 +24,7 @@ struct ResamplingTests {
     let panel: PricePanel
 
     init() throws {
-        fixture = try loadFixture("market_resample")
+        fixture = try fixtures.load("market_resample")
         let input = fixture.input
         panel = try PricePanel(index: TimeIndex(dates: dates(fixture.dates)), assets: fixture.assets,
                                close: matrix(input["close"]!), open: matrix(input["open"]!), high: matrix(input["high"]!),

@@ -19,7 +19,7 @@ struct ReturnsTests {
     let panel: PricePanel
 
     init() throws {
-        fixture = try loadFixture("market_returns")
+        fixture = try fixtures.load("market_returns")
         panel = try closePanel(fixture.dates, fixture.assets, fixture.close)
     }
 

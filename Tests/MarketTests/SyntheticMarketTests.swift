@@ -21,7 +21,7 @@ struct SyntheticMarketTests {
 
     @Test("SplitMix64 and xoshiro256** reproduce the reference outputs")
     func generators() throws {
-        let fixture: PRNGFixture = try loadFixture("market_prng")
+        let fixture: PRNGFixture = try fixtures.load("market_prng")
         var split = SplitMix64(seed: 0)
         #expect((0..<5).map { _ in String(split.next()) } == fixture.splitmix64Seed0)   // exact: integer arithmetic
         var xoshiro = Xoshiro256StarStar(seed: 42)

@@ -13,7 +13,7 @@ struct TrackingFixture: Decodable {
 struct TrackingTests {
     @Test("tracking error and difference match numpy")
     func fixture() throws {
-        let f: TrackingFixture = try loadFixture("market_tracking")
+        let f: TrackingFixture = try fixtures.load("market_tracking")
         let s = try TrackingStatistics(fund: f.fund, index: f.index, periodsPerYear: f.periodsPerYear)
         // Tolerance 1e-12 scaled: 300-term sums and products in a possibly different order.
         #expect(close(s.trackingError, f.trackingError, 1e-12))

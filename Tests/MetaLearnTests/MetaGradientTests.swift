@@ -165,10 +165,10 @@ import Testing
     /// second- and first-order MAML meta-gradients, Meta-SGD gradients of parameters and rates, and the
     /// parameters after one Adam meta-step.
     @Test func mlpMetaGradientMatchesPyTorch() throws {
-        let fixture = try JSONDecoder().decode(MAMLFixture.self, from: Data(contentsOf: fixtureURL("metalearn_maml_mlp")))
+        let fixture = try JSONDecoder().decode(MAMLFixture.self, from: Data(contentsOf: fixtures.url("metalearn_maml_mlp")))
         var g = Xoshiro256StarStar(seed: 0)
         var model = try MLP<Double>(sizes: [1, 8, 8, 1], activation: .tanh, using: &g)
-        try model.loadSafetensors(from: fixtureURL("metalearn_maml_mlp", withExtension: "safetensors"))
+        try model.loadSafetensors(from: fixtures.url("metalearn_maml_mlp", withExtension: "safetensors"))
         let tasks = try fixture.tasks.map { t in
             MetaTask(support: try TaskData(inputs: t.support_x.tensor, targets: t.support_y.tensor),
                      query: try TaskData(inputs: t.query_x.tensor, targets: t.query_y.tensor))

@@ -4,19 +4,10 @@ import Linalg
 import MetaLearn
 import NN
 import Testing
+@_exported import FixtureSupport
 
-/// Errors of the test helpers themselves.
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// The URL of `Fixtures/<name>.<ext>` in the test bundle.
-func fixtureURL(_ name: String, withExtension ext: String = "json") throws -> URL {
-    guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures") else {
-        throw FixtureError(description: "fixture \(name).\(ext) not found in the test bundle")
-    }
-    return url
-}
+/// This target's `Fixtures/` (peer outputs written by `Scripts/fixtures/`).
+let fixtures = FixtureBundle(.module)
 
 /// A tensor as the fixture scripts encode it.
 struct EncodedTensor: Decodable {

@@ -51,9 +51,9 @@ func checkParity<M: Module>(_ name: String, _ module: M, tolerance: Double,
                             sourceLocation: SourceLocation = #_sourceLocation,
                             forward: (inout M, [String: Tensor<M.Scalar>]) throws -> [String: Tensor<M.Scalar>]) throws {
     typealias Scalar = M.Scalar
-    let fixture: LayerCase = try loadFixture("nn_\(name)")
+    let fixture: LayerCase = try fixtures.load("nn_\(name)")
     var module = module
-    try module.loadSafetensors(from: fixtureURL("nn_\(name)", withExtension: "safetensors"))
+    try module.loadSafetensors(from: fixtures.url("nn_\(name)", withExtension: "safetensors"))
     module.setTraining(fixture.training)
     let inputNames = fixture.inputs.keys.sorted()
     let inputs = try inputNames.map { try fixture.inputs[$0]!.tensor(Scalar.self).requiringGradient() }

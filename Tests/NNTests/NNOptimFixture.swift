@@ -17,7 +17,7 @@ struct NNOptimFixture: Decodable {
     }
 
     /// Decoded once per test process.
-    static let shared: Result<NNOptimFixture, any Error> = Result { try loadFixture("nn_optim") }
+    static let shared: Result<NNOptimFixture, any Error> = Result { try fixtures.load("nn_optim") }
     static func load() throws -> NNOptimFixture { try shared.get() }
 }
 

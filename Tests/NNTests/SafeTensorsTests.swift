@@ -8,7 +8,7 @@ import Testing
 /// and every kind of corrupt or mismatched file (each must throw and leave the module unchanged).
 @Suite struct SafeTensorsTests {
     func bytes(_ name: String) throws -> [UInt8] {
-        try [UInt8](Data(contentsOf: fixtureURL("nn_\(name)", withExtension: "safetensors")))
+        try [UInt8](Data(contentsOf: fixtures.url("nn_\(name)", withExtension: "safetensors")))
     }
 
     /// The little-endian header length in the first 8 bytes.
@@ -34,7 +34,7 @@ import Testing
         #expect(counter.scalar == 7)
         var g = Xoshiro256StarStar(seed: 20)
         var lstm = try LSTM<Float>(inputSize: 3, hiddenSize: 4, layerCount: 2, bidirectional: true, using: &g)
-        try lstm.loadSafetensors(from: fixtureURL("nn_lstm_stacked_bidirectional_f32", withExtension: "safetensors"))
+        try lstm.loadSafetensors(from: fixtures.url("nn_lstm_stacked_bidirectional_f32", withExtension: "safetensors"))
         let f32 = try SafeTensorsFile(bytes: bytes("lstm_stacked_bidirectional_f32"))
         let expected: Tensor<Float> = try f32.tensor(named: "weight_hh_l1_reverse")
         #expect(lstm.stateDict().first { $0.key == "weight_hh_l1_reverse" }?.value.scalars == expected.scalars)

@@ -43,7 +43,7 @@ struct BlackLittermanTests {
     let inputs: OptimizationInputs
 
     init() throws {
-        fixture = try loadFixture("portfolio_black_litterman")
+        fixture = try fixtures.load("portfolio_black_litterman")
         let returns = try sp500Returns.get()
         inputs = try OptimizationInputs(expectedReturns: nil, covariance: try CovarianceEstimator().fit(returns))
     }

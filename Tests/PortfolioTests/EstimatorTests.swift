@@ -30,7 +30,7 @@ struct EstimatorTests {
     let returns: ReturnObservations
 
     init() throws {
-        fixture = try loadFixture("portfolio_estimators")
+        fixture = try fixtures.load("portfolio_estimators")
         returns = try sp500Returns.get()
     }
 

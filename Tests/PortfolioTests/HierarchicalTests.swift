@@ -121,7 +121,7 @@ struct HierarchicalTests {
     let inputs: OptimizationInputs
 
     init() throws {
-        fixture = try loadFixture("portfolio_hierarchical")
+        fixture = try fixtures.load("portfolio_hierarchical")
         inputs = try sp500Inputs()
     }
 

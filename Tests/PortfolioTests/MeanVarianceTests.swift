@@ -52,7 +52,7 @@ struct MeanVarianceTests {
     let inputs: OptimizationInputs
 
     init() throws {
-        fixture = try loadFixture("portfolio_mean_variance")
+        fixture = try fixtures.load("portfolio_mean_variance")
         inputs = try sp500Inputs()
     }
 

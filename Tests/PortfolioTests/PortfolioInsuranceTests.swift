@@ -44,7 +44,7 @@ struct PortfolioInsuranceTests {
     @Test("paths match the independent NumPy recursion (1e-12 relative)",
           arguments: ["cppi-m4-f80", "tipp-m3-f85-band5", "cppi-m12-f90-gap", "tipp-m6-f70-bounds"])
     func fixtureParity(name: String) throws {
-        let fixture: PortfolioInsuranceFixture = try loadFixture("portfolio_insurance")
+        let fixture: PortfolioInsuranceFixture = try fixtures.load("portfolio_insurance")
         let c = try #require(fixture.cases.first { $0.name == name })
         let insurance = PortfolioInsurance(method: try #require(PortfolioInsurance.Method(rawValue: c.method)),
                                            floorFraction: c.floorFraction, multiplier: c.multiplier,

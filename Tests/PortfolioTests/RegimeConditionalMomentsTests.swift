@@ -20,7 +20,7 @@ struct RegimeConditionalMomentsTests {
     /// mixture, against NumPy (`np.average`, `np.cov(aweights=)`; Scripts/fixtures/portfolio_regime_moments.py).
     /// Tolerance 1e-13 absolute: sums of 40 terms of order 1e-3 in the same formula.
     @Test func matchesNumPy() throws {
-        let f = try loadFixture("portfolio_regime_moments", as: RegimeMomentsFixture.self)
+        let f = try fixtures.load("portfolio_regime_moments", as: RegimeMomentsFixture.self)
         let returns = try ReturnObservations(assets: ["A", "B", "C"], values: Matrix(rows: f.returns.count, columns: 3,
                                                                                      elements: f.returns.flatMap { $0 }))
         let probabilities = try Matrix(rows: f.probabilities.count, columns: 2, elements: f.probabilities.flatMap { $0 })

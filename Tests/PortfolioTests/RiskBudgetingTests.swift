@@ -16,7 +16,7 @@ struct RiskBudgetingTests {
     let inputs: OptimizationInputs
 
     init() throws {
-        fixture = try loadFixture("portfolio_hierarchical", as: HierarchicalFixture.self).riskBudgeting
+        fixture = try fixtures.load("portfolio_hierarchical", as: HierarchicalFixture.self).riskBudgeting
         inputs = try sp500Inputs()
     }
 

@@ -65,7 +65,7 @@ struct HMMFixture: Decodable {
 /// log-likelihood and parameter after a fixed number of EM iterations; labels and Viterbi paths exactly.
 @Suite struct ParityTests {
     @Test func kmeansMatchesScikitLearnLloyd() throws {
-        let f: KMeansFixture = try loadFixture("kmeans")
+        let f: KMeansFixture = try fixtures.load("kmeans")
         let fit = try KMeans(clusters: 3, restarts: 1, ordering: .none).refine(matrix(f.data), initialCenters: matrix(f.initial))
         // Tolerance 1e-12 relative: the same means of the same points, summed in a different order.
         #expect(maxRelativeError(fit.centers.elements, matrix(f.centers).elements) < 1e-12)
@@ -77,7 +77,7 @@ struct HMMFixture: Decodable {
 
     @Test(arguments: ["full", "diag", "spherical", "tied"])
     func gaussianMixtureMatchesScikitLearn(type: String) throws {
-        let f: GMMFixture = try loadFixture("gmm")
+        let f: GMMFixture = try fixtures.load("gmm")
         let c = try #require(f.cases.first { $0.covarianceType == type })
         let covarianceType = try #require(CovarianceType(rawValue: type))
         let initial = try GaussianMixture(weights: f.weights, means: matrix(f.means), covariances: c.initialCovariances.map(matrix),
@@ -96,7 +96,7 @@ struct HMMFixture: Decodable {
 
     @Test(arguments: ["full", "diag", "spherical", "tied"])
     func gaussianHMMMatchesHmmlearn(type: String) throws {
-        let f: HMMFixture = try loadFixture("hmm")
+        let f: HMMFixture = try fixtures.load("hmm")
         let c = try #require(f.cases.first { $0.covarianceType == type })
         let covarianceType = try #require(CovarianceType(rawValue: type))
         let data = matrix(f.data)
@@ -125,7 +125,7 @@ struct HMMFixture: Decodable {
     /// Three independent sequences stacked with `lengths` (hmmlearn's convention: each starts from π,
     /// none is linked to the next); full covariance, 10 iterations; tolerances as above.
     @Test func gaussianHMMWithLengthsMatchesHmmlearn() throws {
-        let f: HMMFixture = try loadFixture("hmm")
+        let f: HMMFixture = try fixtures.load("hmm")
         let c = f.sequences, full = try #require(f.cases.first { $0.covarianceType == "full" })
         let data = matrix(f.data)
         let initial = try GaussianHMM(startProbabilities: f.startProbabilities, transition: matrix(f.transition), means: matrix(f.means),

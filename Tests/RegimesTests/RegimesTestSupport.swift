@@ -1,20 +1,11 @@
 import Foundation
 import Linalg
 import Testing
+@_exported import FixtureSupport
+
+/// This target's `Fixtures/` (peer outputs written by `Scripts/fixtures/`).
+let fixtures = FixtureBundle(.module)
 @testable import Regimes
-
-/// Errors of the test helpers themselves.
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Decodes `Fixtures/<name>.json` from the test bundle.
-func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
-        throw FixtureError(description: "fixture \(name).json not found in the test bundle")
-    }
-    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
-}
 
 /// `|a − e| ≤ tolerance · max(|e|, floor)`: relative, with a floor so values near zero are compared absolutely.
 func close(_ a: Double, _ e: Double, _ tolerance: Double, floor: Double = 1e-2) -> Bool {

@@ -13,7 +13,7 @@ struct IndicatorFixture: Decodable {
 /// NaN positions must match exactly.
 @Suite struct IndicatorParityTests {
     let f: IndicatorFixture
-    init() throws { f = try loadFixture("indicators") }
+    init() throws { f = try fixtures.load("indicators") }
 
     @Test func movingAverages() throws {
         expectSeries(try Indicators.sma(f.close, window: 10), f.sma10, tolerance: 1e-12, "SMA")

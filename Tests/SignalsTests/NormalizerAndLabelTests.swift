@@ -8,7 +8,7 @@ struct ScalerFixture: Decodable {
 @Suite struct NormalizerAndLabelTests {
     /// Scalers fitted on a training block and applied to a test block vs scikit-learn; tolerance 1e-12 relative (floor 1).
     @Test func scalersMatchScikitLearn() throws {
-        let f: ScalerFixture = try loadFixture("scalers")
+        let f: ScalerFixture = try fixtures.load("scalers")
         let cases: [(String, any FittedScaler, [[Double]])] = [
             ("standard", try StandardScaler(fitting: f.train), f.standard),
             ("minmax", try MinMaxScaler(fitting: f.train), f.minmax),

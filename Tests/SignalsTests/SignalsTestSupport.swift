@@ -2,19 +2,6 @@ import Foundation
 import Testing
 @testable import Signals
 
-/// Errors of the test helpers themselves.
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Decodes `Fixtures/<name>.json` from the test bundle.
-func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
-        throw FixtureError(description: "fixture \(name).json not found in the test bundle")
-    }
-    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
-}
-
 /// Records an issue unless NaN/nil positions match and every other value is within
 /// `tolerance · max(1, |expected|)`; returns the largest scaled error seen.
 @discardableResult
@@ -41,6 +28,10 @@ func expectSeries(_ actual: [Double], _ expected: [Double?], tolerance: Double, 
 }
 
 import Linalg
+@_exported import FixtureSupport
+
+/// This target's `Fixtures/` (peer outputs written by `Scripts/fixtures/`).
+let fixtures = FixtureBundle(.module)
 
 /// A 1×1 matrix.
 func Linalg_matrix(_ value: Double) -> Matrix { Matrix(rows: 1, columns: 1, repeating: value) }

@@ -31,7 +31,7 @@ extension Double {
     /// Tolerance 1e-12 absolute (signal of order 1): different but exactly equivalent filter
     /// conventions (see MultiresolutionAnalysis), so only rounding differs.
     @Test func mraMatchesPyWavelets() throws {
-        let f: MRAFixture = try loadFixture("mra")
+        let f: MRAFixture = try fixtures.load("mra")
         for c in f.cases {
             let mra = try MultiresolutionAnalysis(f.series, filter: WaveletFilter(c.wavelet), levels: c.levels)
             // PyWavelets orders [S_J, D_J, …, D_1].
@@ -45,7 +45,7 @@ extension Double {
     /// The documented coefficient relation to `pywt.swt(norm=True)`: with the reversed filter,
     /// `cDⱼ[t] = −W̃ⱼ[(t + (2ʲ−1)L/2) mod N]`, `cA_J[t] = Ṽ_J[(t + (2ᴶ−1)L/2) mod N]`; tolerance 1e-12 absolute.
     @Test func coefficientsMatchPyWaveletsSWTAfterReversalAndShift() throws {
-        let f: MRAFixture = try loadFixture("mra")
+        let f: MRAFixture = try fixtures.load("mra")
         let n = f.series.count
         for c in f.cases {
             let filter = try WaveletFilter(c.wavelet).reversed()

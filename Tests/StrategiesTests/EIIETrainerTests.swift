@@ -50,7 +50,7 @@ import Testing
     /// gradient element (float64 on both sides; the exact μ is iterated to 1e-15 on both).
     @Test(arguments: [EIIETransactionRemainder.exact, .firstOrder])
     func rewardAndGradientsMatchPyTorch(remainder: EIIETransactionRemainder) throws {
-        let fixture = try loadFixture("eiie_reward", as: RewardFixture.self)
+        let fixture = try fixtures.load("eiie_reward", as: RewardFixture.self)
         let trainer = try Self.fixtureTrainer(fixture, remainder: remainder)
         let named = trainer.network.namedTrainableParameters()
         let variables = named.map { $0.value.requiringGradient() }
@@ -72,7 +72,7 @@ import Testing
     /// The reward with the exact μ passes central differences in every parameter.
     /// Stated bar: `|analytic − numeric| ≤ 1e-8 + 1e-6·|numeric|` with ε = 1e-6.
     @Test func exactRewardPassesFiniteDifferences() throws {
-        let fixture = try loadFixture("eiie_reward", as: RewardFixture.self)
+        let fixture = try fixtures.load("eiie_reward", as: RewardFixture.self)
         let trainer = try Self.fixtureTrainer(fixture, remainder: .exact)
         let parameters = trainer.network.parameters(trainableOnly: true)
         let report = GradientCheck.firstOrder(at: parameters, absoluteTolerance: 1e-8, relativeTolerance: 1e-6) { variables in
@@ -86,7 +86,7 @@ import Testing
     /// `lr·g/(|g| + ε)` up the reward's gradient `g` (bias-corrected moments are `g` and `g²`).
     /// Stated bar: the weight rows and the reward to 1e-15 relative; each parameter's move to 1e-12.
     @Test func oneStepWritesTheMemoryAndTakesAnAdamSignStep() throws {
-        let fixture = try loadFixture("eiie_reward", as: RewardFixture.self)
+        let fixture = try fixtures.load("eiie_reward", as: RewardFixture.self)
         var trainer = try Self.fixtureTrainer(fixture, remainder: .firstOrder)
         let before = trainer.network.parameters(trainableOnly: true)
         let (reward, weights) = try trainer.rewardAndWeights(times: fixture.times, parameters: before.map { $0.requiringGradient() },

@@ -1,19 +1,10 @@
 import Foundation
 import Linalg
 import Market
+@_exported import FixtureSupport
 
-/// Errors of the test helpers themselves.
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Decodes `Fixtures/<name>.json` from the test bundle.
-func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
-        throw FixtureError(description: "fixture \(name).json not found in the test bundle")
-    }
-    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
-}
+/// This target's `Fixtures/` (peer outputs written by `Scripts/fixtures/`).
+let fixtures = FixtureBundle(.module)
 
 /// A synthetic OHLC market with a planted signal: asset 0 rises by `rise` to `rise + 0.2 %` every
 /// bar; the other assets are driftless random walks with volatility `volatility`. Highs and lows

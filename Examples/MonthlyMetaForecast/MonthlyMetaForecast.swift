@@ -18,6 +18,7 @@
 // strong threshold 0.2% per day), the forecast classified with the same thresholds.
 //
 //     swift run -c release MonthlyMetaForecast [--iterations N] [--seed S] [--inner-lr RATE]
+import ArgumentParser
 import Autodiff
 import Foundation
 import Linalg
@@ -34,24 +35,24 @@ let lookback = 10, horizon = 5, strongPerDay = 0.002
 /// Progress goes to standard error (unbuffered), results to standard output.
 func progress(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-do {
+@main
+struct MonthlyMetaForecast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "MAML against conventional training for monthly stock-return tasks (LSTM-attention forecaster).")
+
+    @Option(help: "Meta-training iterations (and conventional updates).")
     var iterations = 300
+    @Option(help: "Seed of the networks and the task draws.")
     var seed: UInt64 = 5
+    @Option(name: .customLong("inner-lr"), help: "Inner (adaptation) SGD step size.")
     var innerRate = 0.1
-    var arguments = CommandLine.arguments.dropFirst()
-    while let option = arguments.popFirst() {
-        guard let text = arguments.popFirst(), let value = Double(text), value > 0 else {
-            throw ExampleError(description: "\(option) needs a positive number\n"
-                               + "usage: MonthlyMetaForecast [--iterations N] [--seed S] [--inner-lr RATE]")
-        }
-        switch option {
-        case "--iterations": iterations = Int(value)
-        case "--seed": seed = UInt64(value)
-        case "--inner-lr": innerRate = value
-        default: throw ExampleError(description: "unknown option \(option)")
-        }
+
+    func validate() throws {
+        guard iterations >= 1 else { throw ValidationError("--iterations needs a positive integer, not \(iterations)") }
+        guard innerRate > 0, innerRate.isFinite else { throw ValidationError("--inner-lr needs a positive number, not \(innerRate)") }
     }
 
+    func run() throws {
     let panel = try Dataset.sp500Stocks.load()
     guard let dates = panel.index.dates else { throw ExampleError(description: "sp500-stocks has no dates") }
     let closes = try panel.assets.map { try panel.series($0) }
@@ -140,7 +141,5 @@ do {
     let majority = Dictionary(grouping: heldOutClasses, by: { $0 }).values.map(\.count).max()!
     print(String(format: "| always 0 / always up / majority class | – | %.3f | %.3f | %.3f |", zeroMSE, upShare,
                  Double(majority) / Double(heldOutClasses.count)))
-} catch {
-    FileHandle.standardError.write(Data("MonthlyMetaForecast: \(error)\n".utf8))
-    exit(1)
+    }
 }

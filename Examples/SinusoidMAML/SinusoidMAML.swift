@@ -12,51 +12,12 @@
 // on 100 query points per task after 0, 1 and 10 steps: mean MSE and a 95% confidence half-width.
 //
 //     swift run -c release SinusoidMAML [--iterations N] [--seed S] [--eval-tasks T]
+import ArgumentParser
 import Autodiff
 import Foundation
 import Linalg
 import MetaLearn
 import NN
-
-struct Options {
-    var iterations = 2000
-    var seed: UInt64 = 2017
-    var evaluationTasks = 600
-    var metaBatch = 25
-
-    init(_ arguments: [String]) throws {
-        var i = 1
-        func value() throws -> String {
-            i += 1
-            guard i < arguments.count else { throw ExampleError.usage("\(arguments[i - 1]) needs a value") }
-            return arguments[i]
-        }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--iterations": iterations = try integer(value(), "--iterations")
-            case "--seed": seed = UInt64(try integer(value(), "--seed"))
-            case "--eval-tasks": evaluationTasks = try integer(value(), "--eval-tasks")
-            case "--meta-batch": metaBatch = try integer(value(), "--meta-batch")
-            default: throw ExampleError.usage("unknown option \(arguments[i])")
-            }
-            i += 1
-        }
-    }
-
-    func integer(_ text: String, _ name: String) throws -> Int {
-        guard let n = Int(text), n > 0 else { throw ExampleError.usage("\(name) needs a positive integer, not \(text)") }
-        return n
-    }
-}
-
-enum ExampleError: Error, CustomStringConvertible {
-    case usage(String)
-    var description: String {
-        switch self {
-        case .usage(let m): "\(m)\nusage: SinusoidMAML [--iterations N] [--seed S] [--eval-tasks T] [--meta-batch B]"
-        }
-    }
-}
 
 func mse(_ model: MLP<Double>, _ data: TaskData<Double>) throws -> Tensor<Double> {
     try meanSquaredErrorLoss(model(data.inputs), data.targets)
@@ -70,8 +31,29 @@ func format(_ p: AdaptationCurve.Point?) -> String {
 /// Progress goes to standard error (unbuffered), results to standard output.
 func progress(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-do {
-    let options = try Options(CommandLine.arguments)
+@main
+struct SinusoidMAML: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "MAML, first-order MAML, Reptile and a pretrained baseline on the sinusoid regression tasks of Finn et al. (2017).")
+
+    @Option(help: "Meta-training iterations.")
+    var iterations = 2000
+    @Option(help: "Seed of the network, the task draws and the held-out tasks.")
+    var seed: UInt64 = 2017
+    @Option(name: .customLong("eval-tasks"), help: "Held-out tasks for the evaluation.")
+    var evaluationTasks = 600
+    @Option(name: .customLong("meta-batch"), help: "Tasks per meta-batch.")
+    var metaBatch = 25
+
+    func validate() throws {
+        for (name, value) in [("--iterations", iterations), ("--eval-tasks", evaluationTasks), ("--meta-batch", metaBatch)]
+            where value < 1 {
+            throw ValidationError("\(name) needs a positive integer, not \(value)")
+        }
+    }
+
+    func run() throws {
+    let options = self
     var generator = Xoshiro256StarStar(seed: options.seed)
     let family = try SinusoidTasks<Double>(supportSize: 10, querySize: 10)
     let initial = try MLP<Double>(sizes: [1, 40, 40, 1], activation: .relu, using: &generator)
@@ -124,7 +106,5 @@ do {
     }
     print("\nTraining time (s): " + ["MAML", "FOMAML", "Reptile", "pretrained"]
         .map { "\($0) " + String(format: "%.1f", seconds[$0] ?? 0) }.joined(separator: ", "))
-} catch {
-    FileHandle.standardError.write(Data("SinusoidMAML: \(error)\n".utf8))
-    exit(1)
+    }
 }
