@@ -26,17 +26,6 @@ func correctlyRoundedDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, 
     }
 }
 
-/// The standard normal cumulative distribution Φ(x) = ½·erfc(−x/√2).
-///
-/// `erfc` keeps full relative accuracy in the lower tail (Φ(−10) ≈ 7.6e−24 is
-/// returned to a few ulps), where `1 − Φ(−x)` would cancel.
-@inline(__always)
-func standardNormalCDF(_ x: Double) -> Double { 0.5 * erfc(-x * 0.7071067811865475244) }
-
-/// The standard normal density φ(x) = exp(−x²/2)/√(2π).
-@inline(__always)
-func standardNormalPDF(_ x: Double) -> Double { exp(-0.5 * x * x) * 0.3989422804014326779 }
-
 /// `exp` from the platform C library.
 @inline(__always)
 func naturalExp(_ x: Double) -> Double { exp(x) }

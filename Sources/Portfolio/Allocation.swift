@@ -306,8 +306,8 @@ extension PortfolioAllocation: Encodable {
 
 /// An allocation method: configured by hyperparameters, then fitted on ``OptimizationInputs``.
 ///
-/// The mean-variance family, the naive allocators and (in later releases) HRP, HERC, risk budgeting
-/// and Black–Litterman conform, so a hierarchical allocation can run any of them inside each asset class.
+/// The mean-variance family, the naive allocators, HRP, HERC, risk budgeting and Black–Litterman
+/// conform, so a hierarchical allocation can run any of them inside each asset class.
 public protocol PortfolioOptimizer: Sendable {
     /// Computes the weights and every measure of them.
     ///

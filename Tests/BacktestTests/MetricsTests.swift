@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Market
 import Testing
 @testable import Backtest
@@ -82,10 +83,13 @@ struct MetricsTests {
     }
 
     @Test("the normal quantile inverts the CDF (1e-15) and matches scipy's ppf(0.05) = −1.6448536269514729")
-    func normalQuantile() {
-        #expect(abs(NormalDistribution.quantile(0.05) + 1.6448536269514729) < 1e-15)
+    func normalQuantile() throws {
+        #expect(throws: LinalgError.invalidArgument(operation: "NormalDistribution.quantile", message: "p = 1.0 is not in (0, 1)")) {
+            try NormalDistribution.quantile(1)
+        }
+        #expect(abs(try NormalDistribution.quantile(0.05) + 1.6448536269514729) < 1e-15)
         for p in [1e-10, 0.001, 0.02, 0.3, 0.5, 0.9, 0.999] {
-            #expect(abs(NormalDistribution.cumulative(NormalDistribution.quantile(p)) - p) <= 1e-15 * max(p, 1e-3))
+            #expect(abs(NormalDistribution.cumulative(try NormalDistribution.quantile(p)) - p) <= 1e-15 * max(p, 1e-3))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 
 /// Performance and risk measures of a series of simple per-period returns.
 ///
@@ -223,7 +224,7 @@ public enum ReturnMetrics {
     public static func gaussianValueAtRisk(_ returns: [Double], cutoff: Double = 0.05) throws -> Double {
         try check(returns, "gaussianValueAtRisk", minimum: 2)
         try checkCutoff(cutoff, "gaussianValueAtRisk")
-        return mean(returns) + standardDeviation(returns, ddof: 1) * NormalDistribution.quantile(cutoff)
+        return mean(returns) + standardDeviation(returns, ddof: 1) * (try NormalDistribution.quantile(cutoff))
     }
 
     /// Gaussian conditional value at risk `μ − σ·φ(Φ⁻¹(cutoff))/cutoff`: the mean of the normal
@@ -233,7 +234,7 @@ public enum ReturnMetrics {
     public static func gaussianConditionalValueAtRisk(_ returns: [Double], cutoff: Double = 0.05) throws -> Double {
         try check(returns, "gaussianConditionalValueAtRisk", minimum: 2)
         try checkCutoff(cutoff, "gaussianConditionalValueAtRisk")
-        let z = NormalDistribution.quantile(cutoff)
+        let z = try NormalDistribution.quantile(cutoff)
         return mean(returns) - standardDeviation(returns, ddof: 1) * NormalDistribution.density(z) / cutoff
     }
 
@@ -354,48 +355,5 @@ public enum ReturnMetrics {
     public static func hitRate(_ returns: [Double]) throws -> Double {
         try check(returns, "hitRate")
         return Double(returns.filter { $0 > 0 }.count) / Double(returns.count)
-    }
-}
-
-/// The standard normal distribution's density and quantile function.
-public enum NormalDistribution {
-    /// `φ(z) = exp(−z²/2)/√(2π)`.
-    public static func density(_ z: Double) -> Double { exp(-0.5 * z * z) / (2 * Double.pi).squareRoot() }
-
-    /// `Φ(z) = erfc(−z/√2)/2`.
-    public static func cumulative(_ z: Double) -> Double { 0.5 * erfc(-z / 2.0.squareRoot()) }
-
-    /// `Φ⁻¹(p)` for `p ∈ (0, 1)`: Acklam's rational approximation (relative error 1.15e-9) refined by
-    /// two Halley steps on `Φ(z) − p` (computed with `erfc`), accurate to a few ulps.
-    public static func quantile(_ p: Double) -> Double {
-        precondition(p > 0 && p < 1, "NormalDistribution.quantile: p = \(p) is not in (0, 1)")
-        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
-        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                 6.680131188771972e+01, -1.328068155288572e+01]
-        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
-        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
-        let low = 0.02425
-        var z: Double
-        if p < low {
-            let q = (-2 * log(p)).squareRoot()
-            z = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
-                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
-        } else if p <= 1 - low {
-            let q = p - 0.5, r = q * q
-            z = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
-                / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
-        } else {
-            let q = (-2 * log(1 - p)).squareRoot()
-            z = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
-                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
-        }
-        for _ in 0..<2 {
-            let error = cumulative(z) - p
-            let u = error / density(z)
-            z -= u / (1 + z * u / 2)
-        }
-        return z
     }
 }

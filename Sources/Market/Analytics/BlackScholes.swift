@@ -1,3 +1,5 @@
+import Linalg
+
 /// A European option's right: to buy (call) or to sell (put) the underlying at the strike.
 public enum OptionKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// The right to buy at the strike; payoff `max(S_T − K, 0)`.
@@ -132,8 +134,8 @@ public enum BlackScholes {
     public static func price(_ kind: OptionKind, _ inputs: BlackScholesInputs) -> Double {
         let d1 = inputs.d1, d2 = inputs.d2
         switch kind {
-        case .call: return inputs.discountedSpot * standardNormalCDF(d1) - inputs.discountedStrike * standardNormalCDF(d2)
-        case .put: return inputs.discountedStrike * standardNormalCDF(-d2) - inputs.discountedSpot * standardNormalCDF(-d1)
+        case .call: return inputs.discountedSpot * NormalDistribution.cumulative(d1) - inputs.discountedStrike * NormalDistribution.cumulative(d2)
+        case .put: return inputs.discountedStrike * NormalDistribution.cumulative(-d2) - inputs.discountedSpot * NormalDistribution.cumulative(-d1)
         }
     }
 
@@ -149,18 +151,18 @@ public enum BlackScholes {
         let d1 = inputs.d1, d2 = inputs.d2
         let sqrtT = inputs.maturity.squareRoot()
         let sq = inputs.discountedSpot, kr = inputs.discountedStrike
-        let density = standardNormalPDF(d1)
+        let density = NormalDistribution.density(d1)
         let gamma = sq * density / (inputs.spot * inputs.spot * inputs.volatility * sqrtT)
         let vega = sq * density * sqrtT
         let decay = -sq * density * inputs.volatility / (2 * sqrtT)
         switch kind {
         case .call:
-            let nd1 = standardNormalCDF(d1), nd2 = standardNormalCDF(d2)
+            let nd1 = NormalDistribution.cumulative(d1), nd2 = NormalDistribution.cumulative(d2)
             return OptionGreeks(price: sq * nd1 - kr * nd2, delta: sq / inputs.spot * nd1, gamma: gamma, vega: vega,
                                 theta: decay + inputs.dividendYield * sq * nd1 - inputs.rate * kr * nd2,
                                 rho: inputs.maturity * kr * nd2)
         case .put:
-            let nd1 = standardNormalCDF(-d1), nd2 = standardNormalCDF(-d2)
+            let nd1 = NormalDistribution.cumulative(-d1), nd2 = NormalDistribution.cumulative(-d2)
             return OptionGreeks(price: kr * nd2 - sq * nd1, delta: -sq / inputs.spot * nd1, gamma: gamma, vega: vega,
                                 theta: decay - inputs.dividendYield * sq * nd1 + inputs.rate * kr * nd2,
                                 rho: -inputs.maturity * kr * nd2)
@@ -243,7 +245,7 @@ public enum BlackScholes {
                                                residual: value)
             }
             if value < 0 { low = sigma } else { high = sigma }
-            let vega = inputs.discountedSpot * standardNormalPDF(inputs.d1) * maturity.squareRoot()
+            let vega = inputs.discountedSpot * NormalDistribution.density(inputs.d1) * maturity.squareRoot()
             let step = vega > 1e-300 ? sigma - value / vega : .nan
             if step > low && step < high {
                 sigma = step

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The standard normal distribution: density, cumulative distribution and quantile, the one
+/// implementation every module uses (option pricing, Gaussian value at risk, CWMR's confidence).
+public enum NormalDistribution {
+    /// `φ(z) = exp(−z²/2)/√(2π)`.
+    public static func density(_ z: Double) -> Double { exp(-0.5 * z * z) * 0.3989422804014326779 }
+
+    /// `Φ(z) = erfc(−z/√2)/2`: `erfc` keeps full relative accuracy in the lower tail (Φ(−10) ≈ 7.6e−24
+    /// to a few ulps), where `1 − Φ(−z)` would cancel.
+    public static func cumulative(_ z: Double) -> Double { 0.5 * erfc(-z * 0.7071067811865475244) }
+
+    /// `Φ⁻¹(p)`: Acklam's rational approximation (relative error 1.15e-9) refined by two Halley steps
+    /// on `Φ(z) − p` computed with `erfc`, accurate to a few ulps.
+    ///
+    /// - Throws: ``LinalgError/invalidArgument(operation:message:)`` unless `0 < p < 1`.
+    public static func quantile(_ p: Double) throws -> Double {
+        guard p > 0, p < 1 else {
+            throw LinalgError.invalidArgument(operation: "NormalDistribution.quantile", message: "p = \(p) is not in (0, 1)")
+        }
+        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                 6.680131188771972e+01, -1.328068155288572e+01]
+        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+        let low = 0.02425
+        var z: Double
+        if p < low {
+            let q = (-2 * log(p)).squareRoot()
+            z = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        } else if p <= 1 - low {
+            let q = p - 0.5, r = q * q
+            z = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+                / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+        } else {
+            let q = (-2 * log(1 - p)).squareRoot()
+            z = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        }
+        for _ in 0..<2 {
+            let e = cumulative(z) - p
+            let u = e * (2 * Double.pi).squareRoot() * exp(z * z / 2)
+            z -= u / (1 + z * u / 2)
+        }
+        return z
+    }
+}
