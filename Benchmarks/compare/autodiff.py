@@ -10,7 +10,7 @@ The script
      torch.set_num_interop_threads(1)),
   3. prints a table of medians (per kernel: the median over rounds of each round's median over many
      timed calls) with the ratio PyTorch/MetaFolio, checks that both computed the same result, and
-     reports the performance targets of issue 3,
+     reports the Autodiff performance targets,
   4. with --write-readme, replaces the marked Autodiff section of Benchmarks/README.md.
 
 Kernels (inputs: SplitMix64 streams, reproduced here with NumPy; see AutodiffWorkloads):
@@ -78,7 +78,7 @@ IMPLEMENTATIONS = ["torch", "swift"]
 LABELS = {"torch": "PyTorch", "swift": "MetaFolio"}
 PEROP_SPEEDUP_TARGET = 10.0   # per-op graph + backward >= 10x faster than PyTorch
 MATMUL_OVERHEAD_TARGET = 1.10  # matmul fwd+bwd within 1.1x the three raw GEMMs
-LSTM_TARGETS = {"f32": (1.5, 1.0), "f64": (0.5, None)}  # MetaFolio time / PyTorch time (target, stretch), issue 4
+LSTM_TARGETS = {"f32": (1.5, 1.0), "f64": (0.5, None)}  # MetaFolio time / PyTorch time (target, stretch)
 LSTM_SIZES = (32, 50, 8, 64)  # batch, steps, input features, hidden (AutodiffWorkloads.LSTMStepWorkload)
 LSTM_PARAMETER_SEEDS = (21, 22, 23, 24)  # weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0
 SEED_FIRST, SEED_SECOND, SEED_THIRD = 11, 12, 13
@@ -339,7 +339,7 @@ def targets(table: dict) -> list[str]:
             if stretch is not None:
                 verdict += f"; stretch ≤ {stretch}×: {'met' if ratio <= stretch else 'not met'}"
             tuning = " with AllocatorTuning.retainFreedMemory()" if variant else ""
-            out.append(f"- {kernel} (issue 4; batch 32, 50 steps, 8 → 64, forward + MSE + backward + Adam{tuning}): "
+            out.append(f"- {kernel} (batch 32, 50 steps, 8 → 64, forward + MSE + backward + Adam{tuning}): "
                        f"MetaFolio {format_time(swift[kernel]['median_s'])}, PyTorch "
                        f"{format_time(torch_[peer]['median_s'])}: {ratio:.2f}× PyTorch's time "
                        f"(target ≤ {target}×): {verdict}")
@@ -424,7 +424,7 @@ def main() -> None:
         "",
         *render_table(table),
         "",
-        "Targets (issue 3):",
+        "Targets:",
         *targets(table),
     ]
     problems = check_agreement(table)

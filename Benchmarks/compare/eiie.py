@@ -63,7 +63,7 @@ END_MARK = "<!-- END eiie-compare -->"
 
 KERNEL_NAMES = ["osbl step exact f32", "osbl step exact f64", "osbl step first-order f32", "osbl step first-order f64"]
 LABELS = {"torch": "PyTorch", "swift": "MetaFolio"}
-# The targets: MetaFolio's step within half PyTorch float32's time, and 0.3x of float64's.
+# The targets: MetaFolio's step within half PyTorch float32's time, and 0.3x of float64's.
 TARGETS = {"osbl step exact f32": 0.5, "osbl step exact f64": 0.3}
 
 BARS, ASSETS, BATCH, WINDOW, FIRST_START, START_CYCLE = 2000, 11, 50, 50, 49, 1900

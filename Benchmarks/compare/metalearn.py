@@ -239,7 +239,7 @@ def main():
     print(section)
     if args.write_readme:
         replace_marked_section(README, BEGIN_MARK, END_MARK, section,
-                               heading="## MetaLearn: one second-order MAML meta-step (issue 5)")
+                               heading="## MetaLearn: one second-order MAML meta-step")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ The script
      calls torch.set_num_threads(--threads) and torch.set_num_interop_threads(1)),
   3. prints a table of medians (per kernel: the median over rounds of each round's median over many
      timed calls) with the ratio PyTorch/MetaFolio, checks that both computed the same losses and
-     gradients (checksums), and reports the performance target of issue 4,
+     gradients (checksums), and reports the NN layers' performance target,
   4. with --write-readme, replaces (or appends) the marked NN section of Benchmarks/README.md.
 
 Kernels (forward plus backward; every input and parameter is a SplitMix64 stream scaled as in
@@ -54,13 +54,13 @@ COMPARE_DIR = Path(__file__).resolve().parent
 BENCH_DIR = COMPARE_DIR.parent
 ROOT_DIR = BENCH_DIR.parent
 README = BENCH_DIR / "README.md"
-HEADING = "## NN layers: MultiheadAttention and the EIIE CNN (issue 4)"
+HEADING = "## NN layers: MultiheadAttention and the EIIE CNN"
 BEGIN_MARK = "<!-- BEGIN nn-compare (written by compare/nn.py --write-readme) -->"
 END_MARK = "<!-- END nn-compare -->"
 
 KERNEL_NAMES = ["mha 32x50x64 h4 f64", "mha 32x50x64 h4 f32", "eiie cnn 50x11x50 f64", "eiie cnn 50x11x50 f32"]
 LABELS = {"torch": "PyTorch", "swift": "MetaFolio"}
-# Issue 4: MultiheadAttention forward + backward in Double within half PyTorch float64's time.
+# Target: MultiheadAttention forward + backward in Double within half PyTorch float64's time.
 TARGETS = {"mha 32x50x64 h4 f64": 0.5}
 
 # Seeds and scales of Sources/NNTimings/main.swift (NNBenchmarkSeed).
@@ -263,7 +263,7 @@ def main() -> None:
         "",
         *render(table),
         "",
-        "Target (issue 4):",
+        "Target:",
         *targets(table),
         "",
         "Results agree (checksums of loss and all gradients within 1e-9 relative in f64, 1e-4 in f32)."

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Same-run comparison of MetaFolio's online portfolio selection with universal-portfolios.
 
-Workloads (issue 9): OLMAR-1 (eps=10, window=5), RMR (eps=10, window=5, tau=0.001),
+Workloads: OLMAR-1 (eps=10, window=5), RMR (eps=10, window=5, tau=0.001),
 PAMR (eps=0.5) and EG (eta=0.05) on NYSE (O) (5651 days x 36 stocks), with universal-portfolios'
 day-0 convention (MetaFolio's PriceRelatives(dataset:dayZero: .firstDayDropped) and
 warmUp: .priceSinceStart for OLMAR/RMR), no fee. Final wealths must agree to 1e-9 relative.
@@ -99,7 +99,7 @@ def main():
         print("WEALTH MISMATCH: " + "; ".join(failures), file=sys.stderr)
         sys.exit(1)
     if args.write_readme:
-        replace_marked_section(README, BEGIN_MARK, END_MARK, table, heading="## Online portfolio selection (issue 9)")
+        replace_marked_section(README, BEGIN_MARK, END_MARK, table, heading="## Online portfolio selection")
         print(f"Updated {README}", file=sys.stderr)
 
 

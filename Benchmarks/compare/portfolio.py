@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Same-run comparison of MetaFolio's HRP and minimum variance with PyPortfolioOpt and Riskfolio-Lib.
 
-Workloads (issue 8), on daily returns r[t, j] = 0.01 * (u[t, j] + m[t]) where u is the T x n
+Workloads, on daily returns r[t, j] = 0.01 * (u[t, j] + m[t]) where u is the T x n
 SplitMix64 stream of seed 11 (row-major) and m the T draws of seed 12, all on [-1, 1) (the same
 bits as Benchmarks/Sources/PortfolioTimings, via bench_common.splitmix_uniform):
   hrp 20x8312      returns -> covariance/correlation -> single-linkage HRP weights:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Same-run comparison of MetaFolio's MODWT MRA and Gaussian HMM with PyWavelets and hmmlearn.
 
-Workloads (issue 7):
+Workloads:
   MRA  sym8, 6 levels, n = 8192: MetaFolio MultiresolutionAnalysis (periodic) vs
        pywt.mra(x, "sym8", 6, transform="swt", mode="periodization"); the components must agree
        (sum of all components compared to 1e-9 relative).

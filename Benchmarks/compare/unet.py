@@ -159,7 +159,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if args.write_readme:
-        replace_marked_section(README, BEGIN_MARK, END_MARK, section, heading="## NN models: UNet1D (issue 4)")
+        replace_marked_section(README, BEGIN_MARK, END_MARK, section, heading="## NN models: UNet1D")
     if problems:
         sys.exit(1)
 

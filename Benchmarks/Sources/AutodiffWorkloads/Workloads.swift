@@ -158,7 +158,7 @@ public struct ElementwiseWorkload: Sendable {
     }
 }
 
-/// One LSTM training step (issue 4's speed target): batch 32, 50 timesteps, 8 input features,
+/// One LSTM training step (the LSTM speed target): batch 32, 50 timesteps, 8 input features,
 /// hidden 64, batch-first; forward, MSE loss of the whole output sequence against a target,
 /// backward, one Adam step (learning rate 1e-3) that updates the parameters for the next call.
 ///
