@@ -181,12 +181,11 @@ struct BacktestCommand: FailureReportingCommand {
         }
         print("\(result.strategy): \(result.dates.first ?? "") … \(result.dates.last ?? ""), \(result.periodCount) periods, "
               + "\(result.decisions.count) rebalances (\(result.schedule)), fee \(rate) (\(method.rawValue))")
-        let shown: Set<String> = ["final wealth", "annual return", "annual volatility", "Sharpe ratio", "Sortino ratio",
-                                  "max drawdown", "Calmar ratio", "VaR 95% (historical)", "CVaR 95% (historical)",
-                                  "annual turnover (one-way)", "cost drag", "total cost"]
-        let rows = metrics.summaryRows.filter { shown.contains($0.label) }
-        for (name, value) in rows {
-            print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + (value.map { formatted($0) } ?? "—"))
+        let shown: [PerformanceMetrics.Measure] = [.finalWealth, .annualReturn, .annualVolatility, .sharpeRatio, .sortinoRatio,
+                                                   .maxDrawdown, .calmarRatio, .valueAtRisk, .conditionalValueAtRisk,
+                                                   .annualOneWayTurnover, .costDrag, .totalCost]
+        for measure in shown {
+            print(measure.label.padding(toLength: 24, withPad: " ", startingAt: 0) + (metrics.value(measure).map { formatted($0) } ?? "—"))
         }
     }
 

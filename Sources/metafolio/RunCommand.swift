@@ -147,16 +147,16 @@ struct RunCommand: FailureReportingCommand {
             try printJSON(RunSummary(metrics: result.metrics, spreads: result.spreads, failures: result.failures))
             return
         }
-        let shown = ["annual return", "annual volatility", "Sharpe ratio", "Sortino ratio", "max drawdown", "Calmar ratio",
-                     "CVaR 95% (historical)", "alpha", "beta", "information ratio", "annual turnover (one-way)", "cost drag"]
+        let shown: [PerformanceMetrics.Measure] = [.annualReturn, .annualVolatility, .sharpeRatio, .sortinoRatio, .maxDrawdown,
+                                                   .calmarRatio, .conditionalValueAtRisk, .alpha, .beta, .informationRatio,
+                                                   .annualOneWayTurnover, .costDrag]
         let windows = result.metrics.first?.stressWindows.map(\.window) ?? []
-        var table = TextTable(header: ["line"] + shown + windows.map { "\($0.name) return" })
+        var table = TextTable(header: ["line"] + shown.map(\.label) + windows.map { "\($0.name) return" })
         for measures in result.metrics {
-            let values = Dictionary(measures.summaryRows.map { ($0.label, $0.value) }, uniquingKeysWith: { a, _ in a })
             let stress = windows.map { window in
                 measures.stressWindows.first { $0.window == window }.map { formatted($0.cumulativeReturn, 4) } ?? "—"
             }
-            table.rows.append([measures.strategy] + shown.map { label in (values[label] ?? nil).map { formatted($0, 4) } ?? "—" } + stress)
+            table.rows.append([measures.strategy] + shown.map { measures.value($0).map { formatted($0, 4) } ?? "—" } + stress)
         }
         print(table.render())
         if seeds > 1 {

@@ -119,6 +119,9 @@ struct MetricsTests {
         #expect(result.turnover.enumerated().allSatisfy { k, value in value == 0 || result.decisions.contains { $0.executionBar == k + 1 } })
         #expect(metrics.summaryRows.count == 26 && metrics.summaryRows[0].value == metrics.finalWealth)
         #expect(metrics.summaryRows.first { $0.label == "beta" }?.value == metrics.beta)
+        // Every measure is reachable by its case, and the rows follow the cases' order.
+        #expect(metrics.summaryRows.map(\.label) == PerformanceMetrics.Measure.allCases.map(\.label))
+        #expect(metrics.value(.annualOneWayTurnover) == metrics.annualTurnover / 2 && metrics.value(.sharpeRatio) == metrics.sharpeRatio)
         let encoded = try JSONEncoder().encode(metrics)
         #expect(try JSONDecoder().decode(PerformanceMetrics.self, from: encoded).sharpeRatio == metrics.sharpeRatio)
         #expect(throws: BacktestError.self) { try PerformanceMetrics(result: result, benchmark: [0.01, 0.02]) }

@@ -190,19 +190,75 @@ public struct PerformanceMetrics: Sendable, Codable {
         }
     }
 
-    /// The headline metrics as `(label, value)` rows for a table, in a fixed order (`nil` where undefined
-    /// or without a benchmark).
+    /// A headline measure, for choosing which to show without matching label strings.
+    public enum Measure: String, Sendable, Hashable, Codable, CaseIterable {
+        case finalWealth = "final wealth"
+        case cumulativeReturn = "cumulative return"
+        case annualReturn = "annual return"
+        case annualVolatility = "annual volatility"
+        case sharpeRatio = "Sharpe ratio"
+        case sortinoRatio = "Sortino ratio"
+        case calmarRatio = "Calmar ratio"
+        case maxDrawdown = "max drawdown"
+        case maxDrawdownPeriods = "max drawdown periods"
+        case valueAtRisk = "VaR 95% (historical)"
+        case conditionalValueAtRisk = "CVaR 95% (historical)"
+        case gaussianValueAtRisk = "VaR 95% (Gaussian)"
+        case gaussianConditionalValueAtRisk = "CVaR 95% (Gaussian)"
+        case omegaRatio = "Omega ratio"
+        case tailRatio = "tail ratio"
+        case stability
+        case alpha
+        case beta
+        case informationRatio = "information ratio"
+        case trackingError = "tracking error"
+        case hitRate = "hit rate"
+        case annualTurnover = "annual turnover (two-way)"
+        case annualOneWayTurnover = "annual turnover (one-way)"
+        case costDrag = "cost drag"
+        case totalCost = "total cost"
+        case perPeriodSharpeRatio = "per-period Sharpe (Jiang et al.)"
+
+        /// The label used in tables and reports.
+        public var label: String { rawValue }
+    }
+
+    /// The value of `measure` (`nil` where undefined or without a benchmark).
+    public func value(_ measure: Measure) -> Double? {
+        switch measure {
+        case .finalWealth: return finalWealth
+        case .cumulativeReturn: return cumulativeReturn
+        case .annualReturn: return annualReturn
+        case .annualVolatility: return annualVolatility
+        case .sharpeRatio: return sharpeRatio
+        case .sortinoRatio: return sortinoRatio
+        case .calmarRatio: return calmarRatio
+        case .maxDrawdown: return maxDrawdown
+        case .maxDrawdownPeriods: return Double(maxDrawdownDuration)
+        case .valueAtRisk: return valueAtRisk
+        case .conditionalValueAtRisk: return conditionalValueAtRisk
+        case .gaussianValueAtRisk: return gaussianValueAtRisk
+        case .gaussianConditionalValueAtRisk: return gaussianConditionalValueAtRisk
+        case .omegaRatio: return omegaRatio
+        case .tailRatio: return tailRatio
+        case .stability: return stability
+        case .alpha: return alpha
+        case .beta: return beta
+        case .informationRatio: return informationRatio
+        case .trackingError: return trackingError
+        case .hitRate: return hitRate
+        case .annualTurnover: return annualTurnover
+        case .annualOneWayTurnover: return annualOneWayTurnover
+        case .costDrag: return costDrag
+        case .totalCost: return totalCost
+        case .perPeriodSharpeRatio: return perPeriodSharpeRatio
+        }
+    }
+
+    /// The headline metrics as `(label, value)` rows for a table, in ``Measure`` order (`nil` where
+    /// undefined or without a benchmark).
     public var summaryRows: [(label: String, value: Double?)] {
-        [("final wealth", finalWealth), ("cumulative return", cumulativeReturn), ("annual return", annualReturn),
-         ("annual volatility", annualVolatility), ("Sharpe ratio", sharpeRatio), ("Sortino ratio", sortinoRatio),
-         ("Calmar ratio", calmarRatio), ("max drawdown", maxDrawdown), ("max drawdown periods", Double(maxDrawdownDuration)),
-         ("VaR 95% (historical)", valueAtRisk), ("CVaR 95% (historical)", conditionalValueAtRisk),
-         ("VaR 95% (Gaussian)", gaussianValueAtRisk), ("CVaR 95% (Gaussian)", gaussianConditionalValueAtRisk),
-         ("Omega ratio", omegaRatio), ("tail ratio", tailRatio), ("stability", stability), ("alpha", alpha), ("beta", beta),
-         ("information ratio", informationRatio), ("tracking error", trackingError), ("hit rate", hitRate),
-         ("annual turnover (two-way)", annualTurnover),
-         ("annual turnover (one-way)", annualOneWayTurnover), ("cost drag", costDrag), ("total cost", totalCost),
-         ("per-period Sharpe (Jiang et al.)", perPeriodSharpeRatio)]
+        Measure.allCases.map { ($0.label, value($0)) }
     }
 
     static func stress(result: BacktestResult, benchmark: [Double]?, windows: [StressWindow],
