@@ -18,10 +18,7 @@ struct BacktestCommand: FailureReportingCommand {
 
     @Option(name: .long, help: "JSON file with the settings (keys = long option names).")
     var config: String?
-    @Option(name: .long, help: "Embedded dataset name (see `metafolio datasets`).")
-    var dataset: String?
-    @Option(name: .long, help: "Wide CSV file of prices (date column first).")
-    var prices: String?
+    @OptionGroup var input: PriceSource
     @Option(name: .long, help: "Strategy: equal, fixed, inverse-volatility, min-variance, max-sharpe.")
     var strategy: String?
     @Option(name: .long, help: "Weights of the fixed strategy, e.g. AAPL=0.6,MSFT=0.4 (the rest in cash with --cash).")
@@ -103,15 +100,13 @@ struct BacktestCommand: FailureReportingCommand {
     func execute() throws {
         let s = try config.map(Settings.load) ?? Settings()
         try checkConflicts(s)
-        let datasetName = dataset ?? (prices == nil ? s.dataset : nil)
-        let pricesPath = prices ?? (dataset == nil ? s.prices : nil)
-        let panel: PricePanel
-        switch (datasetName, pricesPath) {
-        case let (name?, nil): panel = try Dataset(named: name).load()
-        case let (nil, path?): panel = try PanelCSVReader().read(path: path)
-        case (nil, nil): throw ValidationError("give --dataset NAME, --prices FILE.csv or a --config file naming one")
-        default: throw ValidationError("give only one of --dataset and --prices")
+        if input.dataset == nil, input.prices == nil, s.dataset == nil, s.prices == nil {
+            throw ValidationError("give --dataset NAME, --prices FILE.csv or a --config file naming one")
         }
+        if input.dataset == nil, input.prices == nil, s.dataset != nil, s.prices != nil {
+            throw ValidationError("give only one of --dataset and --prices")
+        }
+        let panel = try input.load(fallbackDataset: s.dataset, fallbackPrices: s.prices).panel
         let rate = fee ?? s.fee ?? 0
         let method = TransactionCostModel.Method(rawValue: costMethod ?? s.costMethod ?? "exact")
         guard let method else { throw ValidationError("--cost-method must be exact or simple") }

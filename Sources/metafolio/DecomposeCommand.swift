@@ -18,7 +18,7 @@ struct DecomposeCommand: FailureReportingCommand {
     @Option(name: .long, help: "Boundary rule: periodic or reflection.")
     var boundary: String = "reflection"
 
-    @Option(name: .long, help: "Embedded dataset name (see `metafolio datasets`).")
+    @Option(name: .long, help: "Embedded dataset (see `metafolio datasets`), or multi-asset for the monthly multi-asset universe.")
     var dataset: String?
 
     @Option(name: .long, help: "Wide CSV file (date column first).")

@@ -18,10 +18,7 @@ struct EIIECommand: FailureReportingCommand {
         """
     )
 
-    @Option(name: .long, help: "Embedded dataset (see `metafolio datasets`), e.g. crypto-daily, sp500-stocks, olps-djia.")
-    var dataset: String?
-    @Option(name: .long, help: "Wide CSV file of close prices (date column first); use --features close.")
-    var prices: String?
+    @OptionGroup var input: PriceSource
     @Option(name: .long, help: "Price fields fed to the networks: close, or close,high,low (default: close,high,low when the data has them).")
     var features: String?
     @Option(name: .long, help: "Commission on purchases and sales, in [0, 1).")
@@ -76,11 +73,7 @@ struct EIIECommand: FailureReportingCommand {
         guard seeds >= 1, seeds <= 1000 else { throw ValidationError("--seeds must be in 1…1000, got \(seeds)") }
         _ = try parsedTopologies()
         if let features { _ = try parsedFeatures(features) }
-        switch (dataset, prices) {
-        case (nil, nil): throw ValidationError("give either --dataset NAME or --prices FILE.csv")
-        case (_?, _?): throw ValidationError("give only one of --dataset and --prices")
-        default: break
-        }
+        if input.dataset == nil, input.prices == nil { throw ValidationError("give either --dataset NAME or --prices FILE.csv") }
     }
 
     private func parsedTopologies() throws -> [EIIETopology] {
@@ -102,17 +95,8 @@ struct EIIECommand: FailureReportingCommand {
     }
 
     func execute() throws {
-        let loaded: PricePanel
-        let source: String
-        if let dataset {
-            loaded = try Dataset(named: dataset).load()
-            source = dataset
-        } else {
-            let path = prices!
-            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "price file \(path) does not exist") }
-            loaded = try PanelCSVReader().read(path: path)
-            source = path
-        }
+        let (loaded, described) = try input.load()
+        let source = input.dataset ?? described
         var panel = try Self.commonHistory(loaded, source: source)
         if let top {
             let start = try Self.testStart(panel, trainEnd: trainEnd)

@@ -16,11 +16,7 @@ struct OLPSCommand: FailureReportingCommand {
     @Option(name: .long, help: "Variant: anticor bah|single, pamr 0|1|2, cwmr stdev|var, olmar 1|2 (default: the first).")
     var variant: String?
 
-    @Option(name: .long, help: "Embedded dataset name (see `metafolio datasets`; the OLPS sets are olps-*).")
-    var dataset: String?
-
-    @Option(name: .long, help: "Wide CSV of prices (date column first), every price finite and > 0.")
-    var prices: String?
+    @OptionGroup var input: PriceSource
 
     @Option(name: .long, help: "Proportional fee in [0, 1): toolbox convention, its rate tc, wealth × (1 − tc/2·Σ|b_t − b̂_{t−1}|); paper convention, wealth × (1 − fee·Σ|b_t − b̂_{t−1}|).")
     var fee: Double = 0
@@ -45,11 +41,6 @@ struct OLPSCommand: FailureReportingCommand {
         let dayZero: String?
         let finalWealth: Double
         let averageTurnover: Double
-
-        enum CodingKeys: String, CodingKey {
-            case algorithm, selector, dataset, periods, assets, fee, convention
-            case dayZero = "day_zero", finalWealth = "final_wealth", averageTurnover = "average_turnover"
-        }
     }
 
     func validate() throws {
@@ -68,24 +59,15 @@ struct OLPSCommand: FailureReportingCommand {
         let relatives: PriceRelatives
         let source: String
         var dayZeroUsed: String?
-        switch (dataset, prices) {
-        case let (name?, nil):
-            let set = try Dataset(named: name)
-            if name.hasPrefix("olps-") {
-                relatives = try PriceRelatives(dataset: set, dayZero: OLPSDayZero(rawValue: dayZero)!)
-                dayZeroUsed = dayZero
-            } else {
-                relatives = try PriceRelatives(prices: set.load())
-            }
+        if let name = input.dataset, name.hasPrefix("olps-") {
+            // The OLPS sets carry the survey's day-zero convention.
+            relatives = try PriceRelatives(dataset: Dataset(named: name), dayZero: OLPSDayZero(rawValue: dayZero)!)
+            dayZeroUsed = dayZero
             source = name
-        case let (nil, path?):
-            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "price file \(path) does not exist") }
-            relatives = try PriceRelatives(prices: PanelCSVReader().read(path: path))
-            source = path
-        case (nil, nil):
-            throw ValidationError("give either --dataset NAME or --prices FILE.csv")
-        default:
-            throw ValidationError("give only one of --dataset and --prices")
+        } else {
+            let loaded = try input.load()
+            relatives = try PriceRelatives(prices: loaded.panel)
+            source = input.dataset ?? loaded.source
         }
         let selector = try chosen.makeSelector(variant: variant, relatives: relatives, convention: rules)
         let result = try OLPSRunner.run(selector, on: relatives, fee: fee, convention: rules)

@@ -44,11 +44,7 @@ struct OptimizeCommand: FailureReportingCommand {
     @Option(name: .long, help: "Method: \(Method.allCases.map(\.rawValue).joined(separator: ", ")).")
     var method: Method
 
-    @Option(name: .long, help: "Embedded dataset name (see `metafolio datasets`), or multi-asset.")
-    var dataset: String?
-
-    @Option(name: .long, help: "Wide CSV file of prices (date column first).")
-    var prices: String?
+    @OptionGroup var source: PriceSource
 
     @Option(name: .long, help: "Covariance estimator: \(CovarianceChoice.allCases.map(\.rawValue).joined(separator: ", ")) (ewma: span 180).")
     var covariance: CovarianceChoice = .sample
@@ -122,21 +118,10 @@ struct OptimizeCommand: FailureReportingCommand {
         }
     }
 
-    /// Closes of the chosen source.
+    /// Closes of the chosen source, and the periods per year of its calendar unless given.
     func loadPrices() throws -> (panel: PricePanel, source: String, periodsPerYear: Double) {
-        switch (dataset, prices) {
-        case ("multi-asset"?, nil):
-            return (try MultiAssetUniverse.standard().panel, "the multi-asset universe", periodsPerYear ?? 12)
-        case let (name?, nil):
-            return (try Dataset(named: name).load(), "dataset \(name)", periodsPerYear ?? 252)
-        case let (nil, path?):
-            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(description: "no such file: \(path)") }
-            return (try PanelCSVReader().read(path: path), path, periodsPerYear ?? 252)
-        case (nil, nil):
-            throw ValidationError("give either --dataset NAME or --prices FILE.csv")
-        default:
-            throw ValidationError("give only one of --dataset and --prices")
-        }
+        let (panel, source) = try source.load()
+        return (panel, source, periodsPerYear ?? panel.periodsPerYear())
     }
 
     /// The optimizer for `choice` under the command's options.

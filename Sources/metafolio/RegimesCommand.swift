@@ -19,11 +19,7 @@ struct RegimesCommand: FailureReportingCommand {
     @Option(name: .long, help: "Number of states (clusters, components) K ≥ 1.")
     var states: Int = 2
 
-    @Option(name: .long, help: "Embedded dataset name (see `metafolio datasets`).")
-    var dataset: String?
-
-    @Option(name: .long, help: "Wide CSV file of prices (date column first).")
-    var prices: String?
+    @OptionGroup var source: PriceSource
 
     @Option(name: .long, help: "Asset column to use (default: the first).")
     var column: String?
@@ -55,7 +51,7 @@ struct RegimesCommand: FailureReportingCommand {
     }
 
     func execute() throws {
-        let input = try loadSeries(dataset: dataset, file: prices, column: column, optionName: "--prices")
+        let input = try loadSeries(dataset: source.dataset, file: source.prices, column: column, optionName: "--prices")
         var values = input.values, labels = input.labels
         if logReturns {
             if let bad = values.firstIndex(where: { $0 <= 0 }) {

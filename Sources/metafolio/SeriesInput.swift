@@ -16,6 +16,9 @@ func loadSeries(dataset: String?, file: String?, column: String?, optionName: St
     let panel: PricePanel
     let source: String
     switch (dataset, file) {
+    case (PriceSource.multiAsset?, nil):
+        panel = try MultiAssetUniverse.standard().panel
+        source = "the multi-asset universe"
     case let (name?, nil):
         panel = try Dataset(named: name).load()
         source = "dataset \(name)"

@@ -7,7 +7,7 @@ struct OLPSCommandTests {
     /// UBAH on DJIA (full history): the mean of the 30 assets' final relative prices, which is the mean
     /// of the file's last row (the day-0 price is 1). The file's last row is read here with Foundation
     /// only. Tolerance 1e-12 relative.
-    @Test("olps --json reports final_wealth, periods and the dataset")
+    @Test("olps --json reports finalWealth, periods and the dataset")
     func ubahJSON() throws {
         let result = try runMetafolio(["olps", "--algorithm", "ubah", "--dataset", "olps-djia", "--json"])
         #expect(result.status == 0, "\(result.error)")
@@ -15,7 +15,7 @@ struct OLPSCommandTests {
         #expect(object["periods"] as? Int == 507)
         #expect(object["dataset"] as? String == "olps-djia")
         #expect(object["algorithm"] as? String == "ubah")
-        let wealth = try #require(object["final_wealth"] as? Double)
+        let wealth = try #require(object["finalWealth"] as? Double)
         let text = try String(contentsOfFile: Dataset.olpsDJIA.resourcePath(), encoding: .utf8)
         let lastRow = try #require(text.split(separator: "\n").last).split(separator: ",").compactMap { Double($0) }
         #expect(lastRow.count == 30)
@@ -31,7 +31,7 @@ struct OLPSCommandTests {
         let result = try runMetafolio(["olps", "--algorithm", "ucrp", "--prices", path, "--json"])
         #expect(result.status == 0, "\(result.error)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
-        let wealth = try #require(object["final_wealth"] as? Double)
+        let wealth = try #require(object["finalWealth"] as? Double)
         #expect(abs(wealth - 2.25) <= 1e-12 * 2.25)
         #expect(object["periods"] as? Int == 2)
     }
@@ -54,12 +54,12 @@ struct OLPSCommandTests {
         let net0 = 1.5 * 0.99
         let traded = abs(0.5 - 1 / net0) + abs(0.5 - 0.5 / net0)
         let expectedToolbox = net0 * 1.5 * (1 - 0.01 * traded)
-        let wealthToolbox = try #require(toolbox["final_wealth"] as? Double)
+        let wealthToolbox = try #require(toolbox["finalWealth"] as? Double)
         #expect(abs(wealthToolbox - expectedToolbox) <= 1e-12 * expectedToolbox, "\(wealthToolbox) vs \(expectedToolbox)")
         let paper = try run(["--convention", "paper"])
         #expect(paper["convention"] as? String == "paper")
         let expectedPaper = 1.5 * 0.98 * 1.5 * (1 - 0.02 / 3)
-        let wealthPaper = try #require(paper["final_wealth"] as? Double)
+        let wealthPaper = try #require(paper["finalWealth"] as? Double)
         #expect(abs(wealthPaper - expectedPaper) <= 1e-12 * expectedPaper, "\(wealthPaper) vs \(expectedPaper)")
         let bad = try runMetafolio(["olps", "--algorithm", "ucrp", "--prices", path, "--convention", "matlab"])
         #expect(bad.status != 0)
@@ -70,7 +70,7 @@ struct OLPSCommandTests {
     func fee() throws {
         func wealth(_ fee: String) throws -> Double {
             let object = try jsonObject(["olps", "--algorithm", "olmar", "--dataset", "olps-msci", "--fee", fee, "--json"])
-            return try #require(object["final_wealth"] as? Double)
+            return try #require(object["finalWealth"] as? Double)
         }
         #expect(try wealth("0.001") < wealth("0"))
     }
