@@ -29,6 +29,8 @@ public enum NNError: Error, Sendable, Equatable, CustomStringConvertible {
     case fileAccess(path: String, reason: String)
     /// A layer hyperparameter is out of range (for example a negative size or a probability above 1).
     case invalidConfiguration(layer: String, reason: String)
+    /// A training loss cannot be differentiated: not a scalar, not finite, or not connected to any parameter.
+    case invalidLoss(reason: String)
 
     /// A one-line explanation naming what is wrong and where.
     public var description: String {
@@ -45,6 +47,7 @@ public enum NNError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .overlappingOffsets(key, other): "'\(key)': data overlaps the data of '\(other)'"
         case let .fileAccess(path, reason): "\(path): \(reason)"
         case let .invalidConfiguration(layer, reason): "\(layer): \(reason)"
+        case let .invalidLoss(reason): "training loss \(reason)"
         }
     }
 }
