@@ -86,6 +86,9 @@ public struct CovarianceEstimator: Sendable {
         /// matrix is rescaled to unit diagonal and back to covariance (López de Prado, *Machine
         /// Learning for Asset Managers*, 2020, §2).
         case marchenkoPasturDenoised(NoiseVariance)
+        /// An estimate made by another ``CovarianceEstimating`` type, named by it; not fitted by
+        /// ``CovarianceEstimator``.
+        case custom(String)
     }
 
     /// The method.
@@ -129,6 +132,9 @@ public struct CovarianceEstimator: Sendable {
         var s: Matrix
         do {
             switch method {
+            case let .custom(name):
+                throw PortfolioError.invalidArgument(operation: operation,
+                                                     message: "method \(name) is computed by its own estimator, not by CovarianceEstimator")
             case let .sample(ddof):
                 guard ddof >= 0, t - ddof > 0 else {
                     throw PortfolioError.insufficientData(operation: operation, observations: t, required: ddof + 1)
@@ -345,5 +351,38 @@ public struct CovarianceEstimator: Sendable {
             }
         }
         return 0.5 * (a + b)
+    }
+}
+
+extension CovarianceEstimate {
+    /// An estimate made by a user's own ``CovarianceEstimating`` type: an annualized, symmetric,
+    /// finite covariance of `assets`, recorded as method ``CovarianceEstimator/Method/custom(_:)``.
+    ///
+    /// - Throws: ``PortfolioError/dimensionMismatch(operation:lhs:lhsCount:rhs:rhsCount:)`` for a matrix
+    ///   that is not `n × n` or classes of another count, ``PortfolioError/nonFinite(operation:what:asset:observation:)``
+    ///   and ``PortfolioError/notSymmetric(operation:row:column:)``.
+    public init(assets: [String], assetClasses: [AssetClass]? = nil, matrix: Matrix, method name: String) throws {
+        let operation = "CovarianceEstimate"
+        let n = assets.count
+        guard matrix.rows == n, matrix.columns == n else {
+            throw PortfolioError.dimensionMismatch(operation: operation, lhs: "assets", lhsCount: n,
+                                                   rhs: "matrix rows×columns \(matrix.rows)×\(matrix.columns)", rhsCount: matrix.rows)
+        }
+        let classes = assetClasses ?? Array(repeating: .unclassified, count: n)
+        guard classes.count == n else {
+            throw PortfolioError.dimensionMismatch(operation: operation, lhs: "assets", lhsCount: n, rhs: "asset classes", rhsCount: classes.count)
+        }
+        for i in 0..<n {
+            for j in 0..<n {
+                guard matrix[i, j].isFinite else {
+                    throw PortfolioError.nonFinite(operation: operation, what: "covariance", asset: assets[i], observation: j)
+                }
+                guard abs(matrix[i, j] - matrix[j, i]) <= 1e-12 * Swift.max(1, abs(matrix[i, j])) else {
+                    throw PortfolioError.notSymmetric(operation: operation, row: assets[i], column: assets[j])
+                }
+            }
+        }
+        self.init(assets: assets, assetClasses: classes, matrix: matrix, method: .custom(name), shrinkage: nil,
+                  signalFactors: nil, repaired: false)
     }
 }

@@ -58,6 +58,9 @@ public struct ExpectedReturnsEstimator: Sendable {
         /// (per period, length `T`) or, when `nil`, the equally weighted average of the assets.
         /// `riskFreeRate` is annual. Reference: W. F. Sharpe, J. Finance 19 (1964) 425–442.
         case capm(riskFreeRate: Double, marketReturns: [Double]?)
+        /// Estimates made by another ``ExpectedReturnsEstimating`` type, named by it; not fitted by
+        /// ``ExpectedReturnsEstimator``.
+        case custom(String)
     }
 
     /// The method.
@@ -92,6 +95,9 @@ public struct ExpectedReturnsEstimator: Sendable {
         let means = try x.columnMeans()
         func annualize(_ m: Double) -> Double { compounding ? Double.pow(1 + m, a) - 1 : m * a }
         switch method {
+        case let .custom(name):
+            throw PortfolioError.invalidArgument(operation: operation,
+                                                 message: "method \(name) is computed by its own estimator, not by ExpectedReturnsEstimator")
         case .historicalMean:
             var values = means.map { $0 * a }
             if compounding {
@@ -200,5 +206,23 @@ public struct ExpectedReturnsEstimator: Sendable {
         }
         let pi = (covariance.matrix * w).map { riskFreeRate + riskAversion * $0 }
         return ExpectedReturnsEstimate(assets: covariance.assets, values: pi, method: .historicalMean, shrinkage: nil, betas: nil)
+    }
+}
+
+extension ExpectedReturnsEstimate {
+    /// Estimates made by a user's own ``ExpectedReturnsEstimating`` type: annualized, finite, one per
+    /// asset, recorded as method ``ExpectedReturnsEstimator/Method/custom(_:)``.
+    ///
+    /// - Throws: ``PortfolioError/dimensionMismatch(operation:lhs:lhsCount:rhs:rhsCount:)`` and
+    ///   ``PortfolioError/nonFinite(operation:what:asset:observation:)``.
+    public init(assets: [String], values: [Double], method name: String) throws {
+        guard values.count == assets.count else {
+            throw PortfolioError.dimensionMismatch(operation: "ExpectedReturnsEstimate", lhs: "assets", lhsCount: assets.count,
+                                                   rhs: "values", rhsCount: values.count)
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw PortfolioError.nonFinite(operation: "ExpectedReturnsEstimate", what: "expected return", asset: assets[bad], observation: nil)
+        }
+        self.init(assets: assets, values: values, method: .custom(name), shrinkage: nil, betas: nil)
     }
 }

@@ -202,9 +202,9 @@ struct OptimizeCommand: FailureReportingCommand {
             let date = panel.index.label(at: Swift.min(period + 1, panel.index.count - 1))
             throw CommandFailure(description: "\(source): the return of \(asset) ending \(date) is missing or not finite (a missing or bad price); fill or drop it first")
         }
-        let mu = try ExpectedReturnsEstimator(annualizationFactor: factor).fit(returns)
-        let sigma = try CovarianceEstimator(method: covariance.method, annualizationFactor: factor).fit(returns)
-        let inputs = try OptimizationInputs(expectedReturns: mu, covariance: sigma)
+        let prior = EstimationPrior(covariance: CovarianceEstimator(method: covariance.method, annualizationFactor: factor),
+                                    expectedReturns: ExpectedReturnsEstimator(annualizationFactor: factor))
+        let inputs = try prior.inputs(returns)
         let allocation = try optimizer(method, returns: returns, factor: factor).fit(inputs)
         if json { try printJSON(allocation); return }
         print("\(allocation.method) weights of \(inputs.count) assets from \(source) (\(returns.periodCount) returns, \(covariance.rawValue) covariance, annualized by \(formatted(factor)))")

@@ -92,10 +92,11 @@ public struct OptimizerStrategy: BacktestStrategy, FitPredictStrategy, Sendable 
     public let optimizer: any PortfolioOptimizer
     /// Returns in the estimation window (`lookback + 1` bars of prices).
     public let lookback: Int
-    /// The covariance estimator (annualizes with its own factor; default sample covariance, 252).
-    public let covarianceEstimator: CovarianceEstimator
+    /// The covariance estimator (annualizes with its own factor; default sample covariance, 252):
+    /// ``CovarianceEstimator`` or any user type conforming to `CovarianceEstimating`.
+    public let covarianceEstimator: any CovarianceEstimating
     /// The expected-returns estimator, for objectives that need one (maximum Sharpe, utility …).
-    public let expectedReturnsEstimator: ExpectedReturnsEstimator?
+    public let expectedReturnsEstimator: (any ExpectedReturnsEstimating)?
     /// What to hold when the optimizer fails on a window.
     public let fallback: Fallback
     /// The weights of the last fit, one per panel asset.
@@ -110,8 +111,8 @@ public struct OptimizerStrategy: BacktestStrategy, FitPredictStrategy, Sendable 
     /// - Throws: ``BacktestError/invalidArgument(operation:parameter:message:)`` when `lookback` is
     ///   not in `2…maximumLookback`.
     public init(optimizer: any PortfolioOptimizer, lookback: Int,
-                covarianceEstimator: CovarianceEstimator = CovarianceEstimator(),
-                expectedReturnsEstimator: ExpectedReturnsEstimator? = nil, name: String? = nil,
+                covarianceEstimator: any CovarianceEstimating = CovarianceEstimator(),
+                expectedReturnsEstimator: (any ExpectedReturnsEstimating)? = nil, name: String? = nil,
                 fallback: Fallback = .minimumVarianceThenPrevious) throws {
         guard lookback >= 2 else {
             throw BacktestError.invalidArgument(operation: "OptimizerStrategy", parameter: "lookback",
@@ -162,9 +163,7 @@ public struct OptimizerStrategy: BacktestStrategy, FitPredictStrategy, Sendable 
         }
         let observations = try ReturnObservations(assets: members.map { history.assets[$0] }, values: returns,
                                                   assetClasses: members.map { history.assetClasses[$0] })
-        let covariance = try covarianceEstimator.fit(observations)
-        let means = try expectedReturnsEstimator?.fit(observations)
-        let inputs = try OptimizationInputs(expectedReturns: means, covariance: covariance)
+        let inputs = try EstimationPrior(covariance: covarianceEstimator, expectedReturns: expectedReturnsEstimator).inputs(observations)
         let allocated: [Double]
         do {
             allocated = try optimizer.fit(inputs).weights
