@@ -6,10 +6,6 @@ import Musl
 import Darwin
 #endif
 
-/// The natural logarithm from the platform C library (NaN for NaN or negative input).
-@inline(__always)
-func naturalLog(_ x: Double) -> Double { log(x) }
-
 /// Converts the decimal text in `bytes[start..<end]` (already validated) with the C library's
 /// correctly rounded `strtod`, through a NUL-terminated stack copy (no heap allocation).
 /// Only digits, sign, `.` and an exponent reach here, so the locale's decimal point never matters
@@ -25,22 +21,6 @@ func correctlyRoundedDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, 
         return strtod(scratch.baseAddress!, nil)
     }
 }
-
-/// `exp` from the platform C library.
-@inline(__always)
-func naturalExp(_ x: Double) -> Double { exp(x) }
-
-/// `log1p` from the platform C library (accurate `log(1 + x)` for small `x`).
-@inline(__always)
-func logOnePlus(_ x: Double) -> Double { log1p(x) }
-
-/// `pow` from the platform C library.
-@inline(__always)
-func power(_ x: Double, _ y: Double) -> Double { pow(x, y) }
-
-/// `cos` from the platform C library.
-@inline(__always)
-func cosine(_ x: Double) -> Double { cos(x) }
 
 /// Throws ``MarketError/invalidParameter(operation:parameter:value:reason:)`` unless `value` is finite and positive.
 func requirePositive(_ value: Double, _ parameter: String, _ operation: String) throws {

@@ -1,4 +1,5 @@
 import Linalg
+import RealModule
 
 /// Period-over-period changes of a price panel.
 ///
@@ -59,7 +60,7 @@ extension PricePanel {
                         let ratio = p[(t + 1) * n + a] / p[t * n + a]   // NaN when either is NaN
                         switch kind {
                         case .simple: r[t * n + a] = ratio - 1
-                        case .log: r[t * n + a] = naturalLog(ratio)
+                        case .log: r[t * n + a] = Double.log(ratio)
                         case .relative: r[t * n + a] = ratio
                         }
                         availability.storage[t * n + a] = mask.storage[t * n + a] && mask.storage[(t + 1) * n + a]

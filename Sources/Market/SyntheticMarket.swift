@@ -1,4 +1,5 @@
 import Linalg
+import RealModule
 
 /// A Markov regime-switching Gaussian market with known parameters (Hamilton 1989).
 ///
@@ -131,7 +132,7 @@ public struct RegimeSwitchingMarket: Sendable {
                 var value = mean[i]
                 for j in 0...i { value += factor[i, j] * z[j] }
                 returns[t, i] = value
-                prices[t + 1, i] = prices[t, i] * naturalExp(value)
+                prices[t + 1, i] = prices[t, i] * Double.exp(value)
             }
         }
         let names = (1...n).map { $0 < 10 ? "A0\($0)" : "A\($0)" }

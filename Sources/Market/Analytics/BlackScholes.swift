@@ -1,4 +1,5 @@
 import Linalg
+import RealModule
 
 /// A European option's right: to buy (call) or to sell (put) the underlying at the strike.
 public enum OptionKind: String, Sendable, Hashable, CaseIterable, Codable {
@@ -70,16 +71,16 @@ public struct BlackScholesInputs: Sendable, Hashable, Codable {
     }
 
     /// The forward price `S·e^{(r−q)T}`.
-    public var forward: Double { spot * naturalExp((rate - dividendYield) * maturity) }
+    public var forward: Double { spot * Double.exp((rate - dividendYield) * maturity) }
     /// The discounted spot `S·e^{−qT}`.
-    public var discountedSpot: Double { spot * naturalExp(-dividendYield * maturity) }
+    public var discountedSpot: Double { spot * Double.exp(-dividendYield * maturity) }
     /// The discounted strike `K·e^{−rT}`.
-    public var discountedStrike: Double { strike * naturalExp(-rate * maturity) }
+    public var discountedStrike: Double { strike * Double.exp(-rate * maturity) }
 
     /// `d₁ = (ln(S/K) + (r − q + σ²/2)T) / (σ√T)`.
     public var d1: Double {
         let sd = volatility * maturity.squareRoot()
-        return (naturalLog(spot / strike) + (rate - dividendYield) * maturity) / sd + 0.5 * sd
+        return (Double.log(spot / strike) + (rate - dividendYield) * maturity) / sd + 0.5 * sd
     }
 
     /// `d₂ = d₁ − σ√T`.
@@ -175,7 +176,7 @@ public enum BlackScholes {
     /// limit σ → 0, the upper the limit σ → ∞.
     public static func noArbitrageBounds(_ kind: OptionKind, spot: Double, strike: Double, maturity: Double,
                                          rate: Double, dividendYield: Double = 0) -> (lower: Double, upper: Double) {
-        let sq = spot * naturalExp(-dividendYield * maturity), kr = strike * naturalExp(-rate * maturity)
+        let sq = spot * Double.exp(-dividendYield * maturity), kr = strike * Double.exp(-rate * maturity)
         switch kind {
         case .call: return (Swift.max(sq - kr, 0), sq)
         case .put: return (Swift.max(kr - sq, 0), kr)
@@ -233,7 +234,7 @@ public enum BlackScholes {
                 throw MarketError.noConvergence(operation: operation, iterations: 0, residual: excess(high))
             }
         }
-        let moneyness = Swift.abs(naturalLog(base.forward / strike))
+        let moneyness = Swift.abs(Double.log(base.forward / strike))
         var sigma = moneyness > 0 ? (2 * moneyness / maturity).squareRoot() : 0.2
         if !(sigma > low && sigma < high) { sigma = 0.5 * (low + high) }
         var bisections = 0
@@ -288,7 +289,7 @@ public enum CostOfCarry {
             throw MarketError.invalidParameter(operation: operation, parameter: "incomePresentValue",
                                                value: incomePresentValue, reason: "must be in [0, spot)")
         }
-        return (spot - incomePresentValue) * naturalExp((rate + storageCost - dividendYield - convenienceYield) * maturity)
+        return (spot - incomePresentValue) * Double.exp((rate + storageCost - dividendYield - convenienceYield) * maturity)
     }
 
     /// The basis `spot − futures`.
@@ -307,6 +308,6 @@ public enum CostOfCarry {
         try requirePositive(spot, "spot", "CostOfCarry.impliedCarry")
         try requirePositive(futures, "futures", "CostOfCarry.impliedCarry")
         try requirePositive(maturity, "maturity", "CostOfCarry.impliedCarry")
-        return naturalLog(futures / spot) / maturity
+        return Double.log(futures / spot) / maturity
     }
 }

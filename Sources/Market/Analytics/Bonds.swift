@@ -1,4 +1,5 @@
 import Linalg
+import RealModule
 
 /// How a bond yield compounds.
 public enum YieldCompounding: Sendable, Hashable, Codable {
@@ -207,8 +208,8 @@ public struct FixedCouponBond: Sendable, Hashable, Codable {
         while presentValue(low, compounding) < target {
             high = low
             switch compounding {
-            case .periodic: low = low <= 0 ? -f * (1 - power(0.5, Double(steps + 1))) : 0
-            case .continuous: low = low <= 0 ? -power(2, Double(steps)) : 0
+            case .periodic: low = low <= 0 ? -f * (1 - Double.pow(0.5, Double(steps + 1))) : 0
+            case .continuous: low = low <= 0 ? -Double.pow(2, Double(steps)) : 0
             }
             steps += 1
             guard steps <= 1000 else { throw MarketError.noConvergence(operation: operation, iterations: 0, residual: .nan) }
@@ -240,8 +241,8 @@ public struct FixedCouponBond: Sendable, Hashable, Codable {
     /// The discount factor of a flow `time` years away.
     func discountFactor(_ time: Double, _ yield: Double, _ compounding: YieldCompounding) -> Double {
         switch compounding {
-        case .periodic: return power(1 + yield / Double(frequency), -time * Double(frequency))
-        case .continuous: return naturalExp(-yield * time)
+        case .periodic: return Double.pow(1 + yield / Double(frequency), -time * Double(frequency))
+        case .continuous: return Double.exp(-yield * time)
         }
     }
 

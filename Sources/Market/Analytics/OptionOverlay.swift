@@ -1,4 +1,5 @@
 import Linalg
+import RealModule
 
 /// A systematic option strategy on an underlying, rolled monthly, whose value
 /// series lets a derivative position enter a portfolio as one more asset.
@@ -152,7 +153,7 @@ public struct OptionOverlay: Sendable, Hashable, Codable {
         }
         let window = realizedVolatilityWindow
         var logReturns = [Double](repeating: .nan, count: n)
-        for t in 1..<Swift.max(1, n) { logReturns[t] = naturalLog(underlying[t] / underlying[t - 1]) }
+        for t in 1..<Swift.max(1, n) { logReturns[t] = Double.log(underlying[t] / underlying[t - 1]) }
         func realized(_ t: Int) -> Double {
             let slice = logReturns[(t - window + 1)...t]
             let mean = slice.reduce(0, +) / Double(window)
@@ -252,7 +253,7 @@ public struct OptionOverlay: Sendable, Hashable, Codable {
         var k = -1
         for (t, date) in dates.enumerated() {
             while k + 1 < rfDates.count && rfDates[k + 1] <= date { k += 1 }
-            if k >= 0 { rates[t] = 12 * logOnePlus(rf[k] / 100) }
+            if k >= 0 { rates[t] = 12 * Double.log(onePlus: rf[k] / 100) }
         }
         return try run(dates: dates, underlying: closes, impliedVolatility: vixOnDates, rate: rates)
     }

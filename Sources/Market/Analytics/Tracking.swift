@@ -1,3 +1,5 @@
+import RealModule
+
 /// How closely a fund (an ETF) follows its index.
 ///
 /// With active returns `aₜ = fₜ − bₜ` over `T` periods and `P` periods per year:
@@ -49,7 +51,7 @@ public struct TrackingStatistics: Sendable, Hashable, Codable {
         let fundGrowth = fund.reduce(1) { $0 * (1 + $1) }, indexGrowth = index.reduce(1) { $0 * (1 + $1) }
         let exponent = periodsPerYear / count
         trackingError = (variance * periodsPerYear).squareRoot()
-        trackingDifference = power(fundGrowth, exponent) - power(indexGrowth, exponent)
+        trackingDifference = Double.pow(fundGrowth, exponent) - Double.pow(indexGrowth, exponent)
         cumulativeDifference = fundGrowth - indexGrowth
         meanActiveReturn = mean
         periods = fund.count
