@@ -9,7 +9,7 @@ let libraryModules: [(name: String, dependencies: [String])] = [
     ("Autodiff", ["Linalg", "CVectorMath", "COpenBLAS"]),
     ("NN", ["Autodiff", "Linalg"]),
     ("MetaLearn", ["NN", "Autodiff", "Linalg"]),
-    ("Market", ["Linalg"]),
+    ("Market", ["Linalg", "RealModule"]),
     ("Signals", ["Market", "COpenBLAS", "RealModule"]),
     ("Regimes", ["Linalg", "Market", "RealModule"]),
     ("Portfolio", ["Linalg", "Market", "RealModule"]),
