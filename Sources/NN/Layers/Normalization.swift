@@ -106,16 +106,33 @@ public struct BatchNorm1d<Scalar: TensorScalar>: Module {
 
     /// Normalizes `input` (`[N, C]` or `[N, C, L]`); in training mode also updates the running statistics.
     public mutating func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        let (output, batchMean, batchVariance) = forward(input)
+        if settings.isTraining, let batchMean, let batchVariance {
+            updateRunningStatistics(mean: batchMean, variance: batchVariance, count: input.scalarCount / numFeatures)
+        }
+        return output
+    }
+
+    /// The same normalization without touching the running statistics: batch statistics in training
+    /// mode (the "transductive" batch norm of MAML, Finn et al. 2017), the running ones in eval mode.
+    /// Non-mutating, so a model holding this layer can sit inside a MetaLearn task loss.
+    public func normalized(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        forward(input).output
+    }
+
+    /// The output, and the batch mean and variance when they were used.
+    private func forward(_ input: Tensor<Scalar>) -> (output: Tensor<Scalar>, mean: Tensor<Scalar>?, variance: Tensor<Scalar>?) {
         precondition((input.rank == 2 || input.rank == 3) && input.shape[1] == numFeatures,
                      "BatchNorm1d: input of shape \(input.shape) does not have \(numFeatures) channels on axis 1")
         let axes = input.rank == 2 ? [0] : [0, 2]
         let channelShape: [Int] = input.rank == 2 ? [numFeatures] : [numFeatures, 1]
         let centered: Tensor<Scalar>, variance: Tensor<Scalar>
+        var batchMean: Tensor<Scalar>?
         if settings.isTraining || runningMean == nil {
             let mean = input.mean(alongAxes: axes, keepingDimensions: true)
             centered = input - mean
             variance = (centered * centered).mean(alongAxes: axes, keepingDimensions: true)
-            if settings.isTraining { updateRunningStatistics(mean: mean, variance: variance, count: input.scalarCount / numFeatures) }
+            batchMean = mean
         } else {
             centered = input - runningMean!.reshaped(channelShape)
             variance = runningVariance!.reshaped(channelShape)
@@ -123,7 +140,7 @@ public struct BatchNorm1d<Scalar: TensorScalar>: Module {
         var y = centered / (variance + Scalar(epsilon)).sqrt()
         if let weight { y = y * weight.reshaped(channelShape) }
         if let bias { y = y + bias.reshaped(channelShape) }
-        return y
+        return (y, batchMean, batchMean == nil ? nil : variance)
     }
 
     private mutating func updateRunningStatistics(mean: Tensor<Scalar>, variance: Tensor<Scalar>, count: Int) {
