@@ -14,7 +14,7 @@ let libraryModules: [(name: String, dependencies: [String])] = [
     ("Regimes", ["Linalg", "Market", "RealModule"]),
     ("Portfolio", ["Linalg", "Market", "RealModule"]),
     ("Backtest", ["Portfolio", "Market", "Linalg"]),
-    ("Strategies", ["Linalg", "Autodiff", "NN", "MetaLearn", "Market", "Regimes", "Portfolio", "Backtest"]),
+    ("Strategies", ["Linalg", "Autodiff", "NN", "MetaLearn", "Market", "Signals", "Regimes", "Portfolio", "Backtest"]),
 ]
 
 /// Test targets: the modules they import, and whether they ship `Fixtures/` (peer outputs as JSON);
