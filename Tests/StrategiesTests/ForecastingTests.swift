@@ -208,3 +208,18 @@ private struct ForecastingFixture: Decodable {
         }
     }
 }
+
+extension ForecastingTests {
+    @Test func lstmAttentionWeightsAreDistributionsOverTheWindow() throws {
+        var g = Xoshiro256StarStar(seed: 2)
+        let x = (0..<(32 * 5 * 2)).map { _ in g.nextNormal() }
+        let data = try ForecastData(inputs: try Tensor(shape: [32, 5, 2], scalars: x), targets: try Tensor(shape: [32, 1], scalars: Array(x.prefix(32))))
+        var forecaster = try EnsembleForecaster(name: "lstm-attention", configuration: ForecasterConfiguration(hiddenSize: 4, epochs: 1, ensembleSize: 2)) {
+            features, _, outputs, generator in
+            try RecurrentAttentionRegressor<Double>(inputSize: features, hiddenSize: 4, headCount: 2, outputSize: outputs, using: &generator)
+        }
+        try forecaster.fit(data)
+        let weights = try forecaster.attentionWeights(data.inputs)
+        #expect(weights.count == 32 && weights.allSatisfy { $0.count == 5 && Swift.abs($0.reduce(0, +) - 1) < 1e-12 && $0.allSatisfy { $0 > 0 } })
+    }
+}

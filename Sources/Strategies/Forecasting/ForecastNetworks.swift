@@ -133,3 +133,22 @@ public enum ForecastModel: String, Sendable, Hashable, CaseIterable, Codable {
         }
     }
 }
+
+extension EnsembleForecaster where Network == RecurrentAttentionRegressor<Double> {
+    /// The attention of the last step over the window (`[m][window]`, averaged over heads and members):
+    /// which days of each window the LSTM-attention forecast leans on.
+    ///
+    /// - Throws: as ``predict(_:)``.
+    public func attentionWeights(_ inputs: Tensor<Double>) throws -> [[Double]] {
+        _ = try predict(inputs)   // the same checks
+        let m = inputs.shape[0], window = inputs.shape[1]
+        var weights = [[Double]](repeating: [Double](repeating: 0, count: window), count: m)
+        for member in members {
+            let all = withoutGradients { member.attention(member.lstm(inputs).output).weights.scalars }   // [m, window, window]
+            for i in 0..<m {
+                for j in 0..<window { weights[i][j] += all[(i * window + window - 1) * window + j] / Double(members.count) }
+            }
+        }
+        return weights
+    }
+}

@@ -16,7 +16,7 @@ public struct WalkForwardConfiguration: Sendable, Hashable {
     public var testStride: Int
 
     /// A configuration.
-    public init(firstTestOrigin: Int, testBlockLength: Int = 252, trainingLength: Int? = 1000, trainingStride: Int = 1,
+    public init(firstTestOrigin: Int, testBlockLength: Int = 252, trainingLength: Int? = 1500, trainingStride: Int = 1,
                 testStride: Int = 1) {
         self.firstTestOrigin = firstTestOrigin
         self.testBlockLength = testBlockLength
