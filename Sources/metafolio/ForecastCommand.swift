@@ -16,7 +16,7 @@ struct ForecastCommand: FailureReportingCommand {
         and a Diebold–Mariano test against the best naive baseline. Defaults: test 2015-01-02…2022-12-28 \
         in 1-year (252-day) blocks, the last 1500 training days (the most recent 20 % of them held out for \
         the residual variance), 20-day windows, hidden width 16, 20 epochs, 5 ensemble members; about \
-        2–3 minutes on two cores. --quick runs a tiny version on the last 700 days (for tests).
+        1.5 minutes on two cores. --quick runs a tiny version on the last 700 days (for tests).
         """
     )
 

@@ -128,7 +128,7 @@ private struct ForecastingFixture: Decodable {
         #expect(Swift.abs(scores.macroF1 - (0.5 + 2.0 / 3 + 0) / 3) < 1e-15)
         #expect(ForecastScoring.slopeClass(logReturn: Foundation.log(1.03), horizon: 5, strong: 0.005) == .upStrong)
         #expect(ForecastScoring.slopeClass(logReturn: -0.001, horizon: 1, strong: 0.002) == .down)
-        let combined = ForecastEvaluation.inverseVarianceCombination([Forecast(mean: [[1]], variance: [[1]]), Forecast(mean: [[4]], variance: [[2]])])
+        let combined = ForecastEvaluation.inverseVarianceCombination([try Forecast(mean: [[1]], variance: [[1]]), try Forecast(mean: [[4]], variance: [[2]])])
         #expect(Swift.abs(combined.mean[0][0] - 2) < 1e-15 && Swift.abs(combined.variance[0][0] - 2.0 / 3) < 1e-15)
     }
 
@@ -196,6 +196,7 @@ private struct ForecastingFixture: Decodable {
             try ForecastFeatures(prices: syntheticPrices(100, seed: 1), configuration: ForecastFeatureConfiguration(horizons: [5, 1]))
         }
         #expect(throws: StrategiesError.self) { try DieboldMariano.test([1, 2], [1, 2], horizon: 0) }
+        #expect(throws: StrategiesError.self) { try Forecast(mean: [[0]], variance: [[-1]]) }
         #expect(throws: StrategiesError.self) { try DieboldMariano.test([1, 2], [1], horizon: 1) }
         let features = try ForecastFeatures(prices: syntheticPrices(200, seed: 2), configuration: ForecastFeatureConfiguration(window: 6, horizons: [1]))
         #expect(throws: StrategiesError.self) {

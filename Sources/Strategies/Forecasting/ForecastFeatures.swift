@@ -32,7 +32,7 @@ public struct ForecastFeatureConfiguration: Sendable, Hashable {
 
 /// Causal features and look-ahead targets of one price series, one row per period.
 ///
-/// Row `t` of ``columns`` uses prices (and VIX closes) dated at or before `t` only: log returns over
+/// Row `t` of ``rows`` uses prices (and VIX closes) dated at or before `t` only: log returns over
 /// 1, 5 and 20 periods, 20-period volatility, RSI(14), MACD histogram over price, Bollinger %B, the
 /// causal MODWT MRA components of the log returns (`CausalMultiresolution`, never the two-sided MRA),
 /// and log VIX with an availability flag (0 where the VIX has no close). Targets look ahead by design:

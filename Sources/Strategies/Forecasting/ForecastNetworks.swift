@@ -4,7 +4,7 @@ import Linalg
 import MetaLearn
 import NN
 
-/// A stacked temporal convolutional network regressor: ``TemporalBlock``s with dilations 1, 2, 4, …
+/// A stacked temporal convolutional network regressor: NN `TemporalBlock`s with dilations 1, 2, 4, …
 /// (causal: output step `t` sees inputs `≤ t`) and a linear head on the last step.
 ///
 /// Shapes: `[batch, time, features]` → `[batch, outputs]`. Keys `blocks.0.conv1.weight`, …, `head.*`,
@@ -46,7 +46,7 @@ public struct TemporalConvolutionalRegressor<Scalar: TensorScalar>: UnaryModule 
 }
 
 /// A Transformer-encoder regressor: a linear input projection, fixed sinusoidal positions (Vaswani et
-/// al. 2017), a post-norm ``TransformerEncoder`` without dropout, and a linear head on the last step.
+/// al. 2017), a post-norm NN `TransformerEncoder` without dropout, and a linear head on the last step.
 ///
 /// The window is the whole context, so attention in both directions inside it stays causal with
 /// respect to the forecast origin. Shapes `[batch, time, features]` → `[batch, outputs]`; keys

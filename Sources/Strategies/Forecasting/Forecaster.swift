@@ -46,6 +46,24 @@ public struct Forecast: Sendable, Hashable {
     public let mean: [[Double]]
     /// Predictive variances (ensemble disagreement plus, when measured, the validation residual variance).
     public let variance: [[Double]]
+
+    /// A forecast from its means and variances (for forecasters written outside this module).
+    ///
+    /// - Throws: ``StrategiesError/invalidData(component:message:)`` unless both are equally shaped,
+    ///   the means finite and the variances finite and ≥ 0.
+    public init(mean: [[Double]], variance: [[Double]]) throws {
+        guard mean.count == variance.count, zip(mean, variance).allSatisfy({ $0.count == $1.count }),
+              mean.allSatisfy({ $0.allSatisfy(\.isFinite) }), variance.allSatisfy({ $0.allSatisfy { $0.isFinite && $0 >= 0 } }) else {
+            throw StrategiesError.invalidData(component: "Forecast", message: "means and variances must be equally shaped, finite, variances ≥ 0")
+        }
+        self.init(checkedMean: mean, variance: variance)
+    }
+
+    /// A forecast whose shapes and values the caller guarantees.
+    init(checkedMean mean: [[Double]], variance: [[Double]]) {
+        self.mean = mean
+        self.variance = variance
+    }
 }
 
 /// A model that learns next-period returns from causal feature windows.
@@ -242,7 +260,7 @@ public struct EnsembleForecaster<Network: UnaryModule>: Forecaster where Network
                 variance[i][j] = values.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / count + residualVariance[j]
             }
         }
-        return Forecast(mean: mean, variance: variance)
+        return Forecast(checkedMean: mean, variance: variance)
     }
 }
 

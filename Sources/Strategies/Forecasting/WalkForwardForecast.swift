@@ -103,7 +103,12 @@ public struct ForecastEvaluation: Sendable {
 
     /// Runs the walk-forward evaluation of `models` (each a deep ensemble with `forecaster`) on `features`.
     ///
-    /// - Parameter progress: called with a line after each fit (for a command-line progress display).
+    /// - Parameters:
+    ///   - features: the causal features and targets; their horizons are the evaluated ones.
+    ///   - models: the architectures, each trained as a deep ensemble.
+    ///   - forecaster: training settings; each fold derives its own seed from `forecaster.seed`.
+    ///   - walkForward: the split.
+    ///   - progress: called with a line after each fit (for a command-line progress display).
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` for a bad split or
     ///   no model, ``StrategiesError/invalidData(component:message:)`` when the first fold has no training
     ///   origin or no forecast can be scored, and the forecasters' errors.
@@ -223,6 +228,6 @@ public struct ForecastEvaluation: Sendable {
                 }
             }
         }
-        return Forecast(mean: mean, variance: variance)
+        return Forecast(checkedMean: mean, variance: variance)
     }
 }
