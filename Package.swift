@@ -14,7 +14,7 @@ let libraryModules: [(name: String, dependencies: [String])] = [
     ("Regimes", ["Linalg", "Market", "RealModule"]),
     ("Portfolio", ["Linalg", "Market", "RealModule"]),
     ("Backtest", ["Portfolio", "Market", "Linalg"]),
-    ("Strategies", ["Linalg", "Autodiff", "NN", "MetaLearn", "Market", "Regimes", "Portfolio", "Backtest"]),
+    ("Strategies", ["Linalg", "Autodiff", "NN", "MetaLearn", "Market", "Signals", "Regimes", "Portfolio", "Backtest"]),
 ]
 
 /// Test targets: the modules they import, and whether they ship `Fixtures/` (peer outputs as JSON);
@@ -29,7 +29,7 @@ let testModules: [(name: String, dependencies: [String], fixtures: Bool)] = [
     ("NNTests", ["NN", "Autodiff", "Linalg"], true),
     ("MetaLearnTests", ["MetaLearn", "NN", "Autodiff", "Linalg"], true),
     ("BacktestTests", ["Backtest", "Portfolio", "Market", "Linalg"], true),
-    ("StrategiesTests", ["Strategies", "Backtest", "Portfolio", "MetaLearn", "Market", "NN", "Autodiff", "Linalg"], true),
+    ("StrategiesTests", ["Strategies", "Backtest", "Portfolio", "MetaLearn", "Market", "Signals", "NN", "Autodiff", "Linalg"], true),
     // Runs the built `metafolio` executable as a child process.
     ("MetaFolioCLITests", ["metafolio", "Market"], false),
 ]

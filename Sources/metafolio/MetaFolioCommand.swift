@@ -24,7 +24,7 @@ struct MetaFolioCommand: ParsableCommand {
         """,
         version: MetaFolioVersion.string,
         subcommands: [VersionCommand.self, DatasetsCommand.self, RegimesCommand.self, DecomposeCommand.self,
-                      OLPSCommand.self, OptimizeCommand.self, BacktestCommand.self, RunCommand.self, EIIECommand.self]
+                      OLPSCommand.self, OptimizeCommand.self, BacktestCommand.self, RunCommand.self, EIIECommand.self, ForecastCommand.self]
     )
 
     /// Exit status of a usage error (argument-parser's own is 64, EX_USAGE).

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import MetaFolio
+
+/// `metafolio forecast`: walk-forward evaluation of neural return forecasters against naive baselines.
+struct ForecastCommand: FailureReportingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forecast",
+        abstract: "Walk-forward evaluation of return forecasters (LSTM-attention, TCN, Transformer) against naive baselines.",
+        discussion: """
+        Daily features of one series (log returns, RSI, MACD, Bollinger %B, a causal MODWT MRA of the \
+        returns, VIX where it exists) feed deep ensembles that forecast the forward log return at each \
+        horizon. The test runs from --test-start to the end in blocks of --block days; before each block \
+        every model is refitted on the last --train days whose targets are known (every --train-stride-th \
+        day). Per horizon the table gives MSE, MAE, direction accuracy, slope-class accuracy and macro-F1, \
+        and a Diebold–Mariano test against the best naive baseline. Defaults: test 2015-01-02…2022-12-28 \
+        in 1-year (252-day) blocks, the last 1500 training days (the most recent 20 % of them held out for \
+        the residual variance), 20-day windows, hidden width 16, 20 epochs, 5 ensemble members; about \
+        1.5 minutes on two cores. --quick runs a tiny version on the last 700 days (for tests).
+        """
+    )
+
+    @Option(name: .long, help: "Embedded dataset: sp500-index or sp500-stocks.")
+    var dataset: String = "sp500-index"
+    @Option(name: .long, help: "Asset of sp500-stocks (e.g. AAPL); sp500-index has only SP500.")
+    var asset: String?
+    @Option(name: .long, help: "Forecast horizons in days, ascending, comma-separated.")
+    var horizons: String = "1,5,20"
+    @Option(name: .long, help: "Models: any of lstm-attention,tcn,transformer.")
+    var models: String = "lstm-attention,tcn,transformer"
+    @Option(name: .long, help: "Seed of the ensembles (every fold and member derives its own from it).")
+    var seed: UInt64 = 1
+    @Option(name: .long, help: "Ensemble members per model.")
+    var seeds: Int = 5
+    @Option(name: .customLong("test-start"), help: "First test day (YYYY-MM-DD).")
+    var testStart: String = "2015-01-01"
+    @Option(name: .long, help: "Training epochs per fit.")
+    var epochs: Int = 20
+    @Option(name: .customLong("validation-fraction"), help: "Share of the newest training days held out to measure the residual variance (0: ensemble variance only).")
+    var validationFraction: Double = 0.2
+    @Flag(name: .long, help: "A tiny run (last 700 days, 2 epochs, width 8): for tests.")
+    var quick = false
+    @Flag(name: .long, help: "Print one JSON object instead of the tables.")
+    var json = false
+    @Flag(name: .long, help: "No progress lines on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard ["sp500-index", "sp500-stocks"].contains(dataset) else {
+            throw ValidationError("--dataset must be sp500-index or sp500-stocks, got \(dataset)")
+        }
+        if dataset == "sp500-stocks", asset == nil { throw ValidationError("--dataset sp500-stocks needs --asset NAME") }
+        _ = try parsedHorizons()
+        _ = try parsedModels()
+        guard seeds >= 1, seeds <= 100 else { throw ValidationError("--seeds must be in 1…100, got \(seeds)") }
+        guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs must be in 1…10000, got \(epochs)") }
+        guard validationFraction >= 0, validationFraction <= 0.5 else {
+            throw ValidationError("--validation-fraction must be in [0, 0.5], got \(validationFraction)")
+        }
+        _ = try parsedTestStart()
+    }
+
+    private func parsedHorizons() throws -> [Int] {
+        let values = horizons.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 250 }) else {
+            throw ValidationError("--horizons must list integers in 1…250, got \(horizons)")
+        }
+        let parsed = values.map { $0! }
+        guard parsed == parsed.sorted(), Set(parsed).count == parsed.count else {
+            throw ValidationError("--horizons must be distinct and ascending, got \(horizons)")
+        }
+        return parsed
+    }
+
+    private func parsedModels() throws -> [ForecastModel] {
+        let names = models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let parsed = names.compactMap(ForecastModel.init(rawValue:))
+        guard !names.isEmpty, parsed.count == names.count, Set(parsed).count == parsed.count else {
+            throw ValidationError("--models must list distinct names among lstm-attention, tcn, transformer, got \(models)")
+        }
+        return parsed
+    }
+
+    private func parsedTestStart() throws -> MarketDate {
+        let parts = testStart.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, let date = try? MarketDate(year: parts[0], month: parts[1], day: parts[2]) else {
+            throw ValidationError("--test-start must be a date YYYY-MM-DD, got \(testStart)")
+        }
+        return date
+    }
+
+    func execute() throws {
+        let source = try Dataset(named: dataset)
+        let name = asset ?? "SP500"
+        let panel = try source.load()
+        guard panel.assets.contains(name) else {
+            throw CommandFailure(description: "\(dataset) has no asset \(name); it has \(panel.assets.joined(separator: ", "))")
+        }
+        var prices = try panel.series(name), dates = panel.index.dates ?? []
+        // Leading missing prices (a stock listed later) are dropped; a gap inside is an error below.
+        if let first = prices.firstIndex(where: \.isFinite) { prices.removeFirst(first); dates.removeFirst(first) }
+        if quick {
+            let keep = Swift.min(prices.count, 700)
+            prices = Array(prices.suffix(keep))
+            dates = Array(dates.suffix(keep))
+        }
+        let vix = try Dataset.vix.load()
+        var featureSettings = ForecastFeatureConfiguration(horizons: try parsedHorizons())
+        if quick {
+            featureSettings.window = 10
+            featureSettings.waveletLevels = 2
+            featureSettings.waveletWindow = 32
+        }
+        let features = try ForecastFeatures(prices: prices, dates: dates, vix: (vix.index.dates ?? [], try vix.series("VIX")),
+                                            configuration: featureSettings)
+        let firstTest: Int
+        var walkForward: WalkForwardConfiguration
+        if quick {
+            firstTest = prices.count - 150
+            walkForward = WalkForwardConfiguration(firstTestOrigin: firstTest, testBlockLength: 75, trainingLength: 300, trainingStride: 3)
+        } else {
+            let start = try parsedTestStart()
+            guard let index = dates.firstIndex(where: { $0 >= start }) else {
+                throw CommandFailure(description: "--test-start \(testStart) is after the last day \(dates.last!)")
+            }
+            firstTest = index
+            walkForward = WalkForwardConfiguration(firstTestOrigin: firstTest, testBlockLength: 252, trainingLength: 1500)
+        }
+        let forecaster = ForecasterConfiguration(hiddenSize: quick ? 8 : 16, headCount: 2, epochs: quick ? 2 : epochs,
+                                                 batchSize: 64, learningRate: 1e-3, ensembleSize: seeds, seed: seed,
+                                                 validationFraction: validationFraction)
+        let chosenModels = try parsedModels()
+        let showProgress = !quiet && !json
+        if showProgress {
+            standardError("metafolio forecast: \(dataset) \(name), \(prices.count) days, test from \(dates[firstTest]), "
+                          + "\(chosenModels.count) models × \(seeds) members\n")
+        }
+        try BLASThreading.setThreadCount(1)
+        let clock = ContinuousClock.now
+        let progress: (@Sendable (String) -> Void)? = showProgress ? { @Sendable line in standardError("  " + line + "\n") } : nil
+        let evaluation = try ForecastEvaluation.run(features: features, models: chosenModels, forecaster: forecaster,
+                                                    walkForward: walkForward, progress: progress)
+        let elapsed = ContinuousClock.now - clock
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        if json {
+            try printJSON(Summary(dataset: dataset, asset: name, testStart: dates[firstTest].description, testEnd: dates.last!.description,
+                                  folds: evaluation.folds.count, seed: seed, ensembleSize: seeds, epochs: forecaster.epochs,
+                                  validationFraction: validationFraction,
+                                  quick: quick, features: features.names, wallSeconds: wall, horizons: evaluation.reports))
+            return
+        }
+        print("Forecasts of \(dataset) \(name): test \(dates[firstTest])…\(dates.last!), \(evaluation.folds.count) refits, "
+              + "features \(features.names.joined(separator: ","))")
+        for report in evaluation.reports {
+            print("\nHorizon \(report.horizon) (\(report.count) forecasts; DM against \(report.bestBaseline); "
+                  + String(format: "majority slope class: accuracy %.3f, macro-F1 %.3f)", report.majorityAccuracy, report.majorityMacroF1))
+            var table = TextTable(header: ["forecast", "MSE ×1e4", "MAE ×1e2", "direction", "slope acc", "slope F1", "DM", "p"])
+            for score in report.scores {
+                table.rows.append([score.name, String(format: "%.4f", 1e4 * score.mse), String(format: "%.4f", 1e2 * score.mae),
+                                   String(format: "%.3f", score.directionAccuracy), String(format: "%.3f", score.slopeAccuracy),
+                                   String(format: "%.3f", score.slopeMacroF1),
+                                   score.dieboldMariano.map { String(format: "%.2f", $0.statistic) } ?? "—",
+                                   score.dieboldMariano.map { String(format: "%.3f", $0.pValue) } ?? "—"])
+            }
+            print(table.render())
+        }
+        print(String(format: "\nWall time %.1f s.", wall))
+    }
+
+    /// The JSON form of a run.
+    struct Summary: Encodable {
+        let dataset: String
+        let asset: String
+        let testStart: String
+        let testEnd: String
+        let folds: Int
+        let seed: UInt64
+        let ensembleSize: Int
+        let epochs: Int
+        let validationFraction: Double
+        let quick: Bool
+        let features: [String]
+        let wallSeconds: Double
+        let horizons: [HorizonReport]
+    }
+}

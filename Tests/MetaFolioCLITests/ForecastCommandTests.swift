@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// `metafolio forecast`: the quick run end to end, determinism, and usage and data errors.
+@Suite struct ForecastCommandTests {
+    static let quick = ["forecast", "--quick", "--seeds", "1", "--horizons", "1,5", "--json"]
+
+    @Test func quickRunScoresEveryModelAndBaselineAndIsDeterministic() throws {
+        let first = try jsonObject(Self.quick)
+        let horizons = try #require(first["horizons"] as? [[String: Any]])
+        #expect(horizons.map { $0["horizon"] as? Int } == [1, 5])
+        for report in horizons {
+            let scores = try #require(report["scores"] as? [[String: Any]])
+            #expect(scores.map { $0["name"] as? String }
+                    == ["lstm-attention", "tcn", "transformer", "ensemble", "zero", "historical-mean", "last-value", "ar1"])
+            for score in scores {
+                let mse = try #require(score["mse"] as? Double)
+                #expect(mse.isFinite && mse > 0)
+                #expect((score["dieboldMariano"] != nil) == (score["kind"] as? String != "baseline"))
+            }
+        }
+        let second = try jsonObject(Self.quick)
+        let scores = { (object: [String: Any]) in
+            (object["horizons"] as? [[String: Any]] ?? []).flatMap { ($0["scores"] as? [[String: Any]] ?? []).map { $0["mse"] as? Double } }
+        }
+        #expect(scores(first) == scores(second))
+    }
+
+    @Test func badInputExitsWithAMessage() throws {
+        let cases: [([String], Int32, String)] = [
+            (["forecast", "--quick", "--models", "lstm,tcn"], 2, "--models"),
+            (["forecast", "--quick", "--horizons", "5,1"], 2, "--horizons"),
+            (["forecast", "--quick", "--dataset", "sp500-stocks"], 2, "--asset"),
+            (["forecast", "--quick", "--dataset", "vix"], 2, "--dataset"),
+            (["forecast", "--quick", "--seeds", "0"], 2, "--seeds"),
+            (["forecast", "--quick", "--dataset", "sp500-stocks", "--asset", "NOPE"], 1, "NOPE"),
+            (["forecast", "--test-start", "2030-01-01"], 1, "--test-start"),
+        ]
+        for (arguments, status, fragment) in cases {
+            let result = try runMetafolio(arguments)
+            #expect(result.status == status, "\(arguments): \(result.error)")
+            #expect(result.error.contains(fragment), "\(arguments): \(result.error)")
+            #expect(result.output.isEmpty)
+        }
+    }
+}
