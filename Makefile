@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev pkg-config python3
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 TEST_FLAGS := -c $(CONFIG) -Xswiftc -enable-testing
 
-.PHONY: deps build run test bench bench-compare bench-compare-autodiff docs clean check-warnings report-check
+.PHONY: deps build run test fuzz fuzz-smoke sanitize sanitize-address sanitize-thread bench bench-compare bench-compare-autodiff docs clean check-warnings report-check
 
 ## Install the Debian packages MetaFolio links against, if any is missing.
 deps:
@@ -35,6 +35,30 @@ test: deps
 	@! grep -E '^/.*/(Sources|Tests|Examples)/.*: warning:' .build-log.txt || \
 	  (echo "error: MetaFolio code compiles with warnings (see above)"; exit 1)
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
+	$(MAKE) --no-print-directory fuzz-smoke
+
+## libFuzzer targets (Fuzz/README.md): CSV reader, safetensors loader, backtest config parser and
+## report number formatting, built with ASan in .build-fuzz. `make fuzz` runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 3
+fuzz: deps
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh build
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh all $(FUZZ_SECONDS)
+
+## A few seconds per fuzz target starting from the committed corpus (part of `make test`).
+fuzz-smoke: deps
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh build
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh smoke $(FUZZ_SMOKE_SECONDS)
+
+## The whole suite under AddressSanitizer, then ThreadSanitizer, each in its own build folder.
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address: deps
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Scripts/lsan.supp \
+	  $(SWIFT) test $(TEST_FLAGS) --sanitize=address --scratch-path .build-asan
+
+sanitize-thread: deps
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test $(TEST_FLAGS) --sanitize=thread --scratch-path .build-tsan
 
 ## OpenBLAS threads for `make bench` and `make bench-compare` (e.g. `make bench BENCH_THREADS=2`).
 BENCH_THREADS ?= 1
@@ -67,4 +91,4 @@ docs: deps
 	  $(foreach m,Linalg Autodiff NN MetaLearn Market Signals Regimes Portfolio Backtest Strategies MetaFolio,--target $(m))
 
 clean:
-	rm -rf .build .build-log.txt
+	rm -rf .build .build-fuzz .build-asan .build-tsan .build-log.txt

@@ -115,6 +115,32 @@ for test in testModules {
     ))
 }
 
+// The fuzz targets' functions (see Fuzz/README.md): built with the package, so the test suite
+// replays the committed corpora through them.
+targets.append(.target(
+    name: "FuzzTargets",
+    dependencies: ["MetaFolio", "Market", "NN", "Backtest"],
+    path: "Fuzz/Targets",
+    swiftSettings: strictSettings
+))
+targets.append(.testTarget(
+    name: "FuzzCorpusTests",
+    dependencies: ["FuzzTargets"],
+    swiftSettings: strictSettings
+))
+// libFuzzer entry points: they have no `main` (libFuzzer's), so they exist only in the build
+// `Fuzz/fuzz.sh` makes with METAFOLIO_FUZZ=1 and `--sanitize=fuzzer --sanitize=address`.
+if Context.environment["METAFOLIO_FUZZ"] != nil {
+    for name in ["FuzzCSV", "FuzzSafeTensors", "FuzzConfig", "FuzzReportFormat"] {
+        targets.append(.executableTarget(
+            name: name,
+            dependencies: ["FuzzTargets"],
+            path: "Fuzz/Entries/\(name)",
+            swiftSettings: strictSettings
+        ))
+    }
+}
+
 let package = Package(
     name: "MetaFolio",
     products: libraryModules.map { .library(name: $0.name, targets: [$0.name]) } + [

@@ -44,50 +44,18 @@ struct BacktestCommand: FailureReportingCommand {
     @Flag(name: .long, help: "Print the result and the metrics as one JSON object.")
     var json = false
 
-    /// The settings of a `--config` file.
-    struct Settings: Decodable {
-        var dataset: String?
-        var prices: String?
-        var strategy: String?
-        var weights: String?
-        var lookback: Int?
-        var rebalance: String?
-        var threshold: Double?
-        var fee: Double?
-        var costMethod: String?
-        var lag: Int?
-        var cash: Bool?
+    /// The settings of a `--config` file (parsed in the MetaFolio module, where the fuzz target reaches it).
+    typealias Settings = BacktestConfigFile
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case dataset, prices, strategy, weights, lookback, rebalance, threshold, fee, lag, cash
-            case costMethod = "cost-method"
-        }
-
-        /// The settings of the JSON file at `path`. Unknown and repeated keys are usage errors (a
-        /// decoder would ignore the first and keep one of the second silently), as are mistyped values.
-        static func load(_ path: String) throws -> Settings {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandFailure(description: "cannot read the config file \(path)")
-            }
-            guard let keys = JSONObjectKeys.topLevel(data) else {
-                throw ValidationError("config file \(path): not a JSON object")
-            }
-            let known = CodingKeys.allCases.map(\.stringValue)
-            var seen = Set<String>()
-            for key in keys {
-                guard known.contains(key) else {
-                    throw ValidationError("config file \(path): unknown key \(MarketError.excerpt(key)); known keys: \(known.joined(separator: ", "))")
-                }
-                guard seen.insert(key).inserted else { throw ValidationError("config file \(path): key \"\(key)\" appears twice") }
-            }
-            do {
-                return try JSONDecoder().decode(Settings.self, from: data)
-            } catch let DecodingError.typeMismatch(type, context) {
-                let key = context.codingPath.first?.stringValue ?? "?"
-                throw ValidationError("config file \(path): \"\(key)\" must be \(type == Bool.self ? "true or false" : type == String.self ? "a string" : "a number")")
-            } catch {
-                throw ValidationError("config file \(path): not valid JSON settings")
-            }
+    /// The settings of the config file at `path`: an unreadable file is an input error, bad
+    /// content a usage error.
+    static func loadSettings(_ path: String) throws -> Settings {
+        do {
+            return try Settings.load(path)
+        } catch .unreadable(let message) {
+            throw CommandFailure(description: message)
+        } catch .invalid(let message) {
+            throw ValidationError(message)
         }
     }
 
@@ -98,7 +66,7 @@ struct BacktestCommand: FailureReportingCommand {
     }
 
     func execute() throws {
-        let s = try config.map(Settings.load) ?? Settings()
+        let s = try config.map(Self.loadSettings) ?? Settings()
         try checkConflicts(s)
         if input.dataset == nil, input.prices == nil, s.dataset == nil, s.prices == nil {
             throw ValidationError("give --dataset NAME, --prices FILE.csv or a --config file naming one")

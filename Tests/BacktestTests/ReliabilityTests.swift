@@ -15,7 +15,9 @@ struct BacktestReliabilityTests {
     // MARK: Charts
 
     @Test("log axes over equity curves reaching 1e300 or 1e-311 have finite, positive ticks",
-          arguments: [(1.0, 1e300), (tiny, 1.0), (tiny, 1e300), (1e300, 1.7e308)])
+          arguments: [(1.0, 1e300), (tiny, 1.0), (tiny, 1e300), (1e300, 1.7e308),
+                      // Wholly below 1e-307 (a fuzz-found trap: an empty decade range).
+                      (Double.leastNonzeroMagnitude * 42, Double.leastNormalMagnitude / 8)])
     func extremeLogAxis(_ range: (Double, Double)) {
         let axis = ValueAxis.log(minimum: range.0, maximum: range.1, style: .growth)
         #expect(axis.lower > 0 && axis.upper.isFinite && axis.lower <= range.0 && axis.upper >= range.1)
@@ -28,6 +30,16 @@ struct BacktestReliabilityTests {
             let axis = ValueAxis.linear(minimum: low, maximum: high, style: .number)
             #expect(axis.lower.isFinite && axis.upper.isFinite && axis.ticks.count < 100)
         }
+    }
+
+    @Test("axes over a subnormal range end, with a few ticks (a fuzz-found endless loop)")
+    func subnormalRangeAxis() {
+        let high = Double.leastNonzeroMagnitude * 4
+        for axis in [ValueAxis.linear(minimum: 0, maximum: high, style: .growth),
+                     ValueAxis.log(minimum: 0, maximum: high, style: .growth)] {
+            #expect(axis.lower <= 0 && axis.upper >= high && !axis.ticks.isEmpty && axis.ticks.count < 100)
+        }
+        #expect(ValueAxis.niceStep(high / 6) > 0)
     }
 
     @Test("a report whose wealth reaches 1e300 renders")

@@ -2,7 +2,7 @@ import Foundation
 import Market
 
 /// How the values of a y-axis are labelled.
-enum ValueStyle {
+package enum ValueStyle {
     /// Growth of one unit: `1.5×`.
     case growth
     /// Fractions as percentages: `−20%`.
@@ -12,20 +12,20 @@ enum ValueStyle {
 }
 
 /// A labelled tick: its position in data units and its text.
-struct Tick {
-    let value: Double
-    let label: String
+package struct Tick {
+    package let value: Double
+    package let label: String
 }
 
 /// A y-axis: domain, scale and ticks.
-struct ValueAxis {
-    let lower: Double
-    let upper: Double
-    let isLog: Bool
-    let ticks: [Tick]
+package struct ValueAxis {
+    package let lower: Double
+    package let upper: Double
+    package let isLog: Bool
+    package let ticks: [Tick]
 
     /// Maps `value` into `[bottom, top]` pixels (SVG y grows downwards).
-    func position(_ value: Double, top: Double, bottom: Double) -> Double {
+    package func position(_ value: Double, top: Double, bottom: Double) -> Double {
         let (a, b, v) = isLog ? (log10(lower), log10(upper), log10(value)) : (lower, upper, value)
         let fraction = (v - a) / (b - a)
         return bottom - Swift.min(1, Swift.max(0, fraction)) * (bottom - top)
@@ -33,7 +33,7 @@ struct ValueAxis {
 
     /// A linear axis covering `[minimum, maximum]` with about `target` ticks at 1-2-5 steps,
     /// the domain widened to the outer ticks so lines never touch the frame unlabelled.
-    static func linear(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 6,
+    package static func linear(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 6,
                        includeZero: Bool = false) -> ValueAxis {
         // Clamped so the span, the step and every tick stay finite (values beyond sit on the frame).
         let bound = 1e306
@@ -48,6 +48,11 @@ struct ValueAxis {
         // The tolerance keeps rounding noise (a weight sum of 1 + 1e-15) from adding a tick.
         let first = (low / step + 1e-9).rounded(.down), last = (high / step - 1e-9).rounded(.up)
         let lower = first * step, upper = last * step
+        // About `target` ticks; a bound, whatever rounding does to the step at the ends of `Double`.
+        guard step > 0, first.isFinite, last.isFinite, last - first <= Double(Swift.max(target, 1) * 4) else {
+            return ValueAxis(lower: low, upper: high, isLog: false,
+                             ticks: [low, high].map { Tick(value: $0, label: label($0, step: high - low, style: style)) })
+        }
         let ticks = stride(from: first, through: last, by: 1).map { k -> Tick in
             let value = k * step
             return Tick(value: value, label: label(value, step: step, style: style))
@@ -58,7 +63,7 @@ struct ValueAxis {
     /// A base-10 log axis over positive `[minimum, maximum]`: ticks at 1-2-5 multiples of powers
     /// of ten (every `k`-th decade for wide ranges), or linear 1-2-5 ticks when the range spans
     /// less than about a factor of three.
-    static func log(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 7) -> ValueAxis {
+    package static func log(minimum: Double, maximum: Double, style: ValueStyle, target: Int = 7) -> ValueAxis {
         let logLow = log10(minimum), logHigh = log10(maximum)
         guard logLow.isFinite, logHigh.isFinite, logHigh >= logLow else {
             return linear(minimum: minimum, maximum: maximum, style: style)
@@ -66,7 +71,9 @@ struct ValueAxis {
         let pad = Swift.max((logHigh - logLow) * 0.04, 0.01)
         // The padded ends stay inside the normal doubles, so every power of ten below is finite
         // and non-zero (an equity curve can reach 1e300 or 1e-311).
-        let lowExponent = Swift.max(logLow - pad, -307), highExponent = Swift.min(logHigh + pad, 308)
+        // A curve wholly below 1e-307 would put the clamped low end above the high one (found by
+        // fuzzing: an empty decade range traps), so the high end is kept at or above the low end.
+        let lowExponent = Swift.max(logLow - pad, -307), highExponent = Swift.max(Swift.min(logHigh + pad, 308), lowExponent)
         let lower = Swift.min(pow(10, lowExponent), minimum), upper = Swift.max(pow(10, highExponent), maximum)
         var candidates: [Double] = []
         let decades = Int(lowExponent.rounded(.down))...Int(highExponent.rounded(.up))
@@ -90,16 +97,19 @@ struct ValueAxis {
     }
 
     /// The 1-2-5 number nearest above `raw` (`0.037` → `0.05`).
-    static func niceStep(_ raw: Double) -> Double {
+    package static func niceStep(_ raw: Double) -> Double {
         guard raw.isFinite, raw > 0 else { return 1 }
         let magnitude = pow(10, log10(raw).rounded(.down))
+        // Below 1e-308 the power of ten is subnormal or zero, and a zero step made the tick loop
+        // of `linear` endless (found by fuzzing: an axis over [0, 2e-323]); the raw step serves.
+        guard magnitude >= Double.leastNormalMagnitude else { return raw }
         let normalized = raw / magnitude * (1 - 1e-9)
         let nice: Double = normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 5 ? 5 : 10
         return nice * magnitude
     }
 
     /// The text of a tick at `value` on an axis with spacing `step`.
-    static func label(_ value: Double, step: Double, style: ValueStyle) -> String {
+    package static func label(_ value: Double, step: Double, style: ValueStyle) -> String {
         let scaled = style == .percent ? 100 * value : value
         let scaledStep = style == .percent ? 100 * step : step
         let exponent = -log10(scaledStep) + 0.999

@@ -2,9 +2,9 @@ import Foundation
 import Market
 
 /// Text formatting and escaping shared by the HTML and SVG writers.
-enum ReportFormat {
+package enum ReportFormat {
     /// `value` with `digits` decimals and a typographic minus; `∞`, `−∞` or `n/a` when not finite.
-    static func fixed(_ value: Double, digits: Int) -> String {
+    package static func fixed(_ value: Double, digits: Int) -> String {
         guard value.isFinite else { return value.isNaN ? "n/a" : (value > 0 ? "∞" : "−∞") }
         let text = String(format: "%.\(Swift.max(0, Swift.min(digits, 12)))f", value)
         guard text.hasPrefix("-") else { return text }
@@ -14,7 +14,7 @@ enum ReportFormat {
     }
 
     /// A coordinate rounded to 0.1 user units (a tenth of a pixel at 1:1 scale), written compactly.
-    static func coordinate(_ value: Double) -> String {
+    package static func coordinate(_ value: Double) -> String {
         // Clamped: a NaN or huge coordinate must not trap the Int conversion.
         let tenths = value.isNaN ? 0 : Int((Swift.min(Swift.max(value, -1e12), 1e12) * 10).rounded())
         let whole = tenths / 10, fraction = Swift.abs(tenths % 10)
@@ -25,7 +25,7 @@ enum ReportFormat {
     /// `text` safe inside XML/HTML text and double- or single-quoted attributes: `& < > " '`
     /// become character references, and characters XML 1.0 forbids (C0 controls other than
     /// tab, newline and carriage return, U+FFFE, U+FFFF) become U+FFFD.
-    static func escaped(_ text: String) -> String {
+    package static func escaped(_ text: String) -> String {
         var result = ""
         result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
