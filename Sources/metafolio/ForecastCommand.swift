@@ -16,7 +16,10 @@ struct ForecastCommand: FailureReportingCommand {
         and a Diebold–Mariano test against the best naive baseline. Defaults: test 2015-01-02…2022-12-28 \
         in 1-year (252-day) blocks, the last 1500 training days (the most recent 20 % of them held out for \
         the residual variance), 20-day windows, hidden width 16, 20 epochs, 5 ensemble members; about \
-        1.5 minutes on two cores. --quick runs a tiny version on the last 700 days (for tests).
+        1.5 minutes on two cores. --quick runs a tiny version on the last 700 days (for tests). \
+        --slope-classifier adds a 4-class slope classifier (class-weighted cross-entropy, meta-trained \
+        across period tasks, adapted on the latest support window at each day) beside the same network \
+        trained conventionally and the majority class, over --slope-seeds seeds (about 1 minute more).
         """
     )
 
@@ -38,6 +41,14 @@ struct ForecastCommand: FailureReportingCommand {
     var epochs: Int = 20
     @Option(name: .customLong("validation-fraction"), help: "Share of the newest training days held out to measure the residual variance (0: ensemble variance only).")
     var validationFraction: Double = 0.2
+    @Flag(name: .customLong("slope-classifier"), help: "Also evaluate the meta-learned slope classifier, its conventional ablation and the majority class.")
+    var slopeClassifier = false
+    @Option(name: .customLong("slope-horizon"), help: "Horizon whose slope class the classifier predicts (one of --horizons).")
+    var slopeHorizon: Int = 5
+    @Option(name: .customLong("slope-method"), help: "Meta-learning method of the slope classifier: maml, fomaml or reptile.")
+    var slopeMethod: String = "maml"
+    @Option(name: .customLong("slope-seeds"), help: "Seeds of the slope classifier: 1…N.")
+    var slopeSeeds: Int = 5
     @Flag(name: .long, help: "A tiny run (last 700 days, 2 epochs, width 8): for tests.")
     var quick = false
     @Flag(name: .long, help: "Print one JSON object instead of the tables.")
@@ -58,6 +69,13 @@ struct ForecastCommand: FailureReportingCommand {
             throw ValidationError("--validation-fraction must be in [0, 0.5], got \(validationFraction)")
         }
         _ = try parsedTestStart()
+        guard (try? SlopeMetaMethod.named(slopeMethod)) != nil else {
+            throw ValidationError("--slope-method must be maml, fomaml or reptile, got \(slopeMethod)")
+        }
+        guard try parsedHorizons().contains(slopeHorizon) else {
+            throw ValidationError("--slope-horizon must be one of --horizons \(horizons), got \(slopeHorizon)")
+        }
+        guard slopeSeeds >= 1, slopeSeeds <= 100 else { throw ValidationError("--slope-seeds must be in 1…100, got \(slopeSeeds)") }
     }
 
     private func parsedHorizons() throws -> [Int] {
@@ -140,13 +158,28 @@ struct ForecastCommand: FailureReportingCommand {
         let progress: (@Sendable (String) -> Void)? = showProgress ? { @Sendable line in standardError("  " + line + "\n") } : nil
         let evaluation = try ForecastEvaluation.run(features: features, models: chosenModels, forecaster: forecaster,
                                                     walkForward: walkForward, progress: progress)
+        var slope: SlopeClassifierComparison?
+        if slopeClassifier {
+            var settings = SlopeClassifierConfiguration(horizon: slopeHorizon, method: try SlopeMetaMethod.named(slopeMethod))
+            if quick {
+                settings.hiddenSize = 4
+                settings.supportLength = 20
+                settings.queryLength = 10
+                settings.taskStride = 10
+                settings.metaIterations = 3
+                settings.epochs = 1
+            }
+            slope = try SlopeClassifierComparison.run(features: features, configuration: settings, walkForward: walkForward,
+                                                      seeds: (1...slopeSeeds).map { UInt64($0) }, progress: progress)
+        }
         let elapsed = ContinuousClock.now - clock
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         if json {
             try printJSON(Summary(dataset: dataset, asset: name, testStart: dates[firstTest].description, testEnd: dates.last!.description,
                                   folds: evaluation.folds.count, seed: seed, ensembleSize: seeds, epochs: forecaster.epochs,
                                   validationFraction: validationFraction,
-                                  quick: quick, features: features.names, wallSeconds: wall, horizons: evaluation.reports))
+                                  quick: quick, features: features.names, wallSeconds: wall, horizons: evaluation.reports,
+                                  slopeClassifier: slope))
             return
         }
         print("Forecasts of \(dataset) \(name): test \(dates[firstTest])…\(dates.last!), \(evaluation.folds.count) refits, "
@@ -163,6 +196,11 @@ struct ForecastCommand: FailureReportingCommand {
                                    score.dieboldMariano.map { String(format: "%.3f", $0.pValue) } ?? "—"])
             }
             print(table.render())
+        }
+        if let slope {
+            print("\nSlope classifier, horizon \(slope.horizon) (\(slope.count) test days, \(slope.folds) refits, "
+                  + "seeds \(slope.runs.map { String($0.seed) }.joined(separator: ",")); mean ± sd over seeds)")
+            print(slope.markdownTable)
         }
         print(String(format: "\nWall time %.1f s.", wall))
     }
@@ -182,5 +220,6 @@ struct ForecastCommand: FailureReportingCommand {
         let features: [String]
         let wallSeconds: Double
         let horizons: [HorizonReport]
+        let slopeClassifier: SlopeClassifierComparison?
     }
 }

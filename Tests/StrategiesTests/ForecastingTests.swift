@@ -7,8 +7,8 @@ import Signals
 @testable import Strategies
 import Testing
 
-/// A seeded random walk of `count` prices with a weak momentum, so models have something to fit.
-private func syntheticPrices(_ count: Int, seed: UInt64) -> [Double] {
+/// A seeded random walk of `count` prices with a weak momentum, so models have something to fit (shared by the forecasting suites).
+func syntheticPrices(_ count: Int, seed: UInt64) -> [Double] {
     var g = Xoshiro256StarStar(seed: seed)
     var prices = [100.0], previous = 0.0
     for _ in 1..<count {
