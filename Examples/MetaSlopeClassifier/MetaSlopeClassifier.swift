@@ -52,6 +52,7 @@ struct MetaSlopeClassifier: ParsableCommand {
         print("\(asset), horizon \(horizon) days, \(comparison.count) test days from \(features.dates![first]), "
               + "\(comparison.folds) refits, seeds 1…\(seeds):\n")
         print(comparison.markdownTable)
-        print("\nWall time \(ContinuousClock.now - clock).")
+        let elapsed = (ContinuousClock.now - clock).components
+        print(String(format: "\nWall time %.1f s.", Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18))
     }
 }

@@ -17,9 +17,10 @@ struct ForecastCommand: FailureReportingCommand {
         in 1-year (252-day) blocks, the last 1500 training days (the most recent 20 % of them held out for \
         the residual variance), 20-day windows, hidden width 16, 20 epochs, 5 ensemble members; about \
         1.5 minutes on two cores. --quick runs a tiny version on the last 700 days (for tests). \
-        --slope-classifier adds a 4-class slope classifier (class-weighted cross-entropy, meta-trained \
-        across period tasks, adapted on the latest support window at each day) beside the same network \
-        trained conventionally and the majority class, over --slope-seeds seeds (about 1 minute more).
+        A last section (--no-slope-classifier drops it) scores a 4-class slope classifier of the \
+        --slope-horizon label (class-weighted cross-entropy, meta-trained across period tasks, adapted on \
+        the latest 63 labelled days at each test day) beside the same network trained conventionally and \
+        the majority class, mean ± sd over --slope-seeds seeds (about 10 s more).
         """
     )
 
@@ -41,10 +42,11 @@ struct ForecastCommand: FailureReportingCommand {
     var epochs: Int = 20
     @Option(name: .customLong("validation-fraction"), help: "Share of the newest training days held out to measure the residual variance (0: ensemble variance only).")
     var validationFraction: Double = 0.2
-    @Flag(name: .customLong("slope-classifier"), help: "Also evaluate the meta-learned slope classifier, its conventional ablation and the majority class.")
-    var slopeClassifier = false
-    @Option(name: .customLong("slope-horizon"), help: "Horizon whose slope class the classifier predicts (one of --horizons).")
-    var slopeHorizon: Int = 5
+    @Flag(name: .customLong("slope-classifier"), inversion: .prefixedNo,
+          help: "Evaluate the meta-learned slope classifier, its conventional ablation and the majority class.")
+    var slopeClassifier = true
+    @Option(name: .customLong("slope-horizon"), help: "Horizon whose slope class the classifier predicts (one of --horizons; default 5 if listed, else the first).")
+    var slopeHorizon: Int?
     @Option(name: .customLong("slope-method"), help: "Meta-learning method of the slope classifier: maml, fomaml or reptile.")
     var slopeMethod: String = "maml"
     @Option(name: .customLong("slope-seeds"), help: "Seeds of the slope classifier: 1…N.")
@@ -72,7 +74,7 @@ struct ForecastCommand: FailureReportingCommand {
         guard (try? SlopeMetaMethod.named(slopeMethod)) != nil else {
             throw ValidationError("--slope-method must be maml, fomaml or reptile, got \(slopeMethod)")
         }
-        guard try parsedHorizons().contains(slopeHorizon) else {
+        if let slopeHorizon, !(try parsedHorizons().contains(slopeHorizon)) {
             throw ValidationError("--slope-horizon must be one of --horizons \(horizons), got \(slopeHorizon)")
         }
         guard slopeSeeds >= 1, slopeSeeds <= 100 else { throw ValidationError("--slope-seeds must be in 1…100, got \(slopeSeeds)") }
@@ -160,7 +162,9 @@ struct ForecastCommand: FailureReportingCommand {
                                                     walkForward: walkForward, progress: progress)
         var slope: SlopeClassifierComparison?
         if slopeClassifier {
-            var settings = SlopeClassifierConfiguration(horizon: slopeHorizon, method: try SlopeMetaMethod.named(slopeMethod))
+            let listed = try parsedHorizons()
+            var settings = SlopeClassifierConfiguration(horizon: slopeHorizon ?? (listed.contains(5) ? 5 : listed[0]),
+                                                        method: try SlopeMetaMethod.named(slopeMethod))
             if quick {
                 settings.hiddenSize = 4
                 settings.supportLength = 20

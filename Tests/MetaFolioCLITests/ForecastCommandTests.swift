@@ -24,6 +24,18 @@ import Testing
             (object["horizons"] as? [[String: Any]] ?? []).flatMap { ($0["scores"] as? [[String: Any]] ?? []).map { $0["mse"] as? Double } }
         }
         #expect(scores(first) == scores(second))
+        // The slope-classifier section: three classifiers, accuracy and macro-F1 in [0, 1], the same on a second run.
+        let slope = try #require(first["slopeClassifier"] as? [String: Any])
+        #expect(slope["horizon"] as? Int == 5)
+        let rows = try #require(slope["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String } == ["meta-trained (maml)", "conventional", "majority class"])
+        let figures = { (object: [String: Any]) in
+            ((object["slopeClassifier"] as? [String: Any])?["rows"] as? [[String: Any]] ?? []).flatMap { row in
+                ["accuracy", "macroF1"].map { ((row[$0] as? [String: Any])?["mean"] as? Double) ?? -1 }
+            }
+        }
+        #expect(figures(first).count == 6 && figures(first).allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(figures(first) == figures(second))
     }
 
     @Test func badInputExitsWithAMessage() throws {
@@ -33,6 +45,9 @@ import Testing
             (["forecast", "--quick", "--dataset", "sp500-stocks"], 2, "--asset"),
             (["forecast", "--quick", "--dataset", "vix"], 2, "--dataset"),
             (["forecast", "--quick", "--seeds", "0"], 2, "--seeds"),
+            (["forecast", "--quick", "--slope-method", "sgd"], 2, "--slope-method"),
+            (["forecast", "--quick", "--horizons", "1,5", "--slope-horizon", "20"], 2, "--slope-horizon"),
+            (["forecast", "--quick", "--slope-seeds", "0"], 2, "--slope-seeds"),
             (["forecast", "--quick", "--dataset", "sp500-stocks", "--asset", "NOPE"], 1, "NOPE"),
             (["forecast", "--test-start", "2030-01-01"], 1, "--test-start"),
         ]
