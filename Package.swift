@@ -42,6 +42,7 @@ let examples: [(name: String, dependencies: [String], resources: Bool)] = [
     ("MonthlyMetaForecast", ["MetaLearn", "NN", "Autodiff", "Linalg", "Market", "Signals", "ArgumentParser"], false),
     ("MetaAllocation", ["MetaFolio", "ArgumentParser"], false),
     ("EIIETrader", ["MetaFolio", "ArgumentParser"], false),
+    ("ForecastWeights", ["MetaFolio", "ArgumentParser"], false),
 ]
 
 /// Modules provided by external packages, by the name sources import.
