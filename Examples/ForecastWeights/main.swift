@@ -45,10 +45,11 @@ struct ForecastWeights: ParsableCommand {
             schedule: .calendar(.monthly), costs: try TransactionCostModel(rate: fee, method: .exact),
             firstDecisionBar: probe.requiredHistory - 1))
         let lookback = settings.covarianceLookback, cap = settings.maximumWeight
-        var rows: [(String, [PerformanceMetrics], Double)] = []
+        var rows: [(String, [PerformanceMetrics], Double)] = [], period = ""
         func measure(_ name: String, _ runs: () throws -> [BacktestResult]) throws {
             let start = Date()
             let results = try runs()
+            period = "\(results[0].dates.first ?? "") … \(results[0].dates.last ?? "")"
             rows.append((name, try results.map { try PerformanceMetrics(result: $0) }, Date().timeIntervalSince(start)))
             standardError("\(name): \(String(format: "%.1f", Date().timeIntervalSince(start))) s\n")
         }
@@ -69,8 +70,7 @@ struct ForecastWeights: ParsableCommand {
                                                                                constraints: .boxed(0, cap)),
                                               lookback: lookback, expectedReturnsEstimator: ExpectedReturnsEstimator()))]
         }
-        let first = try engine.run(FixedWeightsStrategy(weights: [Double](repeating: 1 / Double(panel.assetCount), count: panel.assetCount)))
-        print("\(dataset), \(first.dates.first ?? "") … \(first.dates.last ?? ""), monthly, fee \(fee), allocation \(allocation.rawValue), "
+        print("\(dataset), \(period), monthly, fee \(fee), allocation \(allocation.rawValue), "
               + "seeds \(seeds)")
         print("| strategy | runs | Sharpe | annual return % | volatility % | max drawdown % | one-way turnover %/yr | seconds |")
         print("|---|---|---|---|---|---|---|---|")
