@@ -43,6 +43,7 @@ let examples: [(name: String, dependencies: [String], resources: Bool)] = [
     ("MetaAllocation", ["MetaFolio", "ArgumentParser"], false),
     ("EIIETrader", ["MetaFolio", "ArgumentParser"], false),
     ("MetaSlopeClassifier", ["MetaFolio", "ArgumentParser"], false),
+    ("ForecastWeights", ["MetaFolio", "ArgumentParser"], false),
 ]
 
 /// Modules provided by external packages, by the name sources import.

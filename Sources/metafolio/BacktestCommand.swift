@@ -9,7 +9,13 @@ struct BacktestCommand: FailureReportingCommand {
         abstract: "Backtest a strategy on prices with rebalancing, transaction costs and metrics.",
         discussion: """
         The strategy is one of: equal (1/N), fixed (--weights A=0.6,B=0.4), inverse-volatility, \
-        min-variance or max-sharpe (estimated on the last --lookback returns at every rebalance). \
+        min-variance or max-sharpe (estimated on the last --lookback returns at every rebalance), or \
+        forecast: a per-asset return forecaster (--forecaster) refitted walk-forward every --refit-every \
+        rebalances on history only, its --horizon-bar forecasts turned into expected returns (and their \
+        variances into Black-Litterman view uncertainty with --allocation black-litterman), allocated \
+        long-only under --max-weight. The default forecast run (small TCN ensembles) takes about 4 s on \
+        factor-etfs (5 ETFs, 66 rebalances); --forecaster ar1 or historical-mean runs the same strategy \
+        with a naive forecaster, the control (the forecast options are command-line only). \
         --config FILE.json gives the same settings as a JSON object whose keys are the long option \
         names (e.g. {"dataset": "sp500-stocks", "strategy": "min-variance", "rebalance": "monthly", \
         "fee": 0.001}); options given on the command line override it.
@@ -37,6 +43,20 @@ struct BacktestCommand: FailureReportingCommand {
     var lag: Int?
     @Flag(name: .long, help: "Hold a cash asset (earning 0) for the weight not invested.")
     var cash = false
+    @Option(name: .long, help: "Forecast strategy: lstm-attention, tcn, transformer, or a naive control: zero, historical-mean, last-value, ar1 (default tcn).")
+    var forecaster: String?
+    @Option(name: .long, help: "Forecast strategy: horizon in bars (default 21).")
+    var horizon: Int?
+    @Option(name: .long, help: "Forecast strategy: seed of the networks (default 0).")
+    var seed: UInt64?
+    @Option(name: .long, help: "Forecast strategy: refit the forecasters every this many rebalances (default 3).")
+    var refitEvery: Int?
+    @Option(name: .long, help: "Forecast strategy: mean-variance or black-litterman (default mean-variance).")
+    var allocation: String?
+    @Option(name: .long, help: "Forecast strategy: per-asset weight cap in (0, 1] (default 0.4).")
+    var maxWeight: Double?
+    @Flag(name: .long, help: "No progress lines on standard error (they show only on a terminal anyway).")
+    var quiet = false
     @Option(name: .long, help: "Write report.html and report.json into this directory.")
     var report: String?
     @Option(name: .long, help: "Weights in report.json: full, none, or the most rows per series (a number; default 600).")
@@ -127,8 +147,10 @@ struct BacktestCommand: FailureReportingCommand {
             result = try engine.run(OptimizerStrategy(optimizer: MeanVarianceOptimizer(objective: .maximumSharpe(riskFreeRate: 0)),
                                                       lookback: window, expectedReturnsEstimator: ExpectedReturnsEstimator(),
                                                       name: "maximum Sharpe"))
+        case "forecast":
+            result = try engine.run(forecastStrategy(covarianceLookback: lookback ?? s.lookback, panel: panel))
         case let other:
-            throw ValidationError("unknown --strategy \(other); use equal, fixed, inverse-volatility, min-variance or max-sharpe")
+            throw ValidationError("unknown --strategy \(other); use equal, fixed, inverse-volatility, min-variance, max-sharpe or forecast")
         }
         reportFallbacks([result])
         let metrics = try PerformanceMetrics(result: result)
@@ -164,11 +186,51 @@ struct BacktestCommand: FailureReportingCommand {
         if lookback ?? s.lookback != nil, ["equal", "fixed"].contains(chosen) {
             throw ValidationError("--lookback applies only to the estimating strategies, not \(chosen)")
         }
+        if chosen != "forecast", let given = [("--forecaster", forecaster != nil), ("--horizon", horizon != nil), ("--seed", seed != nil),
+                                              ("--refit-every", refitEvery != nil), ("--allocation", allocation != nil),
+                                              ("--max-weight", maxWeight != nil)].first(where: \.1) {
+            throw ValidationError("\(given.0) applies only to --strategy forecast, not \(chosen)")
+        }
+        if let horizon, horizon < 1 { throw ValidationError("--horizon must be ≥ 1 bar, not \(horizon)") }
+        if let refitEvery, refitEvery < 1 { throw ValidationError("--refit-every must be ≥ 1 rebalance, not \(refitEvery)") }
+        if let maxWeight, !(maxWeight > 0 && maxWeight <= 1) { throw ValidationError("--max-weight must be in (0, 1], not \(maxWeight)") }
+        if let allocation, ForecastAllocation(rawValue: allocation) == nil {
+            throw ValidationError("--allocation must be mean-variance or black-litterman, not \(allocation)")
+        }
+        if let forecaster, ForecastModel(rawValue: forecaster) == nil, NaiveBaseline(rawValue: forecaster) == nil {
+            throw ValidationError("--forecaster must be lstm-attention, tcn, transformer, zero, historical-mean, last-value or ar1, not \(forecaster)")
+        }
+        if forecaster.flatMap(NaiveBaseline.init(rawValue:)) != nil, seed != nil {
+            throw ValidationError("--seed applies only to the network forecasters, not \(forecaster ?? "")")
+        }
         if jsonWeights != "600", report == nil { throw ValidationError("--json-weights needs --report DIR") }
         if let rate = fee ?? s.fee, !(rate >= 0 && rate < 1) { throw ValidationError("--fee must be in [0, 1), not \(rate)") }
         if let drift = threshold ?? s.threshold, !(drift > 0 && drift < 1) {
             throw ValidationError("--threshold must be in (0, 1), not \(drift)")
         }
+    }
+
+    /// The forecast strategy of the options (validated in ``checkConflicts(_:)``), annualized by the panel's
+    /// frequency; too little history for its training window is an input error.
+    func forecastStrategy(covarianceLookback: Int?, panel: PricePanel) throws -> ForecastStrategy {
+        var settings = ForecastStrategyConfiguration(annualizationFactor: periodsPerYear(panel.index.frequency))
+        if let horizon { settings.horizon = horizon }
+        if let refitEvery { settings.refitInterval = refitEvery }
+        if let maxWeight { settings.maximumWeight = maxWeight }
+        if let covarianceLookback { settings.covarianceLookback = covarianceLookback }
+        if let allocation, let method = ForecastAllocation(rawValue: allocation) { settings.allocation = method }
+        let name = forecaster ?? ForecastModel.tcn.rawValue
+        let source: ForecastSource = NaiveBaseline(rawValue: name).map { .baseline($0) }
+            ?? .smallNetwork(ForecastModel(rawValue: name) ?? .tcn, seed: seed ?? 0)
+        let progress: (@Sendable (String) -> Void)? = !quiet && isatty(STDERR_FILENO) != 0
+            ? { @Sendable line in standardError("  " + line + "\n") } : nil
+        let strategy = try ForecastStrategy(source: source, configuration: settings, progress: progress)
+        if strategy.requiredHistory + 1 > panel.timeCount {
+            throw CommandFailure(description: "--strategy forecast needs at least \(strategy.requiredHistory + 1) rows of prices "
+                                 + "(features, \(settings.trainingLength) training origins, the \(settings.horizon)-bar horizon and one period "
+                                 + "to hold); the prices have \(panel.timeCount)")
+        }
+        return strategy
     }
 
     /// `A=0.6,B=0.4` as a dictionary.
