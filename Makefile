@@ -57,8 +57,9 @@ sanitize-address: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Scripts/lsan.supp \
 	  $(SWIFT) test $(TEST_FLAGS) --sanitize=address --scratch-path .build-asan
 
+## METAFOLIO_TSAN puts the project's locks on pthread mutexes, which TSan sees (Linalg's PthreadMutex).
 sanitize-thread: deps
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test $(TEST_FLAGS) --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test $(TEST_FLAGS) -Xswiftc -DMETAFOLIO_TSAN --sanitize=thread --scratch-path .build-tsan
 
 ## OpenBLAS threads for `make bench` and `make bench-compare` (e.g. `make bench BENCH_THREADS=2`).
 BENCH_THREADS ?= 1

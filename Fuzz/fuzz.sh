@@ -30,10 +30,22 @@ product() {
 build() {
     cd "$root"
     for target in "${targets[@]}"; do
-        METAFOLIO_FUZZ=1 "$swift" build -c release --sanitize=fuzzer --sanitize=address \
+        # SwiftPM passes each --sanitize as its own -sanitize= flag in no fixed order, and the compiler keeps
+        # only the last, so a module would get coverage or ASan but not both; the combined flag comes last.
+        METAFOLIO_FUZZ=1 "$swift" build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
             --scratch-path "$scratch" --product "$(product "$target")" 2>&1 \
             | grep -v -e "ld.gold: warning: Cannot export local symbol '__asan" -e '^\[[0-9]*/[0-9]*\]' || true
-        test -x "$scratch/release/$(product "$target")" || { echo "fuzz build of $target failed" >&2; exit 1; }
+        local binary="$scratch/release/$(product "$target")"
+        test -x "$binary" || { echo "fuzz build of $target failed" >&2; exit 1; }
+        # A binary linked from objects built without coverage runs blind (libFuzzer then finds nothing new):
+        # refuse it rather than report a clean run.
+        local counters
+        counters=$(SWIFT_BACKTRACE=enable=no "$binary" -runs=0 2>&1 | sed -n 's/.*Loaded 1 modules *(\([0-9]*\) inline.*/\1/p' | head -n 1)
+        if [ "${counters:-0}" -lt 10000 ]; then
+            echo "fuzz target $target has ${counters:-no} coverage counters: its objects were built without coverage;" \
+                 "remove $scratch and build again" >&2
+            exit 1
+        fi
     done
 }
 

@@ -1,3 +1,4 @@
+import Linalg
 import Synchronization
 
 // MARK: - Recording context
@@ -158,7 +159,11 @@ final class Node<Scalar: TensorScalar>: Sendable {
     /// The backward rule: a ``RuleBox`` stored as `AnyObject`, so the field's type is not generic
     /// and the (unspecialized) deinitializer destroys it without a generic metadata lookup on
     /// every release. Only ``box(_:)`` reads it back, with the type it was stored with.
+#if METAFOLIO_TSAN
+    let rule: PthreadMutex<AnyObject?>
+#else
     let rule: Mutex<AnyObject?>
+#endif
 
     init(shape: TensorShape, rule: Backward<Scalar>?, tracker: NodeTracker?) {
         self.shape = shape
@@ -174,7 +179,11 @@ final class Node<Scalar: TensorScalar>: Sendable {
         }
         self.generation = generation
         self.sequence = nodeSequence.add(1, ordering: .relaxed).newValue
+#if METAFOLIO_TSAN
+        self.rule = PthreadMutex(rule.map { RuleBox($0) as AnyObject })
+#else
         self.rule = Mutex(rule.map { RuleBox($0) as AnyObject })
+#endif
         tracker?.didCreate()
     }
 

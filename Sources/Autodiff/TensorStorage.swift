@@ -1,3 +1,4 @@
+import Linalg
 import Synchronization
 
 // Element storage of tensors, with a cache of large buffers.
@@ -243,7 +244,11 @@ final class BufferCache: Sendable {
     static let shared = BufferCache()
     /// Four classes per power of two up to 2⁶³ bytes.
     static let classCount = 256
+#if METAFOLIO_TSAN
+    let state = PthreadMutex(BufferCacheState())
+#else
     let state = Mutex(BufferCacheState())
+#endif
 
     /// The size class of a request of `byteCount ≥ 64` bytes: `(4 + q)·2^(k−2)` bytes, `q ∈ 0…3`,
     /// the smallest at least `byteCount`, as the index `4k + q`.

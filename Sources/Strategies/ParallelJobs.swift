@@ -1,10 +1,15 @@
 import Foundation
+import Linalg
 import Synchronization
 
 /// Runs `count` independent jobs on the available cores and returns their results in job order,
 /// so the output does not depend on which job finishes first; throws the first error in job order.
 func runInParallel<T: Sendable>(_ count: Int, _ job: @Sendable (Int) throws -> T) throws -> [T] {
+#if METAFOLIO_TSAN
+    let outcomes = PthreadMutex<[Result<T, any Error>?]>(Array(repeating: nil, count: count))
+#else
     let outcomes = Mutex<[Result<T, any Error>?]>(Array(repeating: nil, count: count))
+#endif
     DispatchQueue.concurrentPerform(iterations: count) { index in
         let outcome = Result { try job(index) }
         outcomes.withLock { $0[index] = outcome }

@@ -466,12 +466,20 @@ func reorderSteps<Scalar>(_ source: UnsafePointer<Scalar>, _ destination: Unsafe
 /// `[T, B, 4H]`, which the first backward pass takes (and reuses as its gate-gradient buffer).
 final class LSTMSavedSequence<Scalar: TensorScalar>: Sendable {
     let x: TensorStorage<Scalar>, hs: TensorStorage<Scalar>, cs: TensorStorage<Scalar>, tanhCells: TensorStorage<Scalar>
+#if METAFOLIO_TSAN
+    private let activations: PthreadMutex<TensorStorage<Scalar>?>
+#else
     private let activations: Mutex<TensorStorage<Scalar>?>
+#endif
 
     init(x: TensorStorage<Scalar>, activations: TensorStorage<Scalar>, hs: TensorStorage<Scalar>,
          cs: TensorStorage<Scalar>, tanhCells: TensorStorage<Scalar>) {
         (self.x, self.hs, self.cs, self.tanhCells) = (x, hs, cs, tanhCells)
+#if METAFOLIO_TSAN
+        self.activations = PthreadMutex(activations)
+#else
         self.activations = Mutex(activations)
+#endif
     }
 
     /// The activations, uniquely referenced, on the first call; `nil` after.

@@ -23,10 +23,12 @@ public enum ForecastSource: Sendable, Hashable {
         }
     }
 
-    /// The strategy's small network: ``ForecasterConfiguration``'s defaults (10 epochs, 3 members) at width 8,
-    /// with the newest 20 % of the training origins held out for the residual variance.
+    /// The strategy's small network: width 8, 2 heads, 4 epochs, 2 members, batch 64, with the newest 20 % of
+    /// the training origins held out for the residual variance (small, so that a monthly refit of every
+    /// asset stays within seconds).
     public static func smallNetwork(_ model: ForecastModel, seed: UInt64) -> ForecastSource {
-        .network(model, ForecasterConfiguration(hiddenSize: 8, seed: seed, validationFraction: 0.2))
+        .network(model, ForecasterConfiguration(hiddenSize: 8, headCount: 2, epochs: 4, batchSize: 64, ensembleSize: 2,
+                                                seed: seed, validationFraction: 0.2))
     }
 }
 
@@ -65,9 +67,9 @@ public struct ForecastStrategyConfiguration: Sendable, Hashable {
     /// Bars per year, to annualize forecasts and covariance (252 for daily data).
     public var annualizationFactor: Double
 
-    /// The defaults: monthly horizon, three years of training origins, a refit every third decision,
+    /// The defaults: monthly horizon, three years of origins at every fifth bar, a refit every third decision,
     /// a one-year covariance, 40 % caps, `δ = 2.5` and `τ = 0.05` (the usual textbook values, not tuned).
-    public init(horizon: Int = 21, window: Int = 20, trainingLength: Int = 756, trainingStride: Int = 1, refitInterval: Int = 3,
+    public init(horizon: Int = 21, window: Int = 20, trainingLength: Int = 756, trainingStride: Int = 5, refitInterval: Int = 3,
                 covarianceLookback: Int = 252, maximumWeight: Double = 0.4, riskAversion: Double = 2.5, tau: Double = 0.05,
                 allocation: ForecastAllocation = .meanVariance, annualizationFactor: Double = 252) {
         self.horizon = horizon
