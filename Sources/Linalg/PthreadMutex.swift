@@ -12,12 +12,12 @@ import Darwin
 /// makes on Linux, so under TSan every `Mutex` looks unsynchronized and its false reports would hide
 /// real races. Builds for `make sanitize-thread` define `METAFOLIO_TSAN`, and the project's locks
 /// then use this type instead of `Mutex` (normal builds keep `Mutex`, which stores its value inline).
-package final class PthreadMutex<Value>: @unchecked Sendable {
+package final class PthreadMutex<Value: ~Copyable>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
     /// A mutex guarding `value`.
-    package init(_ value: Value) {
+    package init(_ value: consuming Value) {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -31,7 +31,7 @@ package final class PthreadMutex<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` on the value with the mutex held.
-    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result: ~Copyable>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

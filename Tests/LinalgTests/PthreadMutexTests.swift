@@ -28,3 +28,20 @@ struct PthreadMutexTests {
         #expect(value.withLock { $0 } == [1, 2, 3])
     }
 }
+
+/// A value that cannot be copied, like the tensor buffer cache's state.
+private struct UniqueCounter: ~Copyable {
+    var count = 0
+}
+
+@Suite("PthreadMutex of a noncopyable value")
+struct PthreadMutexNoncopyableTests {
+    @Test("guards a value that cannot be copied")
+    func noncopyableValue() {
+        let counter = PthreadMutex(UniqueCounter())
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<1_000 { counter.withLock { $0.count += 1 } }
+        }
+        #expect(counter.withLock { $0.count } == 4_000)
+    }
+}
