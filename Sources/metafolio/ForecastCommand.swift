@@ -150,7 +150,7 @@ struct ForecastCommand: FailureReportingCommand {
                                                  batchSize: 64, learningRate: 1e-3, ensembleSize: seeds, seed: seed,
                                                  validationFraction: validationFraction)
         let chosenModels = try parsedModels()
-        let showProgress = !quiet && !json
+        let showProgress = !quiet && !json && isatty(STDERR_FILENO) != 0
         if showProgress {
             standardError("metafolio forecast: \(dataset) \(name), \(prices.count) days, test from \(dates[firstTest]), "
                           + "\(chosenModels.count) models × \(seeds) members\n")

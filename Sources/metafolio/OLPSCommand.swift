@@ -27,6 +27,9 @@ struct OLPSCommand: FailureReportingCommand {
     @Option(name: .customLong("day-zero"), help: "OLPS datasets: full-history (survey) or first-day-dropped (universal-portfolios).")
     var dayZero: String = OLPSDayZero.fullHistory.rawValue
 
+    @Flag(name: .long, help: "No progress line on standard error (it shows only on a terminal).")
+    var quiet = false
+
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
@@ -70,7 +73,10 @@ struct OLPSCommand: FailureReportingCommand {
             source = input.dataset ?? loaded.source
         }
         let selector = try chosen.makeSelector(variant: variant, relatives: relatives, convention: rules)
-        let result = try OLPSRunner.run(selector, on: relatives, fee: fee, convention: rules)
+        var bar = ProgressBar(total: relatives.periodCount, enabled: !quiet)
+        let result = try OLPSRunner.run(selector, on: relatives, fee: fee, convention: rules) { done, total in
+            bar.update(completed: done, "period \(done) of \(total)")
+        }
         let turnover = result.turnover.reduce(0, +) / Double(max(result.periodCount, 1))
         let report = Report(algorithm: chosen.rawValue, selector: result.algorithm, dataset: source, periods: result.periodCount,
                             assets: result.assetCount, fee: fee, convention: rules.rawValue, dayZero: dayZeroUsed, finalWealth: result.finalWealth,

@@ -22,8 +22,14 @@ struct ProgressBar {
 
     /// Marks one more step done, labelled `label` (e.g. the strategy just finished).
     mutating func advance(_ label: String) {
-        completed = Swift.min(completed + 1, total)
-        guard visible else { return }
+        update(completed: completed + 1, label)
+    }
+
+    /// Shows `count` steps done, labelled `label`; the line ends when the last step is reached.
+    mutating func update(completed count: Int, _ label: String) {
+        let before = completed
+        completed = Swift.min(Swift.max(count, 0), total)
+        guard visible, completed != before || completed < total else { return }
         let filled = width * completed / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let percent = 100 * completed / total

@@ -127,6 +127,21 @@ func handMarket() throws -> PriceRelatives {
 
 @Suite("OLPS runner, algorithms and errors")
 struct OLPSRunnerTests {
+    /// Exact: progress comes after each hundredth of the run, in order, ends at (T, T), and does not change the result.
+    @Test("progress reports every hundredth of the periods and the end")
+    func progressReports() throws {
+        let relatives = try PriceRelatives(dataset: .olpsDJIA, dayZero: .firstDayDropped)
+        var reports: [Int] = []
+        let result = try OLPSRunner.run(ConstantRebalanced(), on: relatives) { done, total in
+            #expect(total == relatives.periodCount)
+            reports.append(done)
+        }
+        let stride = max(1, relatives.periodCount / 100)
+        #expect(reports == Array(Swift.stride(from: stride, through: relatives.periodCount, by: stride))
+                + (relatives.periodCount % stride == 0 ? [] : [relatives.periodCount]))
+        #expect(result.wealth == (try OLPSRunner.run(ConstantRebalanced(), on: relatives)).wealth)
+    }
+
     /// UCRP with fee 1% per unit traded (paper convention): period 0 buys from cash (turnover 1), later periods rebalance from the drifted
     /// portfolio. Hand computation: W₁ = 0.99·1.5; b̂ = (2/3, 1/3); W₂ = W₁·(1 − 0.01/3)·1.5;
     /// b̂ = (1/3, 2/3); W₃ = W₂·(1 − 0.01/3)·1.0. Tolerance 1e-14 relative.

@@ -110,14 +110,18 @@ public enum OLPSRunner {
     ///     rate per unit traded under ``OLPSConvention/paper``.
     ///   - convention: how the fee is charged (default ``OLPSConvention/toolbox``).
     ///   - recordWeights: keep every `b_t` in ``OLPSResult/weights`` (`T × m` doubles).
+    ///   - progress: called with the periods done and the total after each hundredth of the run and
+    ///     at its end (a progress line for long runs such as CORN or UP on hundreds of assets).
     /// - Throws: ``OLPSError/invalidFee(value:)``; ``OLPSError/invalidPortfolio(algorithm:period:reason:)``
     ///   when the selector returns a non-finite, negative or unnormalized vector; errors of
     ///   ``OnlinePortfolioSelector/reset(assetCount:)``.
     ///   Complexity: `T` selector steps plus `O(T·m)`.
     public static func run<S: OnlinePortfolioSelector>(_ selector: inout S, on relatives: PriceRelatives,
                                                        fee: Double = 0, convention: OLPSConvention = .toolbox,
-                                                       recordWeights: Bool = false) throws -> OLPSResult {
+                                                       recordWeights: Bool = false,
+                                                       progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> OLPSResult {
         guard fee >= 0, fee < 1, fee.isFinite else { throw OLPSError.invalidFee(value: fee) }
+        let progressStride = Swift.max(1, relatives.periodCount / 100)
         let unitFee = feePerUnit(fee, convention: convention)
         let m = relatives.assetCount, periods = relatives.periodCount
         try selector.reset(assetCount: m)
@@ -152,6 +156,7 @@ public enum OLPSRunner {
                                 current *= net
                                 wealth[t] = current
                                 if convention == .toolbox { lastNet = net }
+                                if let progress, (t + 1) % progressStride == 0 || t + 1 == periods { progress(t + 1, periods) }
                                 let divisor = convention == .toolbox ? net : growth
                                 for i in 0..<m {
                                     prev[i] = b[i]
@@ -170,12 +175,13 @@ public enum OLPSRunner {
                           turnover: turnovers, weights: recorded)
     }
 
-    /// Runs a copy of `selector` (the argument is not mutated); see ``run(_:on:fee:convention:recordWeights:)``.
+    /// Runs a copy of `selector` (the argument is not mutated); see ``run(_:on:fee:convention:recordWeights:progress:)``.
     public static func run<S: OnlinePortfolioSelector>(_ selector: S, on relatives: PriceRelatives, fee: Double = 0,
                                                        convention: OLPSConvention = .toolbox,
-                                                       recordWeights: Bool = false) throws -> OLPSResult {
+                                                       recordWeights: Bool = false,
+                                                       progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> OLPSResult {
         var copy = selector
-        return try run(&copy, on: relatives, fee: fee, convention: convention, recordWeights: recordWeights)
+        return try run(&copy, on: relatives, fee: fee, convention: convention, recordWeights: recordWeights, progress: progress)
     }
 
     static func invalidity(of b: UnsafeMutableBufferPointer<Double>) -> String? {
