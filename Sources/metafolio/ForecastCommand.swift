@@ -6,7 +6,7 @@ import MetaFolio
 struct ForecastCommand: FailureReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "forecast",
-        abstract: "Walk-forward evaluation of return forecasters (LSTM-attention, TCN, Transformer) against naive baselines.",
+        abstract: "Walk-forward evaluation of return forecasters (LSTM-attention, TCN, Transformer, CNN-LSTM, U-Net) against naive baselines.",
         discussion: """
         Daily features of one series (log returns, RSI, MACD, Bollinger %B, a causal MODWT MRA of the \
         returns, VIX where it exists) feed deep ensembles that forecast the forward log return at each \
@@ -30,7 +30,7 @@ struct ForecastCommand: FailureReportingCommand {
     var asset: String?
     @Option(name: .long, help: "Forecast horizons in days, ascending, comma-separated.")
     var horizons: String = "1,5,20"
-    @Option(name: .long, help: "Models: any of lstm-attention,tcn,transformer.")
+    @Option(name: .long, help: "Models: any of lstm-attention,tcn,transformer,cnn-lstm,unet (the last two are not in the default run).")
     var models: String = "lstm-attention,tcn,transformer"
     @Option(name: .long, help: "Seed of the ensembles (every fold and member derives its own from it).")
     var seed: UInt64 = 1
@@ -96,7 +96,7 @@ struct ForecastCommand: FailureReportingCommand {
         let names = models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let parsed = names.compactMap(ForecastModel.init(rawValue:))
         guard !names.isEmpty, parsed.count == names.count, Set(parsed).count == parsed.count else {
-            throw ValidationError("--models must list distinct names among lstm-attention, tcn, transformer, got \(models)")
+            throw ValidationError("--models must list distinct names among \(ForecastModel.allCases.map(\.rawValue).joined(separator: ", ")), got \(models)")
         }
         return parsed
     }

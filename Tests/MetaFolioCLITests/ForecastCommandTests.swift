@@ -38,6 +38,15 @@ import Testing
         #expect(figures(first) == figures(second))
     }
 
+    @Test func theCNNLSTMAndUNetModelsRunOnRequest() throws {
+        let object = try jsonObject(["forecast", "--quick", "--seeds", "1", "--horizons", "1", "--json", "--no-slope-classifier",
+                                     "--models", "cnn-lstm,unet"])
+        let horizons = try #require(object["horizons"] as? [[String: Any]])
+        let scores = try #require(horizons.first?["scores"] as? [[String: Any]])
+        #expect(scores.map { $0["name"] as? String } == ["cnn-lstm", "unet", "ensemble", "zero", "historical-mean", "last-value", "ar1"])
+        #expect(scores.allSatisfy { (($0["mse"] as? Double) ?? .nan).isFinite })
+    }
+
     @Test func badInputExitsWithAMessage() throws {
         let cases: [([String], Int32, String)] = [
             (["forecast", "--quick", "--models", "lstm,tcn"], 2, "--models"),

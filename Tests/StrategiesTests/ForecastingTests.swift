@@ -42,6 +42,10 @@ private struct ForecastingFixture: Decodable {
         let state: [String: FixtureTensor]
         let input: FixtureTensor
         let output: FixtureTensor
+        /// With `gradients`: the cotangent `c` of `L = ⟨output, c⟩`.
+        let cotangent: FixtureTensor?
+        /// `∂L/∂θ` by state-dict key (the CNN-LSTM and U-Net cases).
+        let gradients: [String: FixtureTensor]?
     }
     struct DM: Decodable {
         let horizon: Int
@@ -132,28 +136,46 @@ private struct ForecastingFixture: Decodable {
         #expect(Swift.abs(combined.mean[0][0] - 2) < 1e-15 && Swift.abs(combined.variance[0][0] - 2.0 / 3) < 1e-15)
     }
 
+    /// Outputs within `1e-12 + 1e-10·|e|` of PyTorch's, parameter gradients (where the fixture has them)
+    /// within `1e-11 + 1e-9·|e|`, and central differences over the input and every parameter.
     @Test func networksMatchPyTorchAndTheirGradientsFiniteDifferences() throws {
         let fixture = try fixtures.load("forecasting", as: ForecastingFixture.self)
         var g = Xoshiro256StarStar(seed: 0)
+        #expect(Set(fixture.models.map(\.name)) == Set(ForecastModel.allCases.map(\.rawValue)))
         for case_ in fixture.models {
             let state = try case_.state.mapValues { try $0.tensor() }
             let input = try case_.input.tensor()
-            /// The loaded network's output and a finite-difference check over the input and every parameter.
-            func evaluate<M: UnaryModule>(_ blank: M) throws -> ([Double], GradientCheck.Report) where M.Scalar == Double {
+            /// The loaded network's output, its parameter gradients against the fixture's (`nil` when it has
+            /// none) and a finite-difference check over the input and every parameter.
+            func evaluate<M: UnaryModule>(_ blank: M) throws -> ([Double], Bool?, GradientCheck.Report) where M.Scalar == Double {
                 var model = blank
                 try model.loadStateDict(state)
                 let loaded = model
-                return (loaded(input).scalars, GradientCheck.firstOrder(at: [input] + loaded.parameters()) { xs in
+                var gradientsMatch: Bool?
+                if let expected = case_.gradients, let cotangent = try case_.cotangent?.tensor() {
+                    let named = loaded.namedParameters()
+                    let variables = named.map { $0.value.requiringGradient() }
+                    let applied = try loaded.replacingParameters(variables)
+                    let gradients = gradient(of: (applied(input) * cotangent).sum(), wrt: variables)
+                    gradientsMatch = Set(named.map(\.key)) == Set(expected.keys) && zip(named, gradients).allSatisfy { entry, computed in
+                        zip(computed.scalars, expected[entry.key]!.data).allSatisfy { Swift.abs($0 - $1) <= 1e-11 + 1e-9 * Swift.abs($1) }
+                    }
+                }
+                return (loaded(input).scalars, gradientsMatch, GradientCheck.firstOrder(at: [input] + loaded.parameters()) { xs in
                     try! loaded.replacingParameters(Array(xs.dropFirst()))(xs[0])
                 })
             }
-            let (output, check) = switch case_.name {
+            let (output, gradientsMatch, check) = switch case_.name {
             case "lstm-attention": try evaluate(RecurrentAttentionRegressor<Double>(inputSize: 3, hiddenSize: 4, headCount: 2, outputSize: 2, using: &g))
             case "tcn": try evaluate(TemporalConvolutionalRegressor<Double>(features: 3, channels: 4, outputs: 2, using: &g))
+            case "cnn-lstm": try evaluate(CNNLSTM<Double>(inputSize: 3, convolutionChannels: [4], hiddenSize: 4, outputSize: 2, using: &g))
+            case "unet": try evaluate(UNetRegressor<Double>(features: 3, window: 6, baseChannels: 2, channels: 4, outputs: 2, using: &g))
             default: try evaluate(TransformerRegressor<Double>(features: 3, modelDimension: 4, headCount: 2, outputs: 2, using: &g))
             }
             let expected = case_.output.data
             #expect(zip(output, expected).allSatisfy { Swift.abs($0 - $1) <= 1e-12 + 1e-10 * Swift.abs($1) }, "\(case_.name): \(output) vs \(expected)")
+            #expect(gradientsMatch != false, "\(case_.name): parameter gradients differ from PyTorch's")
+            #expect(["cnn-lstm", "unet"].contains(case_.name) == (gradientsMatch != nil), "\(case_.name): gradients expected in the fixture")
             #expect(check.passed, "\(case_.name): \(check)")
         }
     }
@@ -185,6 +207,12 @@ private struct ForecastingFixture: Decodable {
         #expect(throws: StrategiesError.self) { try ForecastModel.tcn.makeForecaster(ForecasterConfiguration(epochs: 0)) }
         #expect(throws: StrategiesError.self) { try ForecastModel.transformer.makeForecaster(ForecasterConfiguration(hiddenSize: 5, headCount: 2)) }
         #expect(throws: StrategiesError.self) { try ForecastModel.tcn.makeForecaster(ForecasterConfiguration(validationFraction: 1)) }
+        // A U-Net of depth 2 needs a window of at least 4 steps.
+        var shortWindow = try ForecastModel.unet.makeForecaster(ForecasterConfiguration(epochs: 1, ensembleSize: 1))
+        #expect(throws: StrategiesError.self) { try shortWindow.fit(try ForecastData(inputs: inputs, targets: try Tensor(shape: [4, 1], scalars: [0, 1, 0, 1]))) }
+        var g = Xoshiro256StarStar(seed: 0)
+        #expect(throws: StrategiesError.self) { try UNetRegressor<Double>(features: 1, window: 7, baseChannels: 2, depth: 3, channels: 2, outputs: 1, using: &g) }
+        #expect(throws: NNError.self) { try UNetRegressor<Double>(features: 1, window: 8, baseChannels: 0, channels: 2, outputs: 1, using: &g) }
         let unfitted = try ForecastModel.tcn.makeForecaster(ForecasterConfiguration())
         #expect(throws: StrategiesError.self) { try unfitted.predict(inputs) }
         var tiny = try ForecastModel.tcn.makeForecaster(ForecasterConfiguration(epochs: 1, ensembleSize: 1, validationFraction: 0.5))

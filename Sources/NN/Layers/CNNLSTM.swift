@@ -9,7 +9,7 @@ import Linalg
 /// feature `t` sees inputs `≤ t` and the length is kept, each followed by `activation`; then `lstm`
 /// (batch-first ``LSTM`` over the last convolution's channels) and `head` (``Linear`` from the hidden
 /// size). Shapes: `[batch, time, inputSize]` → `[batch, outputSize]`.
-public struct CNNLSTM<Scalar: TensorScalar>: Module {
+public struct CNNLSTM<Scalar: TensorScalar>: UnaryModule {
     /// The convolutions, applied in order.
     public var convolutions: [Conv1d<Scalar>]
     /// The recurrent network over the convolved features.

@@ -101,6 +101,56 @@ public struct TransformerRegressor<Scalar: TensorScalar>: UnaryModule {
     }
 }
 
+/// A 1-D U-Net regressor: NN's `UNet1D` over the window (time as the length axis), its output
+/// channels at the last step, and a linear head.
+///
+/// The U-Net's convolutions are not causal (`padding='same'`, up-sampling without shift): a step
+/// inside the window sees later steps of the same window. That is no look-ahead, because the window
+/// ends at the forecast origin and every step of it is known there. The U-Net has no batch
+/// normalization: ``EnsembleForecaster`` trains through a non-mutating forward pass of a copy whose
+/// parameters are replaced at every step, so running statistics would never be accumulated and eval
+/// mode would normalize with their initial values.
+///
+/// Shapes: `[batch, time, features]` → `[batch, outputs]`, `time ≥ 2^depth` (an odd length at some
+/// level is handled by the U-Net's cropping and padding). Keys `unet.encoders.0.conv1.weight`, …,
+/// `unet.head.*`, `head.*`, as the PyTorch reference in `Scripts/fixtures/strategies_forecasting.py`.
+public struct UNetRegressor<Scalar: TensorScalar>: UnaryModule {
+    /// The U-Net `[batch, features, time]` → `[batch, channels, time]`.
+    public var unet: UNet1D<Scalar>
+    /// The output layer on the last step's channels.
+    public var head: Linear<Scalar>
+    /// Mode flags.
+    public var settings = ModuleSettings()
+
+    /// A U-Net of `depth` levels, `baseChannels` at the finest, `channels` outputs per step, kernel 3 and
+    /// max-pooling (PyTorch initialization, drawn U-Net then head).
+    /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` when `window < 2^depth`
+    ///   (the coarsest level would be empty); NN's `NNError.invalidConfiguration` for non-positive sizes or
+    ///   a depth outside `1...20`.
+    public init(features: Int, window: Int, baseChannels: Int, depth: Int = 2, channels: Int, outputs: Int,
+                using generator: inout Xoshiro256StarStar) throws {
+        try require(window >= 1 << depth, "UNetRegressor", "window",
+                    "must be ≥ 2^depth = 2^\(depth) for a U-Net of depth \(depth), not \(window)")
+        unet = try UNet1D(UNet1DConfiguration(inChannels: features, outChannels: channels, baseChannels: baseChannels,
+                                              depth: depth, batchNorm: false), using: &generator)
+        head = try Linear(inFeatures: channels, outFeatures: outputs, using: &generator)
+    }
+
+    /// Presents `unet`, then `head`.
+    public mutating func visitEntries(_ visitor: inout ModuleVisitor<Scalar>) {
+        visitor.child("unet", &unet)
+        visitor.child("head", &head)
+    }
+
+    /// `[batch, time, features]` → `[batch, outputs]`.
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        var unet = unet   // without batch normalization the call changes no state
+        let x = unet(input.transposed(1, 2))
+        let last = x.shape[2] - 1
+        return head(x.sliced(alongAxis: 2, from: last, to: last + 1).squeezed(at: 2))
+    }
+}
+
 /// The forecaster architectures of the pipeline.
 public enum ForecastModel: String, Sendable, Hashable, CaseIterable, Codable {
     /// LSTM, multi-head self-attention, linear head (`RecurrentAttentionRegressor`).
@@ -109,6 +159,12 @@ public enum ForecastModel: String, Sendable, Hashable, CaseIterable, Codable {
     case tcn
     /// Transformer encoder with a head on the last step (``TransformerRegressor``).
     case transformer
+    /// A causal convolution (`hiddenSize` channels, kernel 3, ReLU), an LSTM of `hiddenSize` and a linear
+    /// head on its last hidden state (NN's `CNNLSTM`).
+    case cnnLSTM = "cnn-lstm"
+    /// A 1-D U-Net of depth 2 (`hiddenSize/2` channels at the finest level, `hiddenSize` outputs per step)
+    /// with a head on the last step (``UNetRegressor``); the window must have at least 4 steps.
+    case unet
 
     /// An untrained deep ensemble of this architecture.
     ///
@@ -129,6 +185,16 @@ public enum ForecastModel: String, Sendable, Hashable, CaseIterable, Codable {
             return try EnsembleForecaster(name: rawValue, configuration: configuration) { features, _, outputs, generator in
                 try TransformerRegressor<Double>(features: features, modelDimension: hidden, headCount: heads, outputs: outputs,
                                                  using: &generator)
+            }
+        case .cnnLSTM:
+            return try EnsembleForecaster(name: rawValue, configuration: configuration) { features, _, outputs, generator in
+                try CNNLSTM<Double>(inputSize: features, convolutionChannels: [hidden], hiddenSize: hidden, outputSize: outputs,
+                                    using: &generator)
+            }
+        case .unet:
+            return try EnsembleForecaster(name: rawValue, configuration: configuration) { features, window, outputs, generator in
+                try UNetRegressor<Double>(features: features, window: window, baseChannels: Swift.max(1, hidden / 2),
+                                          channels: hidden, outputs: outputs, using: &generator)
             }
         }
     }

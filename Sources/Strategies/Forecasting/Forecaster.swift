@@ -78,7 +78,8 @@ public protocol Forecaster: Sendable {
 
 /// Training and uncertainty settings shared by the neural forecasters.
 public struct ForecasterConfiguration: Sendable, Hashable {
-    /// Width of the hidden representation (LSTM state, TCN channels, Transformer model dimension).
+    /// Width of the hidden representation (LSTM state, TCN channels, Transformer model dimension, CNN-LSTM
+    /// channels and state, U-Net output channels).
     public var hiddenSize: Int
     /// Attention heads (LSTM-attention and Transformer); must divide `hiddenSize`.
     public var headCount: Int
