@@ -20,7 +20,10 @@ struct ForecastCommand: FailureReportingCommand {
         A last section (--no-slope-classifier drops it) scores a 4-class slope classifier of the \
         --slope-horizon label (class-weighted cross-entropy, meta-trained across period tasks, adapted on \
         the latest 63 labelled days at each test day) beside the same network trained conventionally and \
-        the majority class, mean ± sd over --slope-seeds seeds (about 10 s more).
+        the majority class, mean ± sd over --slope-seeds seeds (about 10 s more). --report writes an HTML \
+        report with its JSON companion: forecast against realised per horizon, the wavelet components of \
+        the input, the LSTM-attention weights over the window as a heat map, the ensemble weights over \
+        time and the tables.
         """
     )
 
@@ -53,6 +56,10 @@ struct ForecastCommand: FailureReportingCommand {
     var slopeSeeds: Int = 5
     @Flag(name: .long, help: "A tiny run (last 700 days, 2 epochs, width 8): for tests.")
     var quick = false
+    @Option(name: .long, help: "Directory for report.html and report.json.")
+    var report: String = "metafolio-forecast-report"
+    @Flag(name: .customLong("no-report"), help: "Write no report files.")
+    var noReport = false
     @Flag(name: .long, help: "Print one JSON object instead of the tables.")
     var json = false
     @Flag(name: .long, help: "No progress lines on standard error.")
@@ -178,6 +185,18 @@ struct ForecastCommand: FailureReportingCommand {
         }
         let elapsed = ContinuousClock.now - clock
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        var page: URL?
+        if !noReport {
+            let parameters = [ReportParameter(name: "models", value: chosenModels.map(\.rawValue).joined(separator: ", ")),
+                              ReportParameter(name: "horizons", value: try parsedHorizons().map(String.init).joined(separator: ", ")),
+                              ReportParameter(name: "seed / members", value: "\(seed) / \(seeds)"),
+                              ReportParameter(name: "epochs / width", value: "\(forecaster.epochs) / \(forecaster.hiddenSize)"),
+                              ReportParameter(name: "window", value: "\(featureSettings.window) days"),
+                              ReportParameter(name: "validation fraction", value: "\(validationFraction)"),
+                              ReportParameter(name: "features", value: features.names.joined(separator: ", "))]
+            page = try ForecastReport(evaluation: evaluation, features: features, slope: slope, dataset: dataset, asset: name,
+                                      seed: seed, parameters: parameters).write(toDirectory: URL(fileURLWithPath: report))
+        }
         if json {
             try printJSON(Summary(dataset: dataset, asset: name, testStart: dates[firstTest].description, testEnd: dates.last!.description,
                                   folds: evaluation.folds.count, seed: seed, ensembleSize: seeds, epochs: forecaster.epochs,
@@ -206,7 +225,7 @@ struct ForecastCommand: FailureReportingCommand {
                   + "seeds \(slope.runs.map { String($0.seed) }.joined(separator: ",")); mean ± sd over seeds)")
             print(slope.markdownTable)
         }
-        print(String(format: "\nWall time %.1f s.", wall))
+        print(String(format: "\nWall time %.1f s.", wall) + (page.map { " Report: \($0.path)" } ?? ""))
     }
 
     /// The JSON form of a run.

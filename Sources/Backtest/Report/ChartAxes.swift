@@ -124,7 +124,7 @@ package struct ValueAxis {
 }
 
 /// The shared time axis of a report: a day range and date ticks.
-struct DateAxis {
+package struct DateAxis {
     let firstDay: Int
     let lastDay: Int
     let ticks: [(day: Int, label: String)]
@@ -137,7 +137,7 @@ struct DateAxis {
     /// An axis over `[first, last]` with at most about `target` ticks: at years (1, 2, 5, 10, …
     /// apart) for spans of three years or more, at month starts (1, 2, 3, 6 months apart) down
     /// to two months, otherwise at days (1, 2, 7, 14 apart).
-    init(first: MarketDate, last: MarketDate, target: Int = 9) {
+    package init(first: MarketDate, last: MarketDate, target: Int = 9) {
         firstDay = first.daysSinceEpoch
         lastDay = last.daysSinceEpoch
         let spanDays = lastDay - firstDay

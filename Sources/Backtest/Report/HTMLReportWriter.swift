@@ -106,37 +106,9 @@ struct HTMLReportWriter {
             body += card(id: "section-notes", title: "Notes", caption: nil,
                          content: report.notes.map { "<p>\(esc($0))</p>" }.joined(separator: "\n"))
         }
-        let nav = navigation.map { "<a href=\"#\($0.anchor)\">\(esc($0.title))</a>" }.joined(separator: "\n")
-        let subtitle = report.subtitle.map { "<p class=\"subtitle\">\(esc($0))</p>\n" } ?? ""
-        return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <meta name="generator" content="MetaFolio Backtest report"/>
-        <meta name="metafolio-charts" content="\(chartIDs.joined(separator: " "))"/>
-        <title>\(esc(report.title))</title>
-        <style>\(Self.styleSheet)</style>
-        </head>
-        <body>
-        <div class="page">
-        <header class="report-header">
-        <h1>\(esc(report.title))</h1>
-        \(subtitle)\(parametersBlock)
-        <nav class="toc">\(nav)</nav>
-        </header>
-        <main>
-        \(body)</main>
-        <footer class="methodology">
-        <h2>Method</h2>
-        \(methodology)
-        </footer>
-        </div>
-        </body>
-        </html>
-
-        """
+        return ReportPage.document(title: report.title, subtitle: report.subtitle, generator: "MetaFolio Backtest report",
+                                   chartIDs: chartIDs, parameters: parameters, navigation: navigation, body: body,
+                                   methodology: methodology)
     }
 
     // MARK: Sections
@@ -154,13 +126,7 @@ struct HTMLReportWriter {
     }
 
     private var lineLegend: String {
-        let items = analyses.map { analysis -> String in
-            let style = analysis.style
-            let border = "border-top-color:\(style.color)" + (style.dash == nil ? "" : ";border-top-style:dashed")
-            let role = analysis.series.role == .benchmark ? " <span class=\"role\">benchmark</span>" : ""
-            return "<li><span class=\"swatch\" style=\"\(border)\"></span>\(esc(analysis.series.name))\(role)</li>"
-        }
-        return "<ul class=\"legend\">\(items.joined())</ul>"
+        ReportPage.lineLegend(analyses.map { ($0.series.name, $0.style, $0.series.role == .benchmark ? "benchmark" : nil) })
     }
 
     private var equitySection: String {
@@ -257,18 +223,7 @@ struct HTMLReportWriter {
                                      "Maximum drawdown", "Peak", "Trough", "Recovery"], rows: rows)
     }
 
-    private func tableHTML(id: String, table: ReportTable) -> String {
-        let header = "<tr><th scope=\"col\">\(esc(table.rowHeader))</th>"
-            + table.columns.map { "<th scope=\"col\">\(esc($0))</th>" }.joined() + "</tr>"
-        let rows = table.rows.map { row in
-            "<tr><th scope=\"row\">\(esc(row.label))</th>" + row.cells.map { cell in
-                let classes = [cell.value == nil ? "text" : "num", (cell.value ?? 0) < 0 ? "neg" : nil].compactMap { $0 }
-                return "<td class=\"\(classes.joined(separator: " "))\">\(esc(cell.text))</td>"
-            }.joined() + "</tr>"
-        }.joined(separator: "\n")
-        return "<div class=\"table-wrap\"><table id=\"\(id)\" class=\"metrics\">\n<caption>\(esc(table.title))</caption>\n"
-            + "<thead>\(header)</thead>\n<tbody>\n\(rows)\n</tbody>\n</table></div>\n"
-    }
+    private func tableHTML(id: String, table: ReportTable) -> String { ReportPage.table(id: id, table) }
 
     private var weightsSection: String {
         let cards = analyses.compactMap { analysis -> String? in
@@ -384,7 +339,7 @@ struct HTMLReportWriter {
 
     // MARK: Blocks
 
-    private var parametersBlock: String {
+    private var parameters: [ReportParameter] {
         let strategies = report.series.filter { $0.role == .strategy }.count
         let derived: [ReportParameter] = [
             ReportParameter(name: "Sample", value: "\(MarketDate(daysSinceEpoch: dateAxis.firstDay)) to \(MarketDate(daysSinceEpoch: dateAxis.lastDay))"),
@@ -394,8 +349,7 @@ struct HTMLReportWriter {
             ReportParameter(name: "Risk-free rate", value: "\(ReportFormat.fixed(100 * options.riskFreeRate, digits: 2))% a year"),
             ReportParameter(name: "Points per line", value: "at most \(options.maxPointsPerSeries)"),
         ]
-        let items = (report.parameters + derived).map { "<div><dt>\(esc($0.name))</dt><dd>\(esc($0.value))</dd></div>" }
-        return "<dl class=\"parameters\">\(items.joined())</dl>"
+        return report.parameters + derived
     }
 
     /// `252`, or `251.37` for an inferred irregular rate.
@@ -427,13 +381,11 @@ struct HTMLReportWriter {
     }
 
     private func card(id: String, title: String, caption: String?, content: String) -> String {
-        "<section class=\"card\" id=\"\(id)\">\n<h2>\(esc(title))</h2>\n"
-            + (caption.map { "<p class=\"caption\">\(esc($0))</p>\n" } ?? "") + content + "\n</section>\n"
+        ReportPage.card(id: id, title: title, caption: caption, content: content)
     }
 
     private func section(id: String, title: String, caption: String, cards: [String]) -> String {
-        "<section class=\"group\" id=\"\(id)\">\n<h2>\(esc(title))</h2>\n<p class=\"caption\">\(esc(caption))</p>\n"
-            + "<div class=\"grid\">\n\(cards.joined())</div>\n</section>\n"
+        ReportPage.section(id: id, title: title, caption: caption, cards: cards)
     }
 
     private func esc(_ text: String) -> String { ReportFormat.escaped(text) }

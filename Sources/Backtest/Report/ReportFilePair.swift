@@ -2,11 +2,11 @@ import Foundation
 
 /// Writes files that belong together (a report's HTML and JSON) so that a reader sees either
 /// the old set or the new one, never a mix: everything is staged in temporary files first.
-enum ReportFilePair {
+package enum ReportFilePair {
     /// Writes every `(data, url)` (all in `directory`), or nothing.
     ///
     /// - Throws: ``ReportError/writeFailed(path:reason:)`` naming the path that failed.
-    static func write(_ items: [(data: Data, url: URL)], into directory: URL) throws {
+    package static func write(_ items: [(data: Data, url: URL)], into directory: URL) throws {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {

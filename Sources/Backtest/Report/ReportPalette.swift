@@ -1,13 +1,13 @@
 /// The report's colours: saturated solid lines for strategies, muted dashed lines
 /// for benchmarks, and evenly spread hues for the assets of a stacked-weights chart.
-enum ReportPalette {
+package enum ReportPalette {
     /// Strategy line colours, in legend order (repeated when there are more strategies).
-    static let strategies = ["#1f5fbf", "#d1495b", "#2a9d8f", "#8e5cc7", "#e0892b",
+    package static let strategies = ["#1f5fbf", "#d1495b", "#2a9d8f", "#8e5cc7", "#e0892b",
                              "#c2457a", "#5b8c3a", "#4a5bd4", "#a0522d", "#138a9e"]
     /// Benchmark line colours.
-    static let benchmarks = ["#3d4451", "#8a8f98", "#a07c4f", "#5e7d8f"]
+    package static let benchmarks = ["#3d4451", "#8a8f98", "#a07c4f", "#5e7d8f"]
     /// Benchmark dash patterns (user units), combined with the colours above.
-    static let benchmarkDashes = ["7 4", "2 3", "9 3 2 3", "4 4", "1 2"]
+    package static let benchmarkDashes = ["7 4", "2 3", "9 3 2 3", "4 4", "1 2"]
 
     /// The line style of the `index`-th series of `role`.
     static func lineStyle(role: ReportSeries.Role, index: Int) -> LineStyle {

@@ -1,15 +1,35 @@
 /// The drawing style of one line: colour and optional SVG dash pattern.
-struct LineStyle: Hashable {
-    let color: String
-    let dash: String?
+package struct LineStyle: Hashable {
+    /// CSS colour.
+    package let color: String
+    /// SVG dash pattern, `nil` for a solid line.
+    package let dash: String?
+
+    /// A style.
+    package init(color: String, dash: String?) {
+        self.color = color
+        self.dash = dash
+    }
 }
 
 /// One line of a chart: dated values, `nil` where the value is undefined (a gap).
-struct PlotLine {
-    let name: String
-    let style: LineStyle
-    let days: [Int]
-    let values: [Double?]
+package struct PlotLine {
+    /// Legend name.
+    package let name: String
+    /// Colour and dash.
+    package let style: LineStyle
+    /// Days since the epoch of each value.
+    package let days: [Int]
+    /// The values, `nil` for a gap.
+    package let values: [Double?]
+
+    /// A line.
+    package init(name: String, style: LineStyle, days: [Int], values: [Double?]) {
+        self.name = name
+        self.style = style
+        self.days = days
+        self.values = values
+    }
 }
 
 /// A highlighted point (for example a drawdown trough) with a tooltip.
@@ -23,7 +43,7 @@ struct PlotMarker {
 /// One inline SVG chart with a date x-axis: frame, grid, ticks and content, written as
 /// well-formed XML (every element closed, every attribute quoted and escaped) so the
 /// page also parses as XHTML. All coordinates are clamped into the viewBox.
-struct SVGChart {
+package struct SVGChart {
     let id: String
     let kind: String
     let label: String
@@ -41,7 +61,7 @@ struct SVGChart {
     var plotTop: Double { marginTop }
     var plotBottom: Double { height - marginBottom }
 
-    init(id: String, kind: String, label: String, width: Double, height: Double, dateAxis: DateAxis, valueAxis: ValueAxis) {
+    package init(id: String, kind: String, label: String, width: Double, height: Double, dateAxis: DateAxis, valueAxis: ValueAxis) {
         self.id = id
         self.kind = kind
         self.label = label
@@ -60,13 +80,13 @@ struct SVGChart {
     }
 
     /// A horizontal reference line at `value` (for example 0 or 100 %).
-    mutating func addReferenceLine(at value: Double, cssClass: String) {
+    package mutating func addReferenceLine(at value: Double, cssClass: String) {
         let yValue = ReportFormat.coordinate(y(value))
         content += "<path class=\"\(cssClass)\" d=\"M\(ReportFormat.coordinate(plotLeft)),\(yValue)L\(ReportFormat.coordinate(plotRight)),\(yValue)\"/>\n"
     }
 
     /// Lines, each a single `<path>`; a `nil` value breaks the line.
-    mutating func addLines(_ lines: [PlotLine]) {
+    package mutating func addLines(_ lines: [PlotLine]) {
         for line in lines {
             // Runs of defined values become subpaths; a run of one point draws nothing.
             var d = "", run: [String] = []
@@ -95,7 +115,7 @@ struct SVGChart {
     }
 
     /// A filled band between `lower` and `upper` (same dates) as one closed path.
-    mutating func addBand(name: String, color: String, days: [Int], lower: [Double], upper: [Double]) {
+    package mutating func addBand(name: String, color: String, days: [Int], lower: [Double], upper: [Double]) {
         guard !days.isEmpty else { return }
         var d = "M"
         for k in days.indices { d += (k == 0 ? "" : " ") + point(days[k], upper[k]) + (k == 0 ? "L" : "") }
@@ -122,7 +142,7 @@ struct SVGChart {
     }
 
     /// The complete `<svg>` element: grid, axes, content and frame.
-    var svg: String {
+    package var svg: String {
         let left = ReportFormat.coordinate(plotLeft), right = ReportFormat.coordinate(plotRight)
         let bottom = ReportFormat.coordinate(plotBottom)
         var grid = "", labels = ""

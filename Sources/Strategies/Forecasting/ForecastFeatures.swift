@@ -134,6 +134,12 @@ public struct ForecastFeatures: Sendable {
     /// Number of periods.
     public var count: Int { prices.count }
 
+    /// The causal MODWT multiresolution components of the log returns that the features hold
+    /// (`mraD1 … mraDJ`, then `mraSJ`), each `(name, values)` with one value per period (NaN in the warm-up).
+    public var waveletComponents: [(name: String, values: [Double])] {
+        names.enumerated().filter { $0.element.hasPrefix("mra") }.map { column, name in (name, rows.map { $0[column] }) }
+    }
+
     /// The first origin with a complete window.
     public var firstOrigin: Int { firstCompleteRow + configuration.window - 1 }
 

@@ -1,5 +1,6 @@
 import Autodiff
 import Foundation
+import MetaLearn
 import Signals
 
 /// How the walk-forward evaluation splits time.
@@ -100,6 +101,31 @@ public struct ForecastEvaluation: Sendable {
     public let variances: [String: [[Double]]]
     /// Scores per horizon.
     public let reports: [HorizonReport]
+    /// The LSTM-attention ensemble's attention of the last step over the window, per test origin
+    /// (`[origin position][window position]`, averaged over heads and members; oldest day first),
+    /// or `nil` when `lstm-attention` was not among the models.
+    public let attention: [[Double]]?
+
+    /// The trained models, in the order they were given.
+    public var models: [String] { reports.first?.scores.filter { $0.kind == .model }.map(\.name) ?? [] }
+
+    /// The inverse-variance ensemble's weight of each model at every test origin for horizon index `k`
+    /// (`[model][origin position]`, in the order of ``models``): `wᵢ = σᵢ⁻² / Σⱼ σⱼ⁻²`, or equal weights
+    /// where some variance is 0, as in the combination itself. The weights at an origin sum to 1.
+    ///
+    /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` for `k` outside the horizons.
+    public func ensembleWeights(horizonIndex k: Int) throws -> [[Double]] {
+        let names = models
+        try require(reports.indices.contains(k), "ForecastEvaluation", "horizonIndex", "must be in 0..<\(reports.count), not \(k)")
+        var weights = names.map { _ in [Double](repeating: 0, count: origins.count) }
+        for i in origins.indices {
+            let vars = names.map { variances[$0]?[i][k] ?? 0 }
+            let equal = !vars.allSatisfy { $0 > 0 }
+            let precision = equal ? Double(vars.count) : vars.reduce(0) { $0 + 1 / $1 }
+            for (j, variance) in vars.enumerated() { weights[j][i] = (equal ? 1 : 1 / variance) / precision }
+        }
+        return weights
+    }
 
     /// Runs the walk-forward evaluation of `models` (each a deep ensemble with `forecaster`) on `features`.
     ///
@@ -129,6 +155,7 @@ public struct ForecastEvaluation: Sendable {
         var folds: [Fold] = [], origins: [Int] = []
         var means: [String: [[Double]]] = [:], variances: [String: [[Double]]] = [:]
         var majority: [[SlopeLabel]] = horizons.map { _ in [] }
+        var attention: [[Double]]? = models.contains(.lstmAttention) ? [] : nil
         let logPrices = features.prices.map { Foundation.log($0) }
         for (foldIndex, blockStart) in stride(from: walkForward.firstTestOrigin, to: n, by: walkForward.testBlockLength).enumerated() {
             let blockOrigins = Array(stride(from: blockStart, to: Swift.min(blockStart + walkForward.testBlockLength, n), by: walkForward.testStride))
@@ -154,6 +181,9 @@ public struct ForecastEvaluation: Sendable {
                 try fitted.fit(data)
                 let forecast = try fitted.predict(testInputs)
                 blockForecasts.append(forecast)
+                if let recurrent = fitted as? EnsembleForecaster<RecurrentAttentionRegressor<Double>> {
+                    attention? += try recurrent.attentionWeights(testInputs)
+                }
                 means[model.rawValue, default: []] += forecast.mean
                 variances[model.rawValue, default: []] += forecast.variance
                 progress?(String(format: "fold %d (test %d–%d): %@ fitted on %d origins in %.1f s", foldIndex + 1,
@@ -207,7 +237,8 @@ public struct ForecastEvaluation: Sendable {
             reports.append(HorizonReport(horizon: h, count: scored.count, bestBaseline: best, scores: scores,
                                          majorityAccuracy: majorityScores.accuracy, majorityMacroF1: majorityScores.macroF1))
         }
-        return ForecastEvaluation(folds: folds, origins: origins, forecasts: means, variances: variances, reports: reports)
+        return ForecastEvaluation(folds: folds, origins: origins, forecasts: means, variances: variances, reports: reports,
+                                  attention: attention)
     }
 
     /// Per origin and output, `Σ wᵢ μᵢ` with `wᵢ ∝ 1/σᵢ²` and variance `1/Σ σᵢ⁻²`; equal weights and the
