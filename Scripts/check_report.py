@@ -11,7 +11,7 @@ Steps (exit status 0 only when all pass, 1 with a message naming the failed chec
   2. `chromium --headless --dump-dom` loads the page from disk (no network is needed: the
      report has no external resources) and returns the DOM after parsing and layout.
   3. Checks the DOM: every chart id listed in <meta name="metafolio-charts"> is an <svg>
-     with class "chart", each has a viewBox and at least one drawn <path> (unless it is
+     with class "chart", each has a viewBox and at least one drawn <path> or heat-map <rect class="cell"> (unless it is
      marked data-empty="true", e.g. the turnover of a strategy that never trades), and each
      required kind is present with data (equity: chart-equity-*, drawdown, rolling-sharpe,
      weights: chart-weights-*, turnover: chart-turnover-*, metrics: a <table class="metrics">).
@@ -100,6 +100,8 @@ class DomSurvey(HTMLParser):
         elif tag == "path" and self.current_svg and attributes.get("d"):
             if {"line", "band", "bars"} & set(classes):
                 self.charts[self.current_svg]["paths"] += 1
+        elif tag == "rect" and self.current_svg and "cell" in classes:
+            self.charts[self.current_svg]["paths"] += 1
         elif tag == "table" and "metrics" in classes:
             self.metric_tables += 1
 
@@ -123,7 +125,7 @@ def check_dom(dom, required):
         if not chart["viewBox"]:
             fail(f"chart {chart_id} has no viewBox")
         if chart["paths"] == 0 and not chart["empty"]:
-            fail(f"chart {chart_id} draws nothing (no line, band or bar path) and is not marked data-empty")
+            fail(f"chart {chart_id} draws nothing (no line, band or bar path, no heat-map cell) and is not marked data-empty")
     prefixes = {
         "equity": "chart-equity-", "drawdown": "chart-drawdown", "rolling-sharpe": "chart-rolling-sharpe",
         "weights": "chart-weights-", "turnover": "chart-turnover-",

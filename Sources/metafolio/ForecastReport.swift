@@ -101,7 +101,7 @@ struct ForecastReport {
             }
             var weightChart = SVGChart(id: weightID, kind: "chart-ensemble-weights", label: "Ensemble weights, horizon \(report.horizon)",
                                        width: Self.smallChartWidth, height: 220, dateAxis: axis,
-                                       valueAxis: .linear(minimum: 0, maximum: 1, style: .percent))
+                                       valueAxis: .linear(minimum: weights.joined().min() ?? 0, maximum: weights.joined().max() ?? 1, style: .percent))
             weightChart.addLines(weightLines)
             weightCards.append(ReportPage.card(id: "card-ensemble-weights-h\(report.horizon)", title: "Horizon \(report.horizon)", caption: nil,
                                                content: ReportPage.lineLegend(weightLines.map { ($0.name, $0.style, nil) }) + weightChart.svg))

@@ -96,6 +96,19 @@ private struct ForecastingFixture: Decodable {
                 #expect((score.dieboldMariano == nil) == (score.kind == .baseline))
             }
         }
+        // The ensemble weights reproduce the combined forecast; the attention has one distribution per origin.
+        #expect(first.models == ForecastModel.allCases.map(\.rawValue))
+        for k in first.reports.indices {
+            let weights = try first.ensembleWeights(horizonIndex: k)
+            for i in first.origins.indices {
+                #expect(Swift.abs(weights.reduce(0) { $0 + $1[i] } - 1) < 1e-12)
+                let combined = zip(first.models, weights).reduce(0.0) { $0 + $1.1[i] * first.forecasts[$1.0]![i][k] }
+                #expect(Swift.abs(combined - first.forecasts["ensemble"]![i][k]) < 1e-12 * Swift.max(1, Swift.abs(combined)))
+            }
+        }
+        #expect(throws: StrategiesError.self) { try first.ensembleWeights(horizonIndex: first.reports.count) }
+        let attention = try #require(first.attention)
+        #expect(attention.count == first.origins.count && attention.allSatisfy { $0.count == 6 && Swift.abs($0.reduce(0, +) - 1) < 1e-12 })
     }
 
     @Test func dieboldMarianoMatchesNumpy() throws {

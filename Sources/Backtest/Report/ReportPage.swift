@@ -99,7 +99,7 @@ package enum ReportPage {
             for (j, value) in row.enumerated() {
                 let share = value.isFinite ? (value - low) / span : 0
                 func mix(_ channel: Int) -> Int { Int((255 - share * Double(255 - channel)).rounded()) }
-                cells += "<rect x=\"\(coordinate(left + cellWidth * Double(j)))\" y=\"\(coordinate(y))\" width=\"\(coordinate(cellWidth))\" "
+                cells += "<rect class=\"cell\" x=\"\(coordinate(left + cellWidth * Double(j)))\" y=\"\(coordinate(y))\" width=\"\(coordinate(cellWidth))\" "
                     + "height=\"\(coordinate(cellHeight))\" fill=\"rgb(\(mix(color.red)),\(mix(color.green)),\(mix(color.blue)))\">"
                     + "<title>\(esc(i < rowLabels.count ? rowLabels[i] : "")), \(esc(j < columnLabels.count ? columnLabels[j] : "")): "
                     + "\(ReportFormat.fixed(value, digits: 3))</title></rect>\n"
@@ -116,7 +116,9 @@ package enum ReportPage {
         }
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"\(id)\" class=\"chart heatmap\" viewBox=\"0 0 \(coordinate(width)) \(coordinate(height))\" "
             + "preserveAspectRatio=\"xMidYMid meet\"\(rows == 0 ? " data-empty=\"true\"" : "") role=\"img\" aria-label=\"\(esc(label))\">\n"
-            + "<title>\(esc(label))</title>\n\(cells)<g class=\"tick-labels\">\(labels)</g>\n</svg>"
+            + "<title>\(esc(label))</title>\n\(cells)"
+            + "<path class=\"frame\" d=\"M\(coordinate(left)),\(coordinate(height - bottom))L\(coordinate(width - right)),\(coordinate(height - bottom))\"/>\n"
+            + "<g class=\"tick-labels\">\(labels)</g>\n</svg>"
     }
 
     private static func esc(_ text: String) -> String { ReportFormat.escaped(text) }
