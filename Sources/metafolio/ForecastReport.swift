@@ -62,7 +62,7 @@ struct ForecastReport {
         func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
         func lineChart(id: String, label: String, lines: [PlotLine], style: ValueStyle, zero: Bool) -> String {
             let values = lines.flatMap { $0.values.compactMap { $0 } }
-            var chart = SVGChart(id: id, kind: "chart-forecast", label: label, width: Self.chartWidth, height: 300, dateAxis: axis,
+            var chart = SVGChart(id: id, kind: "chart-forecast", label: label, width: Self.smallChartWidth, height: 260, dateAxis: axis,
                                  valueAxis: .linear(minimum: values.min() ?? 0, maximum: values.max() ?? 1, style: style, includeZero: zero))
             if zero { chart.addReferenceLine(at: 0, cssClass: "reference") }
             chart.addLines(lines)

@@ -81,7 +81,8 @@ package enum ReportPage {
     }
 
     /// An inline SVG heat map: one `<rect>` per cell of `values` (`[row][column]`, all rows the same
-    /// length), shaded from white (the smallest value) to `color` (the largest), labelled on the
+    /// length), shaded from white (the smallest value) to `color` (the 99th percentile and above, so a few
+    /// extreme cells do not wash out the rest), labelled on the
     /// left by `rowLabels` (every few rows) and below by `columnLabels`. Each cell carries a tooltip.
     package static func heatMap(id: String, label: String, values: [[Double]], rowLabels: [String], columnLabels: [String],
                                 color: (red: Int, green: Int, blue: Int) = (31, 95, 191), width: Double = 560) -> String {
@@ -91,13 +92,15 @@ package enum ReportPage {
         let cellHeight = Swift.max(2, Swift.min(14, 360 / Double(Swift.max(1, rows))))
         let height = top + bottom + cellHeight * Double(rows)
         let finite = values.joined().filter(\.isFinite)
-        let low = finite.min() ?? 0, high = finite.max() ?? 1, span = high > low ? high - low : 1
+        let sorted = finite.sorted()
+        let low = sorted.first ?? 0, high = sorted.isEmpty ? 1 : sorted[(sorted.count - 1) * 99 / 100]
+        let span = high > low ? high - low : 1
         func coordinate(_ value: Double) -> String { ReportFormat.coordinate(value) }
         var cells = "", labels = ""
         for (i, row) in values.enumerated() {
             let y = top + cellHeight * Double(i)
             for (j, value) in row.enumerated() {
-                let share = value.isFinite ? (value - low) / span : 0
+                let share = value.isFinite ? Swift.min(1, Swift.max(0, (value - low) / span)) : 0
                 func mix(_ channel: Int) -> Int { Int((255 - share * Double(255 - channel)).rounded()) }
                 cells += "<rect class=\"cell\" x=\"\(coordinate(left + cellWidth * Double(j)))\" y=\"\(coordinate(y))\" width=\"\(coordinate(cellWidth))\" "
                     + "height=\"\(coordinate(cellHeight))\" fill=\"rgb(\(mix(color.red)),\(mix(color.green)),\(mix(color.blue)))\">"
