@@ -20,13 +20,43 @@ func syntheticPrices(_ count: Int, seed: UInt64) -> [Double] {
 }
 
 /// Small features and a two-fold walk-forward on `prices`, every model with a two-member ensemble.
-private func smallEvaluation(_ prices: [Double], seed: UInt64 = 3) throws -> ForecastEvaluation {
+func smallEvaluation(_ prices: [Double], seed: UInt64 = 3, uncertainty: ForecastUncertainty = .ensemble,
+                     combination: ForecastCombination = .inverseVariance) throws -> ForecastEvaluation {
     let features = try ForecastFeatures(prices: prices, configuration: ForecastFeatureConfiguration(
         window: 6, horizons: [1, 3], waveletLevels: 2, waveletWindow: 16))
     let configuration = ForecasterConfiguration(hiddenSize: 4, headCount: 2, epochs: 2, batchSize: 32, ensembleSize: 2, seed: seed,
-                                                validationFraction: 0.2)
+                                                validationFraction: 0.2, uncertainty: uncertainty)
     return try ForecastEvaluation.run(features: features, models: ForecastModel.allCases, forecaster: configuration,
-                                      walkForward: WalkForwardConfiguration(firstTestOrigin: 300, testBlockLength: 40, trainingLength: 150))
+                                      walkForward: WalkForwardConfiguration(firstTestOrigin: 300, testBlockLength: 40, trainingLength: 150,
+                                                                            combination: combination))
+}
+
+/// Runs `evaluate` on a synthetic series and on the same series with every price after day 330 scrambled,
+/// and expects every forecast and variance up to day 330 bit-identical and later ones changed.
+/// Returns both evaluations.
+@discardableResult
+func expectNoLookAhead(_ evaluate: ([Double]) throws -> ForecastEvaluation) throws -> (original: ForecastEvaluation, changed: ForecastEvaluation) {
+    let prices = syntheticPrices(380, seed: 11)
+    let cut = 330   // inside the first test block (300…339); the second (340…379) refits on scrambled data
+    var scrambled = prices
+    var g = Xoshiro256StarStar(seed: 99)
+    for t in (cut + 1)..<prices.count { scrambled[t] = prices[t] * Foundation.exp(0.05 * g.nextNormal()) }
+    let original = try evaluate(prices), changed = try evaluate(scrambled)
+    #expect(original.origins == changed.origins)
+    let upToCut = original.origins.indices.filter { original.origins[$0] <= cut }
+    let later = original.origins.indices.filter { original.origins[$0] > cut }
+    #expect(!upToCut.isEmpty && !later.isEmpty)
+    for (name, forecasts) in original.forecasts {
+        let other = try #require(changed.forecasts[name])
+        for i in upToCut { #expect(forecasts[i] == other[i], "\(name) at origin \(original.origins[i])") }
+        // Forecasts after the cut see scrambled windows (and, in the next block, a refit); zero sees nothing.
+        #expect(name == NaiveBaseline.zero.rawValue || later.contains { forecasts[$0] != other[$0] },
+                "\(name) ignores the data after the cut")
+    }
+    for (name, variances) in original.variances {
+        for i in upToCut { #expect(variances[i] == changed.variances[name]![i]) }
+    }
+    return (original, changed)
 }
 
 /// Decodes a fixture tensor `{shape, data}`.
@@ -60,26 +90,7 @@ private struct ForecastingFixture: Decodable {
 
 @Suite struct ForecastingTests {
     @Test func scramblingTheFutureLeavesEarlierForecastsBitIdentical() throws {
-        let prices = syntheticPrices(380, seed: 11)
-        let cut = 330   // inside the first test block (300…339); the second (340…379) refits on scrambled data
-        var scrambled = prices
-        var g = Xoshiro256StarStar(seed: 99)
-        for t in (cut + 1)..<prices.count { scrambled[t] = prices[t] * Foundation.exp(0.05 * g.nextNormal()) }
-        let original = try smallEvaluation(prices), changed = try smallEvaluation(scrambled)
-        #expect(original.origins == changed.origins)
-        let upToCut = original.origins.indices.filter { original.origins[$0] <= cut }
-        let later = original.origins.indices.filter { original.origins[$0] > cut }
-        #expect(!upToCut.isEmpty && !later.isEmpty)
-        for (name, forecasts) in original.forecasts {
-            let other = try #require(changed.forecasts[name])
-            for i in upToCut { #expect(forecasts[i] == other[i], "\(name) at origin \(original.origins[i])") }
-            // Forecasts after the cut see scrambled windows (and, in the next block, a refit); zero sees nothing.
-            #expect(name == NaiveBaseline.zero.rawValue || later.contains { forecasts[$0] != other[$0] },
-                    "\(name) ignores the data after the cut")
-        }
-        for (name, variances) in original.variances {
-            for i in upToCut { #expect(variances[i] == changed.variances[name]![i]) }
-        }
+        try expectNoLookAhead { try smallEvaluation($0) }
     }
 
     @Test func sameSeedSameBitsOtherSeedOtherForecasts() throws {
