@@ -16,7 +16,10 @@ struct ForecastCommand: FailureReportingCommand {
         and a Diebold–Mariano test against the best naive baseline. Defaults: test 2015-01-02…2022-12-28 \
         in 1-year (252-day) blocks, the last 1500 training days (the most recent 20 % of them held out for \
         the residual variance), 20-day windows, hidden width 16, 20 epochs, 5 ensemble members; about \
-        1.5 minutes on two cores. --quick runs a tiny version on the last 700 days (for tests). \
+        1.5 minutes on two cores. The ensemble line combines the models by inverse variance, equally or \
+        by stacking weights fitted on each fold's validation window (--combination); --uncertainty \
+        mc-dropout adds input dropout to every model, in training and in --dropout-passes passes at \
+        prediction. --quick runs a tiny version on the last 700 days (for tests). \
         A last section (--no-slope-classifier drops it) scores a 4-class slope classifier of the \
         --slope-horizon label (class-weighted cross-entropy, meta-trained across period tasks, adapted on \
         the latest 63 labelled days at each test day) beside the same network trained conventionally and \
@@ -45,6 +48,14 @@ struct ForecastCommand: FailureReportingCommand {
     var epochs: Int = 20
     @Option(name: .customLong("validation-fraction"), help: "Share of the newest training days held out to measure the residual variance (0: ensemble variance only).")
     var validationFraction: Double = 0.2
+    @Option(name: .long, help: "How the ensemble line combines the models: inverse-variance, equal or stacked (NNLS weights fitted on each fold's validation window).")
+    var combination: ForecastCombination = .inverseVariance
+    @Option(name: .long, help: "Predictive uncertainty of each model: ensemble (members' variance) or mc-dropout (input dropout at training and prediction).")
+    var uncertainty: UncertaintyChoice = .ensemble
+    @Option(name: .customLong("dropout-rate"), help: "Input-dropout rate of --uncertainty mc-dropout, in [0, 1).")
+    var dropoutRate: Double = 0.1
+    @Option(name: .customLong("dropout-passes"), help: "Stochastic forward passes per member of --uncertainty mc-dropout.")
+    var dropoutPasses: Int = 10
     @Flag(name: .customLong("slope-classifier"), inversion: .prefixedNo,
           help: "Evaluate the meta-learned slope classifier, its conventional ablation and the majority class.")
     var slopeClassifier = true
@@ -76,6 +87,11 @@ struct ForecastCommand: FailureReportingCommand {
         guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs must be in 1…10000, got \(epochs)") }
         guard validationFraction >= 0, validationFraction <= 0.5 else {
             throw ValidationError("--validation-fraction must be in [0, 0.5], got \(validationFraction)")
+        }
+        guard dropoutRate >= 0, dropoutRate < 1 else { throw ValidationError("--dropout-rate must be in [0, 1), got \(dropoutRate)") }
+        guard dropoutPasses >= 1, dropoutPasses <= 1_000 else { throw ValidationError("--dropout-passes must be in 1…1000, got \(dropoutPasses)") }
+        if combination == .stacked, validationFraction == 0 {
+            throw ValidationError("--combination stacked fits its weights on the validation window; --validation-fraction must be > 0")
         }
         _ = try parsedTestStart()
         guard (try? SlopeMetaMethod.named(slopeMethod)) != nil else {
@@ -144,18 +160,22 @@ struct ForecastCommand: FailureReportingCommand {
         var walkForward: WalkForwardConfiguration
         if quick {
             firstTest = prices.count - 150
-            walkForward = WalkForwardConfiguration(firstTestOrigin: firstTest, testBlockLength: 75, trainingLength: 300, trainingStride: 3)
+            walkForward = WalkForwardConfiguration(firstTestOrigin: firstTest, testBlockLength: 75, trainingLength: 300, trainingStride: 3,
+                                                   combination: combination)
         } else {
             let start = try parsedTestStart()
             guard let index = dates.firstIndex(where: { $0 >= start }) else {
                 throw CommandFailure(description: "--test-start \(testStart) is after the last day \(dates.last!)")
             }
             firstTest = index
-            walkForward = WalkForwardConfiguration(firstTestOrigin: firstTest, testBlockLength: 252, trainingLength: 1500)
+            walkForward = WalkForwardConfiguration(firstTestOrigin: firstTest, testBlockLength: 252, trainingLength: 1500,
+                                                   combination: combination)
         }
         let forecaster = ForecasterConfiguration(hiddenSize: quick ? 8 : 16, headCount: 2, epochs: quick ? 2 : epochs,
                                                  batchSize: 64, learningRate: 1e-3, ensembleSize: seeds, seed: seed,
-                                                 validationFraction: validationFraction)
+                                                 validationFraction: validationFraction,
+                                                 uncertainty: uncertainty == .ensemble ? .ensemble
+                                                    : .monteCarloDropout(rate: dropoutRate, passes: dropoutPasses))
         let chosenModels = try parsedModels()
         let showProgress = !quiet && !json && isatty(STDERR_FILENO) != 0
         if showProgress {
@@ -200,13 +220,14 @@ struct ForecastCommand: FailureReportingCommand {
         if json {
             try printJSON(Summary(dataset: dataset, asset: name, testStart: dates[firstTest].description, testEnd: dates.last!.description,
                                   folds: evaluation.folds.count, seed: seed, ensembleSize: seeds, epochs: forecaster.epochs,
-                                  validationFraction: validationFraction,
+                                  validationFraction: validationFraction, combination: combination.rawValue,
+                                  uncertainty: uncertaintyDescription,
                                   quick: quick, features: features.names, wallSeconds: wall, horizons: evaluation.reports,
                                   slopeClassifier: slope))
             return
         }
         print("Forecasts of \(dataset) \(name): test \(dates[firstTest])…\(dates.last!), \(evaluation.folds.count) refits, "
-              + "features \(features.names.joined(separator: ","))")
+              + "uncertainty \(uncertaintyDescription), ensemble line \(combination.rawValue), features \(features.names.joined(separator: ","))")
         for report in evaluation.reports {
             print("\nHorizon \(report.horizon) (\(report.count) forecasts; DM against \(report.bestBaseline); "
                   + String(format: "majority slope class: accuracy %.3f, macro-F1 %.3f)", report.majorityAccuracy, report.majorityMacroF1))
@@ -228,6 +249,17 @@ struct ForecastCommand: FailureReportingCommand {
         print(String(format: "\nWall time %.1f s.", wall) + (page.map { " Report: \($0.path)" } ?? ""))
     }
 
+    /// The per-model uncertainty choice of the command line.
+    enum UncertaintyChoice: String, ExpressibleByArgument, CaseIterable {
+        case ensemble
+        case mcDropout = "mc-dropout"
+    }
+
+    /// `ensemble` or `mc-dropout(rate, passes)`, for the header and the JSON.
+    private var uncertaintyDescription: String {
+        uncertainty == .ensemble ? "ensemble" : "mc-dropout(rate \(dropoutRate), \(dropoutPasses) passes)"
+    }
+
     /// The JSON form of a run.
     struct Summary: Encodable {
         let dataset: String
@@ -239,6 +271,8 @@ struct ForecastCommand: FailureReportingCommand {
         let ensembleSize: Int
         let epochs: Int
         let validationFraction: Double
+        let combination: String
+        let uncertainty: String
         let quick: Bool
         let features: [String]
         let wallSeconds: Double
@@ -246,3 +280,5 @@ struct ForecastCommand: FailureReportingCommand {
         let slopeClassifier: SlopeClassifierComparison?
     }
 }
+
+extension ForecastCombination: ExpressibleByArgument {}

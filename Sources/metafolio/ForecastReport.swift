@@ -53,6 +53,15 @@ struct ForecastReport {
     /// Builds the page and its JSON companion.
     ///
     /// - Throws: ``CommandFailure`` for undated data, and the library's errors.
+    /// What the ensemble-weights charts show under `combination`.
+    static func weightCaption(_ combination: ForecastCombination) -> String {
+        switch combination {
+        case .inverseVariance: "Each model's weight in the inverse-variance ensemble at each origin: wᵢ ∝ 1/σᵢ², the weights summing to 1."
+        case .equal: "Each model's weight in the equal-weight ensemble: 1/k at every origin."
+        case .stacked: "Each model's stacking weight at each origin: non-negative least squares on the fold's validation window, the weights summing to 1."
+        }
+    }
+
     init(evaluation: ForecastEvaluation, features: ForecastFeatures, slope: SlopeClassifierComparison?,
          dataset: String, asset: String, seed: UInt64, parameters: [ReportParameter]) throws {
         guard let allDates = features.dates else { throw CommandFailure(description: "the forecast report needs dated data") }
@@ -145,7 +154,7 @@ struct ForecastReport {
         }
         charts += weightCharts
         body += ReportPage.section(id: "section-ensemble-weights", title: "Ensemble weights over time",
-                                   caption: "Each model's weight in the inverse-variance ensemble at each origin: wᵢ ∝ 1/σᵢ², the weights summing to 1.",
+                                   caption: Self.weightCaption(evaluation.combination),
                                    cards: weightCards)
         if let slope {
             tables.append(ReportPage.table(id: "table-slope-classifier", Self.table(slope)))

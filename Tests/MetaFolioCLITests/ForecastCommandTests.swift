@@ -47,6 +47,21 @@ import Testing
         #expect(scores.allSatisfy { (($0["mse"] as? Double) ?? .nan).isFinite })
     }
 
+    @Test func stackedCombinationAndMonteCarloDropoutRunOnRequest() throws {
+        let base = ["forecast", "--quick", "--seeds", "1", "--horizons", "1", "--json", "--no-slope-classifier"]
+        let stacked = try jsonObject(base + ["--combination", "stacked", "--uncertainty", "mc-dropout", "--dropout-passes", "3"])
+        #expect(stacked["combination"] as? String == "stacked")
+        #expect(stacked["uncertainty"] as? String == "mc-dropout(rate 0.1, 3 passes)")
+        let plain = try jsonObject(base)
+        #expect(plain["combination"] as? String == "inverse-variance" && plain["uncertainty"] as? String == "ensemble")
+        let mse = { (object: [String: Any], name: String) in
+            ((object["horizons"] as? [[String: Any]])?.first?["scores"] as? [[String: Any]])?.first { $0["name"] as? String == name }?["mse"] as? Double
+        }
+        #expect(mse(stacked, "ensemble").map(\.isFinite) == true)
+        #expect(mse(stacked, "tcn") != mse(plain, "tcn"))
+        #expect(mse(stacked, "zero") == mse(plain, "zero"))
+    }
+
     @Test func badInputExitsWithAMessage() throws {
         let cases: [([String], Int32, String)] = [
             (["forecast", "--quick", "--models", "lstm,tcn"], 2, "--models"),
@@ -57,6 +72,10 @@ import Testing
             (["forecast", "--quick", "--slope-method", "sgd"], 2, "--slope-method"),
             (["forecast", "--quick", "--horizons", "1,5", "--slope-horizon", "20"], 2, "--slope-horizon"),
             (["forecast", "--quick", "--slope-seeds", "0"], 2, "--slope-seeds"),
+            (["forecast", "--quick", "--combination", "median"], 2, "--combination"),
+            (["forecast", "--quick", "--combination", "stacked", "--validation-fraction", "0"], 2, "--validation-fraction"),
+            (["forecast", "--quick", "--uncertainty", "mc-dropout", "--dropout-rate", "1"], 2, "--dropout-rate"),
+            (["forecast", "--quick", "--uncertainty", "mc-dropout", "--dropout-passes", "0"], 2, "--dropout-passes"),
             (["forecast", "--quick", "--dataset", "sp500-stocks", "--asset", "NOPE"], 1, "NOPE"),
             (["forecast", "--test-start", "2030-01-01"], 1, "--test-start"),
         ]

@@ -20,13 +20,56 @@ func syntheticPrices(_ count: Int, seed: UInt64) -> [Double] {
 }
 
 /// Small features and a two-fold walk-forward on `prices`, every model with a two-member ensemble.
-private func smallEvaluation(_ prices: [Double], seed: UInt64 = 3) throws -> ForecastEvaluation {
+func smallEvaluation(_ prices: [Double], seed: UInt64 = 3, uncertainty: ForecastUncertainty = .ensemble,
+                     combination: ForecastCombination = .inverseVariance) throws -> ForecastEvaluation {
     let features = try ForecastFeatures(prices: prices, configuration: ForecastFeatureConfiguration(
         window: 6, horizons: [1, 3], waveletLevels: 2, waveletWindow: 16))
     let configuration = ForecasterConfiguration(hiddenSize: 4, headCount: 2, epochs: 2, batchSize: 32, ensembleSize: 2, seed: seed,
-                                                validationFraction: 0.2)
+                                                validationFraction: 0.2, uncertainty: uncertainty)
     return try ForecastEvaluation.run(features: features, models: ForecastModel.allCases, forecaster: configuration,
-                                      walkForward: WalkForwardConfiguration(firstTestOrigin: 300, testBlockLength: 40, trainingLength: 150))
+                                      walkForward: WalkForwardConfiguration(firstTestOrigin: 300, testBlockLength: 40, trainingLength: 150,
+                                                                            combination: combination))
+}
+
+/// Expects the reported ensemble weights to sum to 1 at every origin and to reproduce the `ensemble`
+/// line (1e-12 relative).
+func expectWeightsReproduceTheEnsemble(_ evaluation: ForecastEvaluation) throws {
+    for k in evaluation.reports.indices {
+        let weights = try evaluation.ensembleWeights(horizonIndex: k)
+        for i in evaluation.origins.indices {
+            #expect(Swift.abs(weights.reduce(0) { $0 + $1[i] } - 1) < 1e-12)
+            let combined = zip(evaluation.models, weights).reduce(0.0) { $0 + $1.1[i] * evaluation.forecasts[$1.0]![i][k] }
+            #expect(Swift.abs(combined - evaluation.forecasts["ensemble"]![i][k]) < 1e-12 * Swift.max(1, Swift.abs(combined)))
+        }
+    }
+}
+
+/// Runs `evaluate` on a synthetic series and on the same series with every price after day 330 scrambled,
+/// and expects every forecast and variance up to day 330 bit-identical and later ones changed.
+/// Returns both evaluations.
+@discardableResult
+func expectNoLookAhead(_ evaluate: ([Double]) throws -> ForecastEvaluation) throws -> (original: ForecastEvaluation, changed: ForecastEvaluation) {
+    let prices = syntheticPrices(380, seed: 11)
+    let cut = 330   // inside the first test block (300…339); the second (340…379) refits on scrambled data
+    var scrambled = prices
+    var g = Xoshiro256StarStar(seed: 99)
+    for t in (cut + 1)..<prices.count { scrambled[t] = prices[t] * Foundation.exp(0.05 * g.nextNormal()) }
+    let original = try evaluate(prices), changed = try evaluate(scrambled)
+    #expect(original.origins == changed.origins)
+    let upToCut = original.origins.indices.filter { original.origins[$0] <= cut }
+    let later = original.origins.indices.filter { original.origins[$0] > cut }
+    #expect(!upToCut.isEmpty && !later.isEmpty)
+    for (name, forecasts) in original.forecasts {
+        let other = try #require(changed.forecasts[name])
+        for i in upToCut { #expect(forecasts[i] == other[i], "\(name) at origin \(original.origins[i])") }
+        // Forecasts after the cut see scrambled windows (and, in the next block, a refit); zero sees nothing.
+        #expect(name == NaiveBaseline.zero.rawValue || later.contains { forecasts[$0] != other[$0] },
+                "\(name) ignores the data after the cut")
+    }
+    for (name, variances) in original.variances {
+        for i in upToCut { #expect(variances[i] == changed.variances[name]![i]) }
+    }
+    return (original, changed)
 }
 
 /// Decodes a fixture tensor `{shape, data}`.
@@ -60,26 +103,15 @@ private struct ForecastingFixture: Decodable {
 
 @Suite struct ForecastingTests {
     @Test func scramblingTheFutureLeavesEarlierForecastsBitIdentical() throws {
-        let prices = syntheticPrices(380, seed: 11)
-        let cut = 330   // inside the first test block (300…339); the second (340…379) refits on scrambled data
-        var scrambled = prices
-        var g = Xoshiro256StarStar(seed: 99)
-        for t in (cut + 1)..<prices.count { scrambled[t] = prices[t] * Foundation.exp(0.05 * g.nextNormal()) }
-        let original = try smallEvaluation(prices), changed = try smallEvaluation(scrambled)
-        #expect(original.origins == changed.origins)
-        let upToCut = original.origins.indices.filter { original.origins[$0] <= cut }
-        let later = original.origins.indices.filter { original.origins[$0] > cut }
-        #expect(!upToCut.isEmpty && !later.isEmpty)
-        for (name, forecasts) in original.forecasts {
-            let other = try #require(changed.forecasts[name])
-            for i in upToCut { #expect(forecasts[i] == other[i], "\(name) at origin \(original.origins[i])") }
-            // Forecasts after the cut see scrambled windows (and, in the next block, a refit); zero sees nothing.
-            #expect(name == NaiveBaseline.zero.rawValue || later.contains { forecasts[$0] != other[$0] },
-                    "\(name) ignores the data after the cut")
-        }
-        for (name, variances) in original.variances {
-            for i in upToCut { #expect(variances[i] == changed.variances[name]![i]) }
-        }
+        try expectNoLookAhead { try smallEvaluation($0) }
+    }
+
+    /// 1e-12 relative: under every combination rule, the reported weights sum to 1 and reproduce the `ensemble` line.
+    @Test(arguments: [ForecastCombination.equal, .stacked])
+    func ensembleWeightsReproduceTheCombination(combination: ForecastCombination) throws {
+        let evaluation = try smallEvaluation(syntheticPrices(380, seed: 5), combination: combination)
+        #expect(evaluation.combination == combination)
+        try expectWeightsReproduceTheEnsemble(evaluation)
     }
 
     @Test func sameSeedSameBitsOtherSeedOtherForecasts() throws {
@@ -98,14 +130,7 @@ private struct ForecastingFixture: Decodable {
         }
         // The ensemble weights reproduce the combined forecast; the attention has one distribution per origin.
         #expect(first.models == ForecastModel.allCases.map(\.rawValue))
-        for k in first.reports.indices {
-            let weights = try first.ensembleWeights(horizonIndex: k)
-            for i in first.origins.indices {
-                #expect(Swift.abs(weights.reduce(0) { $0 + $1[i] } - 1) < 1e-12)
-                let combined = zip(first.models, weights).reduce(0.0) { $0 + $1.1[i] * first.forecasts[$1.0]![i][k] }
-                #expect(Swift.abs(combined - first.forecasts["ensemble"]![i][k]) < 1e-12 * Swift.max(1, Swift.abs(combined)))
-            }
-        }
+        try expectWeightsReproduceTheEnsemble(first)
         #expect(throws: StrategiesError.self) { try first.ensembleWeights(horizonIndex: first.reports.count) }
         let attention = try #require(first.attention)
         #expect(attention.count == first.origins.count && attention.allSatisfy { $0.count == 6 && Swift.abs($0.reduce(0, +) - 1) < 1e-12 })

@@ -76,6 +76,18 @@ public protocol Forecaster: Sendable {
     func predict(_ inputs: Tensor<Double>) throws -> Forecast
 }
 
+/// Where a neural forecaster's predictive variance comes from, besides the optional validation residual variance.
+public enum ForecastUncertainty: Sendable, Hashable {
+    /// A deep ensemble (Lakshminarayanan et al. 2017): the members' mean and (population) variance.
+    case ensemble
+    /// MC dropout (Gal & Ghahramani 2016) as input dropout: every member is trained with each element of
+    /// its input window (`[window, features]`) dropped with probability `rate` and the survivors scaled by
+    /// `1/(1 − rate)`, and predicts with `passes` stochastic forward passes under fresh masks; the forecast
+    /// is the mean and the variance the (population) variance over all members and passes. `rate` must be
+    /// in `[0, 1)`, `passes ≥ 1`; rate 0 is the plain ensemble, bit for bit.
+    case monteCarloDropout(rate: Double, passes: Int)
+}
+
 /// Training and uncertainty settings shared by the neural forecasters.
 public struct ForecasterConfiguration: Sendable, Hashable {
     /// Width of the hidden representation (LSTM state, TCN channels, Transformer model dimension, CNN-LSTM
@@ -98,11 +110,13 @@ public struct ForecasterConfiguration: Sendable, Hashable {
     /// Share of the most recent rows held out (after the embargo) to measure the residual variance added
     /// to the ensemble variance; 0 trains on every row and reports the ensemble variance alone.
     public var validationFraction: Double
+    /// Ensemble variance alone (the default) or MC dropout over the members.
+    public var uncertainty: ForecastUncertainty
 
     /// A configuration; the defaults are small enough for walk-forward refits on two cores.
     public init(hiddenSize: Int = 16, headCount: Int = 2, epochs: Int = 10, batchSize: Int = 64,
                 learningRate: Double = 1e-3, gradientClip: Double = 1, ensembleSize: Int = 3, seed: UInt64 = 0,
-                validationFraction: Double = 0) {
+                validationFraction: Double = 0, uncertainty: ForecastUncertainty = .ensemble) {
         self.hiddenSize = hiddenSize
         self.headCount = headCount
         self.epochs = epochs
@@ -112,6 +126,20 @@ public struct ForecasterConfiguration: Sendable, Hashable {
         self.ensembleSize = ensembleSize
         self.seed = seed
         self.validationFraction = validationFraction
+        self.uncertainty = uncertainty
+    }
+
+    /// The input-dropout rate and pass count (rate 0 and one pass for the plain ensemble).
+    var dropout: (rate: Double, passes: Int) {
+        switch uncertainty {
+        case .ensemble: (0, 1)
+        case let .monteCarloDropout(rate, passes): (rate, passes)
+        }
+    }
+
+    /// Rows of `n` held out for the validation residuals (the newest ones; 0 without validation).
+    func validationRowCount(_ n: Int) -> Int {
+        validationFraction > 0 ? Swift.max(1, Int((Double(n) * validationFraction).rounded())) : 0
     }
 
     /// Throws unless every field is in its domain.
@@ -126,6 +154,10 @@ public struct ForecasterConfiguration: Sendable, Hashable {
         try require(ensembleSize > 0, component, "ensembleSize", "must be > 0, not \(ensembleSize)")
         try require(validationFraction >= 0 && validationFraction < 1, component, "validationFraction",
                     "must be in [0, 1), not \(validationFraction)")
+        if case let .monteCarloDropout(rate, passes) = uncertainty {
+            try require(rate >= 0 && rate < 1, component, "uncertainty.rate", "must be in [0, 1), not \(rate)")
+            try require(passes >= 1, component, "uncertainty.passes", "must be ≥ 1, not \(passes)")
+        }
     }
 }
 
@@ -134,7 +166,10 @@ public struct ForecasterConfiguration: Sendable, Hashable {
 /// Targets are standardized with the training rows' mean and deviation so that horizons of different
 /// scale weigh alike; forecasts are mapped back. The forecast is the members' mean; its variance is the
 /// members' (population) variance plus, when `validationFraction > 0`, the ensemble's mean squared
-/// residual on the held-out most recent rows. Deterministic: every draw comes from the member seeds.
+/// residual on the held-out most recent rows. With ``ForecastUncertainty/monteCarloDropout(rate:passes:)``
+/// every member trains with input dropout (masks from its own generator) and predicts with `passes`
+/// masked passes; mean and variance are then taken over members × passes. Deterministic: every draw
+/// comes from the member seeds or, at prediction, from a generator seeded by `configuration.seed`.
 public struct EnsembleForecaster<Network: UnaryModule>: Forecaster where Network.Scalar == Double {
     /// The table name.
     public let name: String
@@ -168,7 +203,8 @@ public struct EnsembleForecaster<Network: UnaryModule>: Forecaster where Network
     ///   validate, ``StrategiesError/trainingDiverged(component:step:message:)`` for a non-finite loss.
     public mutating func fit(_ data: ForecastData) throws {
         let n = data.count, window = data.inputs.shape[1], features = data.inputs.shape[2], outputs = data.targets.shape[1]
-        let validationRows = configuration.validationFraction > 0 ? Swift.max(1, Int((Double(n) * configuration.validationFraction).rounded())) : 0
+        let validationRows = configuration.validationRowCount(n)
+        let dropoutRate = configuration.dropout.rate
         let fitRows = n - validationRows - (validationRows > 0 ? data.embargo : 0)
         guard fitRows >= 2 else {
             throw StrategiesError.invalidData(component: name, message: "\(n) rows leave \(fitRows) to fit after validation and embargo; need ≥ 2")
@@ -201,6 +237,7 @@ public struct EnsembleForecaster<Network: UnaryModule>: Forecaster where Network
                         batchX += x[(r * rowSize)..<((r + 1) * rowSize)]
                         batchY += standardized[(r * outputs)..<((r + 1) * outputs)]
                     }
+                    if dropoutRate > 0 { Self.dropInputs(&batchX, rate: dropoutRate, using: &generator) }
                     let inputs = try Tensor(shape: [rows.count, window, features], scalars: batchX)
                     let targets = try Tensor(shape: [rows.count, outputs], scalars: batchY)
                     let variables = parameters.map { $0.requiringGradient() }
@@ -236,11 +273,22 @@ public struct EnsembleForecaster<Network: UnaryModule>: Forecaster where Network
         }
     }
 
-    /// The members' mean forecast and predictive variance for `inputs`.
+    /// The members' mean forecast and predictive variance for `inputs`; with MC dropout the masks come
+    /// from a generator seeded by `configuration.seed`, so the same seed gives the same bits.
+    ///
+    /// - Throws: as ``predict(_:using:)``.
+    public func predict(_ inputs: Tensor<Double>) throws -> Forecast {
+        var generator = Xoshiro256StarStar(seed: mixSeed(configuration.seed, 1_000_000))   // beyond every member index
+        return try predict(inputs, using: &generator)
+    }
+
+    /// The mean forecast and predictive variance over the members (and, with MC dropout, over
+    /// `passes` input masks per member drawn from `generator`, member by member, pass by pass, row by row,
+    /// so a row's masks depend on its position in `inputs`, never on other rows' values).
     ///
     /// - Throws: ``StrategiesError/invalidData(component:message:)`` before ``fit(_:)`` or for inputs of
     ///   another window or feature count, or non-finite inputs.
-    public func predict(_ inputs: Tensor<Double>) throws -> Forecast {
+    public func predict(_ inputs: Tensor<Double>, using generator: inout Xoshiro256StarStar) throws -> Forecast {
         guard !members.isEmpty else { throw StrategiesError.invalidData(component: name, message: "predict called before fit") }
         guard inputs.rank == 3, inputs.shape[0] > 0, inputs.shape[1] == inputShape.window, inputs.shape[2] == inputShape.features else {
             throw StrategiesError.invalidData(component: name,
@@ -250,9 +298,22 @@ public struct EnsembleForecaster<Network: UnaryModule>: Forecaster where Network
             throw StrategiesError.invalidData(component: name, message: "inputs must be finite")
         }
         let m = inputs.shape[0], outputs = targetLocation.count
-        let outputsByMember = withoutGradients { members.map { $0(inputs).scalars } }
+        let (rate, passes) = configuration.dropout
+        var outputsByMember: [[Double]] = []
+        if rate > 0 {
+            for member in members {
+                for _ in 0..<passes {
+                    var dropped = inputs.scalars
+                    Self.dropInputs(&dropped, rate: rate, using: &generator)
+                    let masked = try Tensor(shape: inputs.shape.dimensions, scalars: dropped)
+                    outputsByMember.append(withoutGradients { member(masked).scalars })
+                }
+            }
+        } else {
+            outputsByMember = withoutGradients { members.map { $0(inputs).scalars } }
+        }
         var mean = [[Double]](repeating: [Double](repeating: 0, count: outputs), count: m), variance = mean
-        let count = Double(members.count)
+        let count = Double(outputsByMember.count)
         for i in 0..<m {
             for j in 0..<outputs {
                 let values = outputsByMember.map { $0[i * outputs + j] * targetScale[j] + targetLocation[j] }
@@ -262,6 +323,17 @@ public struct EnsembleForecaster<Network: UnaryModule>: Forecaster where Network
             }
         }
         return Forecast(checkedMean: mean, variance: variance)
+    }
+}
+
+extension EnsembleForecaster {
+    /// Inverted input dropout: each value is zeroed with probability `rate` (one uniform draw per value, in
+    /// order) and the survivors are scaled by `1/(1 − rate)`.
+    static func dropInputs(_ values: inout [Double], rate: Double, using generator: inout Xoshiro256StarStar) {
+        let keep = 1 / (1 - rate)
+        for i in values.indices {
+            values[i] = generator.nextUniform() < rate ? 0 : values[i] * keep
+        }
     }
 }
 

@@ -1,7 +1,24 @@
 import Autodiff
 import Foundation
+import Linalg
 import MetaLearn
 import Signals
+
+/// How the walk-forward evaluation combines the models' forecasts into its `ensemble` line.
+public enum ForecastCombination: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Weights `∝ 1/σᵢ²` per origin and horizon, variance `1/Σ σᵢ⁻²` (the default).
+    case inverseVariance = "inverse-variance"
+    /// The plain mean of the models; variance `(Σ σᵢ / k)²`.
+    case equal
+    /// Stacking (Wolpert 1992; Breiman 1996): per fold and horizon, non-negative least squares without
+    /// intercept of the realised targets of the validation window on the models' forecasts of it,
+    /// `min_{w ≥ 0} ‖y − X w‖²` (Lawson & Hanson 1974), the weights then divided by their sum (equal
+    /// weights if all are 0). The validation window is the newest `validationFraction` of the fold's
+    /// training origins, held out of every model's fit, with targets known before the test block.
+    /// Variance `(Σ wᵢ σᵢ)²`, the variance of `Σ wᵢ Xᵢ` under perfectly correlated errors (an upper
+    /// bound for any correlation). Needs `validationFraction > 0`.
+    case stacked
+}
 
 /// How the walk-forward evaluation splits time.
 public struct WalkForwardConfiguration: Sendable, Hashable {
@@ -15,15 +32,18 @@ public struct WalkForwardConfiguration: Sendable, Hashable {
     public var trainingStride: Int
     /// Forecast at every `testStride`-th origin of the test period.
     public var testStride: Int
+    /// How the `ensemble` line combines the models (inverse-variance by default).
+    public var combination: ForecastCombination
 
     /// A configuration.
     public init(firstTestOrigin: Int, testBlockLength: Int = 252, trainingLength: Int? = 1500, trainingStride: Int = 1,
-                testStride: Int = 1) {
+                testStride: Int = 1, combination: ForecastCombination = .inverseVariance) {
         self.firstTestOrigin = firstTestOrigin
         self.testBlockLength = testBlockLength
         self.trainingLength = trainingLength
         self.trainingStride = trainingStride
         self.testStride = testStride
+        self.combination = combination
     }
 }
 
@@ -33,7 +53,7 @@ public struct ForecastScore: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {
         /// A trained forecaster.
         case model
-        /// The inverse-variance combination of the trained forecasters.
+        /// The combination of the trained forecasters (``ForecastCombination``).
         case ensemble
         /// A naive baseline.
         case baseline
@@ -109,23 +129,42 @@ public struct ForecastEvaluation: Sendable {
     /// The trained models, in the order they were given.
     public var models: [String] { reports.first?.scores.filter { $0.kind == .model }.map(\.name) ?? [] }
 
-    /// The inverse-variance ensemble's weight of each model at every test origin for horizon index `k`
-    /// (`[model][origin position]`, in the order of ``models``): `wᵢ = σᵢ⁻² / Σⱼ σⱼ⁻²`, or equal weights
-    /// where some variance is 0, as in the combination itself. The weights at an origin sum to 1.
+    /// The weight of each model in the `ensemble` line at every test origin for horizon index `k`
+    /// (`[model][origin position]`, in the order of ``models``), as ``combination`` set it: under
+    /// inverse-variance `wᵢ = σᵢ⁻² / Σⱼ σⱼ⁻²`, or equal weights where some variance is 0, as in the
+    /// combination itself; `1/k` under equal weights; the fold's ``stackingWeights`` under stacking.
+    /// The weights at an origin sum to 1.
     ///
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` for `k` outside the horizons.
     public func ensembleWeights(horizonIndex k: Int) throws -> [[Double]] {
         let names = models
         try require(reports.indices.contains(k), "ForecastEvaluation", "horizonIndex", "must be in 0..<\(reports.count), not \(k)")
-        var weights = names.map { _ in [Double](repeating: 0, count: origins.count) }
-        for i in origins.indices {
-            let vars = names.map { variances[$0]?[i][k] ?? 0 }
-            let equal = !vars.allSatisfy { $0 > 0 }
-            let precision = equal ? Double(vars.count) : vars.reduce(0) { $0 + 1 / $1 }
-            for (j, variance) in vars.enumerated() { weights[j][i] = (equal ? 1 : 1 / variance) / precision }
+        var weights = names.map { _ in [Double](repeating: 1 / Double(names.count), count: origins.count) }
+        switch combination {
+        case .equal:
+            break
+        case .stacked:
+            var fold = 0
+            for (i, origin) in origins.enumerated() {
+                while fold < folds.count - 1, !folds[fold].testOrigins.contains(origin) { fold += 1 }
+                for j in names.indices { weights[j][i] = stackingWeights[fold][k][j] }
+            }
+        case .inverseVariance:
+            for i in origins.indices {
+                let vars = names.map { variances[$0]?[i][k] ?? 0 }
+                let equal = !vars.allSatisfy { $0 > 0 }
+                let precision = equal ? Double(vars.count) : vars.reduce(0) { $0 + 1 / $1 }
+                for (j, variance) in vars.enumerated() { weights[j][i] = (equal ? 1 : 1 / variance) / precision }
+            }
         }
         return weights
     }
+
+    /// How the `ensemble` line combined the models.
+    public let combination: ForecastCombination
+    /// The stacking weights `[fold][horizon][model]` (models in the order given), empty unless the
+    /// combination is ``ForecastCombination/stacked``.
+    public let stackingWeights: [[[Double]]]
 
     /// Runs the walk-forward evaluation of `models` (each a deep ensemble with `forecaster`) on `features`.
     ///
@@ -148,6 +187,8 @@ public struct ForecastEvaluation: Sendable {
         try require(walkForward.trainingStride >= 1, component, "trainingStride", "must be ≥ 1, not \(walkForward.trainingStride)")
         try require(walkForward.testStride >= 1, component, "testStride", "must be ≥ 1, not \(walkForward.testStride)")
         try require((walkForward.trainingLength ?? 2) >= 2, component, "trainingLength", "must be ≥ 2")
+        try require(walkForward.combination != .stacked || forecaster.validationFraction > 0, component, "combination",
+                    "stacked fits its weights on the validation window and needs forecaster.validationFraction > 0")
         let firstUsable = Swift.max(features.firstOrigin, maxHorizon)
         try require(walkForward.firstTestOrigin - maxHorizon >= firstUsable + 1 && walkForward.firstTestOrigin < n, component,
                     "firstTestOrigin", "\(walkForward.firstTestOrigin) leaves no training origin (first usable \(firstUsable), horizon \(maxHorizon), \(n) periods)")
@@ -156,6 +197,7 @@ public struct ForecastEvaluation: Sendable {
         var means: [String: [[Double]]] = [:], variances: [String: [[Double]]] = [:]
         var majority: [[SlopeLabel]] = horizons.map { _ in [] }
         var attention: [[Double]]? = models.contains(.lstmAttention) ? [] : nil
+        var foldWeights: [[[Double]]] = []
         let logPrices = features.prices.map { Foundation.log($0) }
         for (foldIndex, blockStart) in stride(from: walkForward.firstTestOrigin, to: n, by: walkForward.testBlockLength).enumerated() {
             let blockOrigins = Array(stride(from: blockStart, to: Swift.min(blockStart + walkForward.testBlockLength, n), by: walkForward.testStride))
@@ -172,7 +214,8 @@ public struct ForecastEvaluation: Sendable {
             let data = try ForecastData(inputs: trainingInputs, targets: try Tensor(shape: [trainingOrigins.count, horizons.count], scalars: targets),
                                         embargo: maxHorizon)
             let testInputs = try features.windows(at: blockOrigins, scaler: scaler)
-            var blockForecasts: [Forecast] = []
+            var blockForecasts: [Forecast] = [], validationForecasts: [Forecast] = []
+            let validationRows = forecaster.validationRowCount(trainingOrigins.count)
             for model in models {
                 var configuration = forecaster
                 configuration.seed = mixSeed(forecaster.seed, 1_000 + foldIndex)
@@ -184,12 +227,32 @@ public struct ForecastEvaluation: Sendable {
                 if let recurrent = fitted as? EnsembleForecaster<RecurrentAttentionRegressor<Double>> {
                     attention? += try recurrent.attentionWeights(testInputs)
                 }
+                if walkForward.combination == .stacked {
+                    validationForecasts.append(try fitted.predict(trainingInputs.sliced(alongAxis: 0, from: trainingOrigins.count - validationRows,
+                                                                                        to: trainingOrigins.count)))
+                }
                 means[model.rawValue, default: []] += forecast.mean
                 variances[model.rawValue, default: []] += forecast.variance
                 progress?(String(format: "fold %d (test %d–%d): %@ fitted on %d origins in %.1f s", foldIndex + 1,
                                  blockOrigins.first!, blockOrigins.last!, model.rawValue, trainingOrigins.count, Date().timeIntervalSince(start)))
             }
-            let combined = inverseVarianceCombination(blockForecasts)
+            let combined: Forecast
+            switch walkForward.combination {
+            case .inverseVariance:
+                combined = inverseVarianceCombination(blockForecasts)
+            case .equal:
+                combined = weightedCombination(blockForecasts, weights: horizons.map { _ in
+                    [Double](repeating: 1 / Double(models.count), count: models.count)
+                })
+            case .stacked:
+                let validationOrigins = trainingOrigins.suffix(validationRows)
+                let weights = horizons.indices.map { k in
+                    fitStackingWeights(forecasts: validationForecasts.map { f in f.mean.map { $0[k] } },
+                                       targets: validationOrigins.map { features.targets[k][$0] })
+                }
+                foldWeights.append(weights)
+                combined = weightedCombination(blockForecasts, weights: weights)
+            }
             means["ensemble", default: []] += combined.mean
             variances["ensemble", default: []] += combined.variance
             for baseline in NaiveBaseline.allCases {
@@ -238,7 +301,7 @@ public struct ForecastEvaluation: Sendable {
                                          majorityAccuracy: majorityScores.accuracy, majorityMacroF1: majorityScores.macroF1))
         }
         return ForecastEvaluation(folds: folds, origins: origins, forecasts: means, variances: variances, reports: reports,
-                                  attention: attention)
+                                  attention: attention, combination: walkForward.combination, stackingWeights: foldWeights)
     }
 
     /// Per origin and output, `Σ wᵢ μᵢ` with `wᵢ ∝ 1/σᵢ²` and variance `1/Σ σᵢ⁻²`; equal weights and the
@@ -260,5 +323,57 @@ public struct ForecastEvaluation: Sendable {
             }
         }
         return Forecast(checkedMean: mean, variance: variance)
+    }
+
+    /// Per origin and output `j`, `Σ wⱼᵢ μᵢ` with variance `(Σ wⱼᵢ σᵢ)²` (`weights[output][model]`).
+    static func weightedCombination(_ forecasts: [Forecast], weights: [[Double]]) -> Forecast {
+        let rows = forecasts[0].mean.count, outputs = forecasts[0].mean[0].count
+        var mean = [[Double]](repeating: [Double](repeating: 0, count: outputs), count: rows), variance = mean
+        for i in 0..<rows {
+            for j in 0..<outputs {
+                var mu = 0.0, sigma = 0.0
+                for (w, forecast) in zip(weights[j], forecasts) {
+                    mu += w * forecast.mean[i][j]
+                    sigma += w * forecast.variance[i][j].squareRoot()
+                }
+                mean[i][j] = mu
+                variance[i][j] = sigma * sigma
+            }
+        }
+        return Forecast(checkedMean: mean, variance: variance)
+    }
+
+    /// Stacking weights: the non-negative least-squares solution `min_{w ≥ 0} ‖y − X w‖²` (no intercept;
+    /// `X[r][i] = forecasts[i][r]`, `y = targets`) divided by its sum, or equal weights if it is 0.
+    ///
+    /// Exact for the few models here: the NNLS solution is the unconstrained least-squares solution on its
+    /// support (Lawson & Hanson 1974, ch. 23), so every support's normal equations are solved and the
+    /// feasible (all weights ≥ 0) solution with the smallest residual is kept; supports whose Gram matrix
+    /// is not positive definite (collinear forecasts) are skipped.
+    static func fitStackingWeights(forecasts: [[Double]], targets: [Double]) -> [Double] {
+        let k = forecasts.count
+        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
+        func residual(_ w: [Double]) -> Double {
+            targets.indices.reduce(0) { sum, r in
+                let e = targets[r] - (0..<k).reduce(0) { $0 + w[$1] * forecasts[$1][r] }
+                return sum + e * e
+            }
+        }
+        var best = [Double](repeating: 0, count: k), bestResidual = residual(best)   // w = 0 is always feasible
+        for support in 1..<(1 << k) {
+            let columns = (0..<k).filter { support & (1 << $0) != 0 }
+            guard let gram = try? Matrix(columns.map { a in columns.map { dot(forecasts[a], forecasts[$0]) } }),
+                  let solution = try? Cholesky(gram).solve(columns.map { dot(forecasts[$0], targets) }),
+                  solution.allSatisfy({ $0.isFinite && $0 >= 0 }) else { continue }
+            var w = [Double](repeating: 0, count: k)
+            for (p, a) in columns.enumerated() { w[a] = solution[p] }
+            let candidate = residual(w)
+            if candidate < bestResidual {
+                bestResidual = candidate
+                best = w
+            }
+        }
+        let total = best.reduce(0, +)
+        return total > 0 ? best.map { $0 / total } : [Double](repeating: 1 / Double(k), count: k)
     }
 }
