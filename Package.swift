@@ -89,7 +89,7 @@ targets += [
     ),
     .executableTarget(
         name: "metafolio",
-        dependencies: dependencies(["MetaFolio", "ArgumentParser"]),
+        dependencies: dependencies(["MetaFolio", "Backtest", "ArgumentParser"]),
         swiftSettings: strictSettings
     ),
     // Shared by every test target: fixture loading and its error (Tests/FixtureSupport).
