@@ -18,7 +18,7 @@ struct ForecastWeights: ParsableCommand {
 
     @Option(help: "Embedded daily dataset.")
     var dataset = "factor-etfs"
-    @Option(help: "Network: lstm-attention, tcn or transformer.")
+    @Option(help: "Network: \(ForecastModel.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: ForecastModel = .tcn
     @Option(help: "Allocation: mean-variance or black-litterman.")
     var allocation: ForecastAllocation = .meanVariance

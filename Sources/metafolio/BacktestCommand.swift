@@ -43,7 +43,7 @@ struct BacktestCommand: FailureReportingCommand {
     var lag: Int?
     @Flag(name: .long, help: "Hold a cash asset (earning 0) for the weight not invested.")
     var cash = false
-    @Option(name: .long, help: "Forecast strategy: lstm-attention, tcn, transformer, or a naive control: zero, historical-mean, last-value, ar1 (default tcn).")
+    @Option(name: .long, help: "Forecast strategy: lstm-attention, tcn, transformer, cnn-lstm, unet, or a naive control: zero, historical-mean, last-value, ar1 (default tcn).")
     var forecaster: String?
     @Option(name: .long, help: "Forecast strategy: horizon in bars (default 21).")
     var horizon: Int?
@@ -198,7 +198,8 @@ struct BacktestCommand: FailureReportingCommand {
             throw ValidationError("--allocation must be mean-variance or black-litterman, not \(allocation)")
         }
         if let forecaster, ForecastModel(rawValue: forecaster) == nil, NaiveBaseline(rawValue: forecaster) == nil {
-            throw ValidationError("--forecaster must be lstm-attention, tcn, transformer, zero, historical-mean, last-value or ar1, not \(forecaster)")
+            let names = ForecastModel.allCases.map(\.rawValue) + NaiveBaseline.allCases.map(\.rawValue)
+            throw ValidationError("--forecaster must be one of \(names.joined(separator: ", ")), not \(forecaster)")
         }
         if forecaster.flatMap(NaiveBaseline.init(rawValue:)) != nil, seed != nil {
             throw ValidationError("--seed applies only to the network forecasters, not \(forecaster ?? "")")
