@@ -1,4 +1,5 @@
 import Autodiff
+import Linalg
 import Testing
 @testable import NN
 
@@ -205,6 +206,21 @@ struct ClippingTests {
             }
             for (k, t) in g.enumerated() { expectClose(t.doubles, c.clipped[k].data, tolerance: 1e-12, "\(label) \(k)") }
         }
+    }
+
+    /// Exact: the per-tensor loop gives the same bits as the sequence form it replaced, for every norm order.
+    @Test(arguments: [1.0, 2.0, 3.5, Double.infinity])
+    func bufferNormEqualsSequenceNorm(order: Double) {
+        var generator = Xoshiro256StarStar(seed: 11)
+        let doubles = (0..<1000).map { _ in generator.nextNormal() * 3 }
+        let floats = doubles.map { Float($0) }
+        doubles.withUnsafeBufferPointer { buffer in
+            #expect(GradientClipping.bufferNorm(buffer, order) == GradientClipping.pNorm(doubles, order))
+        }
+        floats.withUnsafeBufferPointer { buffer in
+            #expect(GradientClipping.bufferNorm(buffer, order) == GradientClipping.pNorm(floats.lazy.map { Double($0) }, order))
+        }
+        [1.0, .nan, 2].withUnsafeBufferPointer { #expect(GradientClipping.bufferNorm($0, order).isNaN) }
     }
 
     /// Keyed clipping scales by the same global norm as the list form.

@@ -34,12 +34,14 @@ public enum GradientClipping {
     ///   ``OptimizerError/invalidHyperparameter(owner:name:value:requirement:)`` for a negative `maxNorm`
     ///   or a `normType` that is not positive. On error the gradients are unchanged.
     @discardableResult
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func clipByGlobalNorm<Scalar: TensorScalar>(_ gradients: inout [Tensor<Scalar>], maxNorm: Double,
                                                              normType: Double = 2,
                                                              errorIfNonFinite: Bool = false) throws -> Scalar {
         try require(maxNorm >= 0, "clipByGlobalNorm", "maxNorm", maxNorm, "must be ≥ 0")
         try require(normType > 0, "clipByGlobalNorm", "normType", normType, "must be > 0 or infinity")
-        let norms = gradients.map { g in g.withUnsafeScalars { pNorm($0.lazy.map { Double($0) }, normType) } }
+        let norms = gradients.map { g in g.withUnsafeScalars { bufferNorm($0, normType) } }
         let total = Scalar(pNorm(norms.lazy.map { Double(Scalar($0)) }, normType))
         if errorIfNonFinite, !total.isFinite { throw OptimizerError.nonFiniteGradientNorm(Double(total)) }
         let ratio = Scalar(maxNorm) / (total + Scalar(1e-6))
@@ -90,6 +92,32 @@ public enum GradientClipping {
             try clipByValue(&list, limit: limit)
             gradients[name] = list[0]
         }
+    }
+
+    /// ``pNorm(_:_:)`` of one tensor's scalars, in the same order and arithmetic, as a plain loop: over a
+    /// lazy generic sequence every element went through a runtime metadata check, and the norm took a
+    /// sixth of a forecaster's training time.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func bufferNorm<Scalar: TensorScalar>(_ values: UnsafeBufferPointer<Scalar>, _ p: Double) -> Double {
+        var accumulator = 0.0
+        if p == .infinity {
+            for value in values {
+                let x = Double(value)
+                accumulator = x.isNaN || accumulator.isNaN ? .nan : Swift.max(accumulator, Swift.abs(x))
+            }
+            return accumulator
+        }
+        if p == 2 {
+            for value in values { let x = Double(value); accumulator += x * x }
+            return accumulator.squareRoot()
+        }
+        if p == 1 {
+            for value in values { accumulator += Swift.abs(Double(value)) }
+            return accumulator
+        }
+        for value in values { accumulator += Double._pow(Swift.abs(Double(value)), p) }
+        return Double._pow(accumulator, 1 / p)
     }
 
     /// `(Σ|x|ᵖ)^(1/p)`, the sum of squares' root for `p = 2`, the largest `|x|` for `p = ∞`.
