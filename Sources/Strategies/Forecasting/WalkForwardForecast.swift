@@ -99,8 +99,8 @@ public struct HorizonReport: Sendable, Hashable, Codable {
 ///
 /// Protocol: the test period is cut into blocks; before each block every model is refitted on the
 /// training origins `t` whose targets are known at the block's first origin `s` (`t + h_max ≤ s`),
-/// the feature scaler is fitted on those rows only, and forecasts are made for each origin of the
-/// block from its causal window. Forecasts at an origin therefore use data up to that origin only.
+/// the feature pipeline (by default the scaler) is fitted on those rows only, and forecasts are made
+/// for each origin of the block from its causal window. Forecasts at an origin therefore use data up to that origin only.
 public struct ForecastEvaluation: Sendable {
     /// One refit: training origins and test origins.
     public struct Fold: Sendable, Hashable, Codable {
