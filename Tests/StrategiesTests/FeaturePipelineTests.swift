@@ -43,7 +43,8 @@ private func expectInvalidData(_ body: () throws -> Void) {
 @Suite struct FeaturePipelineTests {
     /// The standard pipeline reproduces `ForecastFeatures.windows(at:scaler:)` bit for bit.
     @Test func standardPipelineEqualsTheScalerPath() throws {
-        let features = try pipelineFeatures(syntheticPrices(380, seed: 4))
+        // A 30 % crash on day 200 puts scaled values beyond ±8, so the clipping is exercised.
+        let features = try pipelineFeatures(syntheticPrices(380, seed: 4).enumerated().map { $0 >= 200 ? 0.7 * $1 : $1 })
         let fitRows = 100..<250
         var pipeline = ForecastFeaturePipeline.standard
         try pipeline.fit(features, rows: fitRows, seed: 1)
@@ -53,6 +54,7 @@ private func expectInvalidData(_ body: () throws -> Void) {
             #expect(old.shape == new.shape)
             #expect(old.scalars.map(\.bitPattern) == new.scalars.map(\.bitPattern))
         }
+        #expect(try pipeline.windows(features, at: [205]).scalars.contains(-8))
         // The walk-forward with the explicit standard pipeline equals the default one.
         let prices = syntheticPrices(380, seed: 11)
         let implicit = try tinyEvaluation(prices, pipeline: nil), explicit = try tinyEvaluation(prices, pipeline: .standard)
