@@ -19,7 +19,10 @@ struct ForecastCommand: FailureReportingCommand {
         1.5 minutes on two cores. The ensemble line combines the models by inverse variance, equally or \
         by stacking weights fitted on each fold's validation window (--combination); --uncertainty \
         mc-dropout adds input dropout to every model, in training and in --dropout-passes passes at \
-        prediction. --quick runs a tiny version on the last 700 days (for tests). \
+        prediction. --denoise unet replaces each wavelet component by a U-Net denoising autoencoder's \
+        output on its 16-day window; --compress vae replaces each feature row by a variational autoencoder's \
+        --latent-dimensional latent mean; both are refitted on each fold's training rows. \
+        --quick runs a tiny version on the last 700 days (for tests). \
         A last section (--no-slope-classifier drops it) scores a 4-class slope classifier of the \
         --slope-horizon label (class-weighted cross-entropy, meta-trained across period tasks, adapted on \
         the latest 63 labelled days at each test day) beside the same network trained conventionally and \
@@ -56,6 +59,12 @@ struct ForecastCommand: FailureReportingCommand {
     var dropoutRate: Double = 0.1
     @Option(name: .customLong("dropout-passes"), help: "Stochastic forward passes per member of --uncertainty mc-dropout.")
     var dropoutPasses: Int = 10
+    @Option(name: .long, help: "Denoise the wavelet components of the features: none or unet (a U-Net denoising autoencoder per component, refitted per fold).")
+    var denoise: DenoiseChoice = .none
+    @Option(name: .long, help: "Compress each feature row: none or vae (a variational autoencoder's latent mean, refitted per fold).")
+    var compress: CompressChoice = .none
+    @Option(name: .long, help: "Latent dimensions of --compress vae, in 1…64 (at most the feature count).")
+    var latent: Int = 4
     @Flag(name: .customLong("slope-classifier"), inversion: .prefixedNo,
           help: "Evaluate the meta-learned slope classifier, its conventional ablation and the majority class.")
     var slopeClassifier = true
@@ -90,6 +99,7 @@ struct ForecastCommand: FailureReportingCommand {
         }
         guard dropoutRate >= 0, dropoutRate < 1 else { throw ValidationError("--dropout-rate must be in [0, 1), got \(dropoutRate)") }
         guard dropoutPasses >= 1, dropoutPasses <= 1_000 else { throw ValidationError("--dropout-passes must be in 1…1000, got \(dropoutPasses)") }
+        guard latent >= 1, latent <= 64 else { throw ValidationError("--latent must be in 1…64, got \(latent)") }
         if combination == .stacked, validationFraction == 0 {
             throw ValidationError("--combination stacked fits its weights on the validation window; --validation-fraction must be > 0")
         }
@@ -185,8 +195,9 @@ struct ForecastCommand: FailureReportingCommand {
         try BLASThreading.setThreadCount(1)
         let clock = ContinuousClock.now
         let progress: (@Sendable (String) -> Void)? = showProgress ? { @Sendable line in standardError("  " + line + "\n") } : nil
+        let pipeline = try featurePipeline()
         let evaluation = try ForecastEvaluation.run(features: features, models: chosenModels, forecaster: forecaster,
-                                                    walkForward: walkForward, progress: progress)
+                                                    walkForward: walkForward, pipeline: pipeline, progress: progress)
         var slope: SlopeClassifierComparison?
         if slopeClassifier {
             let listed = try parsedHorizons()
@@ -213,7 +224,8 @@ struct ForecastCommand: FailureReportingCommand {
                               ReportParameter(name: "epochs / width", value: "\(forecaster.epochs) / \(forecaster.hiddenSize)"),
                               ReportParameter(name: "window", value: "\(featureSettings.window) days"),
                               ReportParameter(name: "validation fraction", value: "\(validationFraction)"),
-                              ReportParameter(name: "features", value: features.names.joined(separator: ", "))]
+                              ReportParameter(name: "features", value: features.names.joined(separator: ", ")),
+                              ReportParameter(name: "feature pipeline", value: pipeline.summary)]
             page = try ForecastReport(evaluation: evaluation, features: features, slope: slope, dataset: dataset, asset: name,
                                       seed: seed, parameters: parameters).write(toDirectory: URL(fileURLWithPath: report))
         }
@@ -222,12 +234,14 @@ struct ForecastCommand: FailureReportingCommand {
                                   folds: evaluation.folds.count, seed: seed, ensembleSize: seeds, epochs: forecaster.epochs,
                                   validationFraction: validationFraction, combination: combination.rawValue,
                                   uncertainty: uncertaintyDescription,
-                                  quick: quick, features: features.names, wallSeconds: wall, horizons: evaluation.reports,
+                                  quick: quick, features: features.names, featurePipeline: pipeline.summary,
+                                  wallSeconds: wall, horizons: evaluation.reports,
                                   slopeClassifier: slope))
             return
         }
         print("Forecasts of \(dataset) \(name): test \(dates[firstTest])…\(dates.last!), \(evaluation.folds.count) refits, "
-              + "uncertainty \(uncertaintyDescription), ensemble line \(combination.rawValue), features \(features.names.joined(separator: ","))")
+              + "uncertainty \(uncertaintyDescription), ensemble line \(combination.rawValue), features \(features.names.joined(separator: ",")), "
+              + "feature pipeline \(pipeline.summary)")
         for report in evaluation.reports {
             print("\nHorizon \(report.horizon) (\(report.count) forecasts; DM against \(report.bestBaseline); "
                   + String(format: "majority slope class: accuracy %.3f, macro-F1 %.3f)", report.majorityAccuracy, report.majorityMacroF1))
@@ -255,6 +269,26 @@ struct ForecastCommand: FailureReportingCommand {
         case mcDropout = "mc-dropout"
     }
 
+    /// The --denoise choice.
+    enum DenoiseChoice: String, ExpressibleByArgument, CaseIterable {
+        case none
+        case unet
+    }
+
+    /// The --compress choice.
+    enum CompressChoice: String, ExpressibleByArgument, CaseIterable {
+        case none
+        case vae
+    }
+
+    /// Standardize and clip, then the --denoise and --compress stages (fewer epochs and a shorter
+    /// denoising window with --quick).
+    private func featurePipeline() throws -> ForecastFeaturePipeline {
+        try ForecastFeaturePipeline.standard(
+            denoiser: denoise == .unet ? WaveletDenoiserConfiguration(length: quick ? 8 : 16, epochs: quick ? 1 : 10) : nil,
+            compression: compress == .vae ? VariationalCompressionConfiguration(latentSize: latent, epochs: quick ? 2 : 20) : nil)
+    }
+
     /// `ensemble` or `mc-dropout(rate, passes)`, for the header and the JSON.
     private var uncertaintyDescription: String {
         uncertainty == .ensemble ? "ensemble" : "mc-dropout(rate \(dropoutRate), \(dropoutPasses) passes)"
@@ -275,6 +309,7 @@ struct ForecastCommand: FailureReportingCommand {
         let uncertainty: String
         let quick: Bool
         let features: [String]
+        let featurePipeline: String
         let wallSeconds: Double
         let horizons: [HorizonReport]
         let slopeClassifier: SlopeClassifierComparison?

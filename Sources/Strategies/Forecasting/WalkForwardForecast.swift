@@ -99,8 +99,8 @@ public struct HorizonReport: Sendable, Hashable, Codable {
 ///
 /// Protocol: the test period is cut into blocks; before each block every model is refitted on the
 /// training origins `t` whose targets are known at the block's first origin `s` (`t + h_max ≤ s`),
-/// the feature scaler is fitted on those rows only, and forecasts are made for each origin of the
-/// block from its causal window. Forecasts at an origin therefore use data up to that origin only.
+/// the feature pipeline (by default the scaler) is fitted on those rows only, and forecasts are made
+/// for each origin of the block from its causal window. Forecasts at an origin therefore use data up to that origin only.
 public struct ForecastEvaluation: Sendable {
     /// One refit: training origins and test origins.
     public struct Fold: Sendable, Hashable, Codable {
@@ -173,12 +173,13 @@ public struct ForecastEvaluation: Sendable {
     ///   - models: the architectures, each trained as a deep ensemble.
     ///   - forecaster: training settings; each fold derives its own seed from `forecaster.seed`.
     ///   - walkForward: the split.
+    ///   - pipeline: the feature stages, refitted on each fold's training rows (``ForecastFeaturePipeline/standard`` by default).
     ///   - progress: called with a line after each fit (for a command-line progress display).
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` for a bad split or
     ///   no model, ``StrategiesError/invalidData(component:message:)`` when the first fold has no training
     ///   origin or no forecast can be scored, and the forecasters' errors.
     public static func run(features: ForecastFeatures, models: [ForecastModel], forecaster: ForecasterConfiguration,
-                           walkForward: WalkForwardConfiguration,
+                           walkForward: WalkForwardConfiguration, pipeline: ForecastFeaturePipeline = .standard,
                            progress: (@Sendable (String) -> Void)? = nil) throws -> ForecastEvaluation {
         let component = "ForecastEvaluation"
         let horizons = features.configuration.horizons, maxHorizon = horizons.last!, n = features.count
@@ -189,7 +190,7 @@ public struct ForecastEvaluation: Sendable {
         try require((walkForward.trainingLength ?? 2) >= 2, component, "trainingLength", "must be ≥ 2")
         try require(walkForward.combination != .stacked || forecaster.validationFraction > 0, component, "combination",
                     "stacked fits its weights on the validation window and needs forecaster.validationFraction > 0")
-        let firstUsable = Swift.max(features.firstOrigin, maxHorizon)
+        let firstUsable = Swift.max(pipeline.firstOrigin(of: features), maxHorizon)
         try require(walkForward.firstTestOrigin - maxHorizon >= firstUsable + 1 && walkForward.firstTestOrigin < n, component,
                     "firstTestOrigin", "\(walkForward.firstTestOrigin) leaves no training origin (first usable \(firstUsable), horizon \(maxHorizon), \(n) periods)")
 
@@ -208,12 +209,14 @@ public struct ForecastEvaluation: Sendable {
             let trainingOrigins = Array(stride(from: lastTraining, through: firstTraining, by: -walkForward.trainingStride).reversed())
             folds.append(Fold(trainingOrigins: trainingOrigins.first!...trainingOrigins.last!,
                               testOrigins: blockOrigins.first!...blockOrigins.last!))
-            let scaler = try features.scaler(fittedOn: (firstTraining - features.configuration.window + 1)..<(lastTraining + 1))
-            let trainingInputs = try features.windows(at: trainingOrigins, scaler: scaler)
+            var fittedPipeline = pipeline
+            try fittedPipeline.fit(features, rows: (firstTraining - features.configuration.window + 1)..<(lastTraining + 1),
+                                   seed: mixSeed(forecaster.seed, 2_000 + foldIndex))
+            let trainingInputs = try fittedPipeline.windows(features, at: trainingOrigins)
             let targets = trainingOrigins.flatMap { t in horizons.indices.map { features.targets[$0][t] } }
             let data = try ForecastData(inputs: trainingInputs, targets: try Tensor(shape: [trainingOrigins.count, horizons.count], scalars: targets),
                                         embargo: maxHorizon)
-            let testInputs = try features.windows(at: blockOrigins, scaler: scaler)
+            let testInputs = try fittedPipeline.windows(features, at: blockOrigins)
             var blockForecasts: [Forecast] = [], validationForecasts: [Forecast] = []
             let validationRows = forecaster.validationRowCount(trainingOrigins.count)
             for model in models {
