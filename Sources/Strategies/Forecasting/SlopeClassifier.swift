@@ -318,11 +318,18 @@ public struct SlopeClassifierEvaluation: Sendable {
     }
 
     /// Meta-trains `initial` on `tasks` with the configured method; each iteration draws a meta-batch
-    /// with replacement from `generator`.
-    static func metaTrain(_ initial: MLP<Double>, tasks: [MetaTask<Double>], configuration: SlopeClassifierConfiguration,
+    /// with replacement from `generator`: uniformly over `tasks`, or, with `groups` (non-empty lists of
+    /// task indices), a group uniformly and then a task of it, so that every group weighs the same.
+    static func metaTrain(_ initial: MLP<Double>, tasks: [MetaTask<Double>], groups: [[Int]]? = nil,
+                          configuration: SlopeClassifierConfiguration,
                           loss: TaskLoss<MLP<Double>>, generator: inout Xoshiro256StarStar) throws -> MLP<Double> {
+        func draw(_ count: Int) -> Int { Int(generator.next() % UInt64(count)) }
         func batch() -> [MetaTask<Double>] {
-            (0..<configuration.metaBatchSize).map { _ in tasks[Int(generator.next() % UInt64(tasks.count))] }
+            (0..<configuration.metaBatchSize).map { _ in
+                guard let groups else { return tasks[draw(tasks.count)] }
+                let group = groups[draw(groups.count)]
+                return tasks[group[draw(group.count)]]
+            }
         }
         func check(_ value: Double, _ step: Int) throws {
             guard value.isFinite else {

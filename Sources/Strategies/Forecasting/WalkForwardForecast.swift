@@ -173,12 +173,14 @@ public struct ForecastEvaluation: Sendable {
     ///   - models: the architectures, each trained as a deep ensemble.
     ///   - forecaster: training settings; each fold derives its own seed from `forecaster.seed`.
     ///   - walkForward: the split.
+    ///   - regimeFeatures: when set, each fold fits this regime model on its training rows and appends its
+    ///     filtered state probabilities to the features (``ForecastFeatures/appendingRegimeProbabilities(_:fittedOn:seed:)``).
     ///   - progress: called with a line after each fit (for a command-line progress display).
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` for a bad split or
     ///   no model, ``StrategiesError/invalidData(component:message:)`` when the first fold has no training
     ///   origin or no forecast can be scored, and the forecasters' errors.
     public static func run(features: ForecastFeatures, models: [ForecastModel], forecaster: ForecasterConfiguration,
-                           walkForward: WalkForwardConfiguration,
+                           walkForward: WalkForwardConfiguration, regimeFeatures: RegimeFeatureConfiguration? = nil,
                            progress: (@Sendable (String) -> Void)? = nil) throws -> ForecastEvaluation {
         let component = "ForecastEvaluation"
         let horizons = features.configuration.horizons, maxHorizon = horizons.last!, n = features.count
@@ -208,12 +210,15 @@ public struct ForecastEvaluation: Sendable {
             let trainingOrigins = Array(stride(from: lastTraining, through: firstTraining, by: -walkForward.trainingStride).reversed())
             folds.append(Fold(trainingOrigins: trainingOrigins.first!...trainingOrigins.last!,
                               testOrigins: blockOrigins.first!...blockOrigins.last!))
-            let scaler = try features.scaler(fittedOn: (firstTraining - features.configuration.window + 1)..<(lastTraining + 1))
-            let trainingInputs = try features.windows(at: trainingOrigins, scaler: scaler)
+            let fitRows = (firstTraining - features.configuration.window + 1)..<(lastTraining + 1)
+            let foldFeatures = try features.appendingRegimeProbabilities(regimeFeatures, fittedOn: fitRows,
+                                                                         seed: mixSeed(regimeFeatures?.seed ?? 0, 3_000 + foldIndex))
+            let scaler = try foldFeatures.scaler(fittedOn: fitRows)
+            let trainingInputs = try foldFeatures.windows(at: trainingOrigins, scaler: scaler)
             let targets = trainingOrigins.flatMap { t in horizons.indices.map { features.targets[$0][t] } }
             let data = try ForecastData(inputs: trainingInputs, targets: try Tensor(shape: [trainingOrigins.count, horizons.count], scalars: targets),
                                         embargo: maxHorizon)
-            let testInputs = try features.windows(at: blockOrigins, scaler: scaler)
+            let testInputs = try foldFeatures.windows(at: blockOrigins, scaler: scaler)
             var blockForecasts: [Forecast] = [], validationForecasts: [Forecast] = []
             let validationRows = forecaster.validationRowCount(trainingOrigins.count)
             for model in models {
