@@ -9,6 +9,8 @@ public struct MetaReturnComparison: Sendable, Hashable, Codable {
         public let name: String
         /// Mean squared error of the log-return forecast.
         public let mse: SeedSummary
+        /// Mean absolute error of the log-return forecast.
+        public let mae: SeedSummary
         /// Share of correct signs.
         public let directionAccuracy: SeedSummary
         /// Diebold–Mariano statistic against the best baseline (`nil` for the baselines).
@@ -47,19 +49,21 @@ public struct MetaReturnComparison: Sendable, Hashable, Codable {
         let rows = first.scores.map { score in
             let all = reports.map { $0.report.scores.first { $0.name == score.name }! }
             let tests = all.compactMap(\.dieboldMariano)
-            return Row(name: score.name, mse: SeedSummary(all.map(\.mse)), directionAccuracy: SeedSummary(all.map(\.directionAccuracy)),
+            return Row(name: score.name, mse: SeedSummary(all.map(\.mse)), mae: SeedSummary(all.map(\.mae)), directionAccuracy: SeedSummary(all.map(\.directionAccuracy)),
                        dieboldMariano: tests.isEmpty ? nil : SeedSummary(tests.map(\.statistic)), pValues: tests.map(\.pValue))
         }
         return MetaReturnComparison(horizon: first.horizon, count: first.count, folds: reports[0].folds.count,
                                     bestBaseline: first.bestBaseline, seeds: seeds, rows: rows)
     }
 
-    /// The rows as a Markdown table (MSE ×10⁴, direction, DM statistic as mean ± sd; the seeds' p-values).
+    /// The rows as a Markdown table (MSE ×10⁴, MAE ×10², direction, DM statistic as mean ± sd; the seeds' p-values).
     public var markdownTable: String {
-        (["| forecast | MSE ×10⁴ | direction | DM statistic | DM p |", "|---|---|---|---|---|"] + rows.map { row in
-            let mse = String(format: "%.3f ± %.3f", 1e4 * row.mse.mean, 1e4 * row.mse.standardDeviation)
+        (["| forecast | MSE ×10⁴ | MAE ×10² | direction | DM statistic | DM p |", "|---|---|---|---|---|---|"] + rows.map { row in
+            func scaled(_ s: SeedSummary, _ factor: Double) -> String {
+                String(format: "%.3f ± %.3f", factor * s.mean, factor * s.standardDeviation)
+            }
             let p = row.pValues.isEmpty ? "—" : row.pValues.map { String(format: "%.3f", $0) }.joined(separator: ", ")
-            return "| \(row.name) | \(mse) | \(row.directionAccuracy.formatted) | \(row.dieboldMariano?.formatted ?? "—") | \(p) |"
+            return "| \(row.name) | \(scaled(row.mse, 1e4)) | \(scaled(row.mae, 1e2)) | \(row.directionAccuracy.formatted) | \(row.dieboldMariano?.formatted ?? "—") | \(p) |"
         }).joined(separator: "\n")
     }
 }

@@ -178,7 +178,7 @@ public struct ForecastEvaluation: Sendable {
     ///   - progress: called with a line after each fit (for a command-line progress display).
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` for a bad split or
     ///   no model, ``StrategiesError/invalidData(component:message:)`` when the first fold has no training
-    ///   origin or no forecast can be scored, and the forecasters' errors.
+    ///   origin or no forecast can be scored, and the forecasters' and the regime model's errors.
     public static func run(features: ForecastFeatures, models: [ForecastModel], forecaster: ForecasterConfiguration,
                            walkForward: WalkForwardConfiguration, regimeFeatures: RegimeFeatureConfiguration? = nil,
                            progress: (@Sendable (String) -> Void)? = nil) throws -> ForecastEvaluation {
