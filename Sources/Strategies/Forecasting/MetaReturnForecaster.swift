@@ -185,13 +185,14 @@ public struct MetaReturnEvaluation: Sendable {
             let groups = (0..<regimeSettings.states).map { s in regimeTasks.indices.filter { regimeTasks[$0].regime == s } }.filter { !$0.isEmpty }
             let regimeModel = try SlopeClassifierEvaluation.metaTrain(
                 initial, tasks: try regimeTasks.enumerated().map { try metaTask($1.support, $1.query, "regime \($1.regime) task \($0)") },
-                groups: groups, configuration: settings, loss: loss, generator: &regimeGenerator)
+                groups: groups, configuration: settings, component: component, loss: loss, generator: &regimeGenerator)
             var periodGenerator = Xoshiro256StarStar(seed: mixSeed(settings.seed, 5_000 + foldIndex))
             let periodModel = try SlopeClassifierEvaluation.metaTrain(
                 initial, tasks: try periodTasks.enumerated().map { try metaTask(Array($1.support), Array($1.query), "period \($0)") },
-                configuration: settings, loss: loss, generator: &periodGenerator)
+                configuration: settings, component: component, loss: loss, generator: &periodGenerator)
             let pooledModel = try SlopeClassifierEvaluation.trainConventionally(initial, data: try data(training, "training"),
-                                                                                configuration: settings, loss: loss, generator: &generator)
+                                                                                configuration: settings, component: component, loss: loss,
+                                                                                generator: &generator)
             for (name, model) in zip(names, [regimeModel, periodModel, pooledModel]) {
                 let adapter = try MAML(model, innerLearningRate: settings.innerLearningRate, innerSteps: settings.adaptationSteps)
                 forecasts[name, default: []] += try blockOrigins.map { t in
