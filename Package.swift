@@ -44,6 +44,7 @@ let examples: [(name: String, dependencies: [String], resources: Bool)] = [
     ("EIIETrader", ["MetaFolio", "ArgumentParser"], false),
     ("MetaSlopeClassifier", ["MetaFolio", "ArgumentParser"], false),
     ("ForecastWeights", ["MetaFolio", "ArgumentParser"], false),
+    ("MetaRegimeForecaster", ["MetaFolio", "ArgumentParser"], false),
 ]
 
 /// Modules provided by external packages, by the name sources import.

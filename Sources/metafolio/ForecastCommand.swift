@@ -22,7 +22,9 @@ struct ForecastCommand: FailureReportingCommand {
         prediction. --denoise unet replaces each wavelet component by a U-Net denoising autoencoder's \
         output on its 16-day window; --compress vae replaces each feature row by a variational autoencoder's \
         --latent-dimensional latent mean; both are refitted on each fold's training rows. \
-        --quick runs a tiny version on the last 700 days (for tests). \
+        --regime-features hmm (or gmm) fits a --regime-states model of the trailing 20-day \
+        return and log volatility on each fold's training days and appends its filtered (forward-only) \
+        state probabilities to every model's inputs. --quick runs a tiny version on the last 700 days (for tests). \
         A last section (--no-slope-classifier drops it) scores a 4-class slope classifier of the \
         --slope-horizon label (class-weighted cross-entropy, meta-trained across period tasks, adapted on \
         the latest 63 labelled days at each test day) beside the same network trained conventionally and \
@@ -65,6 +67,10 @@ struct ForecastCommand: FailureReportingCommand {
     var compress: CompressChoice = .none
     @Option(name: .long, help: "Latent dimensions of --compress vae, in 1…64 (at most the feature count).")
     var latent: Int = 4
+    @Option(name: .customLong("regime-features"), help: "Append the filtered state probabilities of a regime model fitted on each fold's training days: none, hmm or gmm.")
+    var regimeFeatures: String = "none"
+    @Option(name: .customLong("regime-states"), help: "States of --regime-features, in 2…6.")
+    var regimeStates: Int = 3
     @Flag(name: .customLong("slope-classifier"), inversion: .prefixedNo,
           help: "Evaluate the meta-learned slope classifier, its conventional ablation and the majority class.")
     var slopeClassifier = true
@@ -104,6 +110,7 @@ struct ForecastCommand: FailureReportingCommand {
             throw ValidationError("--combination stacked fits its weights on the validation window; --validation-fraction must be > 0")
         }
         _ = try parsedTestStart()
+        _ = try parsedRegimes()
         guard (try? SlopeMetaMethod.named(slopeMethod)) != nil else {
             throw ValidationError("--slope-method must be maml, fomaml or reptile, got \(slopeMethod)")
         }
@@ -132,6 +139,16 @@ struct ForecastCommand: FailureReportingCommand {
             throw ValidationError("--models must list distinct names among \(ForecastModel.allCases.map(\.rawValue).joined(separator: ", ")), got \(models)")
         }
         return parsed
+    }
+
+    /// The regime-feature model, or `nil` for `none`.
+    private func parsedRegimes() throws -> RegimeFeatureConfiguration? {
+        let kind: RegimeModelKind?
+        do { kind = try RegimeFeatureConfiguration.kind(named: regimeFeatures) } catch {
+            throw ValidationError("--regime-features must be none, hmm or gmm, got \(regimeFeatures)")
+        }
+        guard (2...6).contains(regimeStates) else { throw ValidationError("--regime-states must be in 2…6, got \(regimeStates)") }
+        return kind.map { RegimeFeatureConfiguration(kind: $0, states: regimeStates, seed: seed) }
     }
 
     private func parsedTestStart() throws -> MarketDate {
@@ -197,7 +214,8 @@ struct ForecastCommand: FailureReportingCommand {
         let progress: (@Sendable (String) -> Void)? = showProgress ? { @Sendable line in standardError("  " + line + "\n") } : nil
         let pipeline = try featurePipeline()
         let evaluation = try ForecastEvaluation.run(features: features, models: chosenModels, forecaster: forecaster,
-                                                    walkForward: walkForward, pipeline: pipeline, progress: progress)
+                                                    walkForward: walkForward, pipeline: pipeline, regimeFeatures: try parsedRegimes(),
+                                                    progress: progress)
         var slope: SlopeClassifierComparison?
         if slopeClassifier {
             let listed = try parsedHorizons()
@@ -224,6 +242,7 @@ struct ForecastCommand: FailureReportingCommand {
                               ReportParameter(name: "epochs / width", value: "\(forecaster.epochs) / \(forecaster.hiddenSize)"),
                               ReportParameter(name: "window", value: "\(featureSettings.window) days"),
                               ReportParameter(name: "validation fraction", value: "\(validationFraction)"),
+                              ReportParameter(name: "regime features", value: regimeDescription),
                               ReportParameter(name: "features", value: features.names.joined(separator: ", ")),
                               ReportParameter(name: "feature pipeline", value: pipeline.summary)]
             page = try ForecastReport(evaluation: evaluation, features: features, slope: slope, dataset: dataset, asset: name,
@@ -233,15 +252,15 @@ struct ForecastCommand: FailureReportingCommand {
             try printJSON(Summary(dataset: dataset, asset: name, testStart: dates[firstTest].description, testEnd: dates.last!.description,
                                   folds: evaluation.folds.count, seed: seed, ensembleSize: seeds, epochs: forecaster.epochs,
                                   validationFraction: validationFraction, combination: combination.rawValue,
-                                  uncertainty: uncertaintyDescription,
+                                  uncertainty: uncertaintyDescription, regimeFeatures: regimeDescription,
                                   quick: quick, features: features.names, featurePipeline: pipeline.summary,
                                   wallSeconds: wall, horizons: evaluation.reports,
                                   slopeClassifier: slope))
             return
         }
         print("Forecasts of \(dataset) \(name): test \(dates[firstTest])…\(dates.last!), \(evaluation.folds.count) refits, "
-              + "uncertainty \(uncertaintyDescription), ensemble line \(combination.rawValue), features \(features.names.joined(separator: ",")), "
-              + "feature pipeline \(pipeline.summary)")
+              + "uncertainty \(uncertaintyDescription), regime features \(regimeDescription), ensemble line \(combination.rawValue), "
+              + "features \(features.names.joined(separator: ",")), feature pipeline \(pipeline.summary)")
         for report in evaluation.reports {
             print("\nHorizon \(report.horizon) (\(report.count) forecasts; DM against \(report.bestBaseline); "
                   + String(format: "majority slope class: accuracy %.3f, macro-F1 %.3f)", report.majorityAccuracy, report.majorityMacroF1))
@@ -294,6 +313,11 @@ struct ForecastCommand: FailureReportingCommand {
         uncertainty == .ensemble ? "ensemble" : "mc-dropout(rate \(dropoutRate), \(dropoutPasses) passes)"
     }
 
+    /// `none` or the regime model and its states, for the header, the report and the JSON.
+    private var regimeDescription: String {
+        regimeFeatures.lowercased() == "none" ? "none" : "\(regimeFeatures.lowercased())(\(regimeStates) states)"
+    }
+
     /// The JSON form of a run.
     struct Summary: Encodable {
         let dataset: String
@@ -307,6 +331,7 @@ struct ForecastCommand: FailureReportingCommand {
         let validationFraction: Double
         let combination: String
         let uncertainty: String
+        let regimeFeatures: String
         let quick: Bool
         let features: [String]
         let featurePipeline: String

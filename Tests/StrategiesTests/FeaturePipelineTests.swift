@@ -85,6 +85,19 @@ private func expectInvalidData(_ body: () throws -> Void) {
         try expectNoLookAhead { try tinyEvaluation($0, pipeline: try .standard(denoiser: tinyDenoiser, compression: tinyCompression)) }
     }
 
+    /// Exact: the learned stages and regime-probability inputs together (the regime columns pass through
+    /// the denoiser untouched and into the compression) still leave every forecast up to day 330 bit-identical.
+    @Test func learnedStagesWithRegimeInputsHaveNoLookAhead() throws {
+        try expectNoLookAhead { prices in
+            try ForecastEvaluation.run(
+                features: try pipelineFeatures(prices), models: [.tcn],
+                forecaster: ForecasterConfiguration(hiddenSize: 4, headCount: 2, epochs: 2, batchSize: 32, ensembleSize: 1, seed: 3),
+                walkForward: WalkForwardConfiguration(firstTestOrigin: 300, testBlockLength: 40, trainingLength: 150),
+                pipeline: try .standard(denoiser: tinyDenoiser, compression: tinyCompression),
+                regimeFeatures: RegimeFeatureConfiguration(kind: .hmm, states: 2, restarts: 2, seed: 6))
+        }
+    }
+
     /// A fitted pipeline saved as JSON and loaded again transforms bit-identically and encodes to the same bytes.
     @Test func saveAndLoadRoundTrip() throws {
         let features = try pipelineFeatures(syntheticPrices(380, seed: 4))

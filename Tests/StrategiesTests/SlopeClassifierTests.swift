@@ -162,18 +162,6 @@ private func centralDifferences(_ model: MLP<Double>, epsilon: Double,
     /// Typed errors for too little data, a bad horizon, an unknown method and bad settings.
     @Test func badInputThrowsTypedErrors() throws {
         let features = try smallFeatures(syntheticPrices(460, seed: 24))
-        func expectArgument(_ parameter: String, _ body: () throws -> Void) {
-            #expect { try body() } throws: { error in
-                guard case let StrategiesError.invalidArgument(_, name, _) = error else { return false }
-                return name == parameter
-            }
-        }
-        func expectData(_ body: () throws -> Void) {
-            #expect { try body() } throws: { error in
-                guard case StrategiesError.invalidData = error else { return false }
-                return true
-            }
-        }
         var configuration = tinyConfiguration()
         configuration.horizon = 3
         expectArgument("horizon") { _ = try SlopeClassifierEvaluation.run(features: features, configuration: configuration, walkForward: tinyWalkForward) }

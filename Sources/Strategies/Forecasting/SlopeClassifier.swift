@@ -318,15 +318,23 @@ public struct SlopeClassifierEvaluation: Sendable {
     }
 
     /// Meta-trains `initial` on `tasks` with the configured method; each iteration draws a meta-batch
-    /// with replacement from `generator`.
-    static func metaTrain(_ initial: MLP<Double>, tasks: [MetaTask<Double>], configuration: SlopeClassifierConfiguration,
+    /// with replacement from `generator`: uniformly over `tasks`, or, with `groups` (non-empty lists of
+    /// task indices), a group uniformly and then a task of it, so that every group weighs the same.
+    /// A non-finite loss throws naming `component`.
+    static func metaTrain(_ initial: MLP<Double>, tasks: [MetaTask<Double>], groups: [[Int]]? = nil,
+                          configuration: SlopeClassifierConfiguration, component: String = "SlopeClassifier",
                           loss: TaskLoss<MLP<Double>>, generator: inout Xoshiro256StarStar) throws -> MLP<Double> {
+        func draw(_ count: Int) -> Int { Int(generator.next() % UInt64(count)) }
         func batch() -> [MetaTask<Double>] {
-            (0..<configuration.metaBatchSize).map { _ in tasks[Int(generator.next() % UInt64(tasks.count))] }
+            (0..<configuration.metaBatchSize).map { _ in
+                guard let groups else { return tasks[draw(tasks.count)] }
+                let group = groups[draw(groups.count)]
+                return tasks[group[draw(group.count)]]
+            }
         }
         func check(_ value: Double, _ step: Int) throws {
             guard value.isFinite else {
-                throw StrategiesError.trainingDiverged(component: "SlopeClassifier", step: step, message: "meta-training loss is \(value)")
+                throw StrategiesError.trainingDiverged(component: component, step: step, message: "meta-training loss is \(value)")
             }
         }
         switch configuration.method {
@@ -350,6 +358,7 @@ public struct SlopeClassifierEvaluation: Sendable {
 
     /// Trains `initial` with Adam on mini-batches of `data` (the ablation without meta-learning).
     static func trainConventionally(_ initial: MLP<Double>, data: TaskData<Double>, configuration: SlopeClassifierConfiguration,
+                                    component: String = "SlopeClassifier",
                                     loss: TaskLoss<MLP<Double>>, generator: inout Xoshiro256StarStar) throws -> MLP<Double> {
         var parameters = initial.parameters()
         var optimizer = try Adam<Double>(learningRate: configuration.learningRate)
@@ -363,7 +372,7 @@ public struct SlopeClassifierEvaluation: Sendable {
                 let variables = parameters.map { $0.requiringGradient() }
                 let value = try loss(try initial.replacingParameters(variables), batch)
                 guard value.scalar.isFinite else {
-                    throw StrategiesError.trainingDiverged(component: "SlopeClassifier", step: step, message: "cross-entropy is \(value.scalar)")
+                    throw StrategiesError.trainingDiverged(component: component, step: step, message: "training loss is \(value.scalar)")
                 }
                 try optimizer.update(&parameters, gradients: gradient(of: value, wrt: variables))
                 step += 1

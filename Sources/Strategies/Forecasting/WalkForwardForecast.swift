@@ -174,12 +174,15 @@ public struct ForecastEvaluation: Sendable {
     ///   - forecaster: training settings; each fold derives its own seed from `forecaster.seed`.
     ///   - walkForward: the split.
     ///   - pipeline: the feature stages, refitted on each fold's training rows (``ForecastFeaturePipeline/standard`` by default).
+    ///   - regimeFeatures: when set, each fold fits this regime model on its training rows and appends its
+    ///     filtered state probabilities to the features (``ForecastFeatures/appendingRegimeProbabilities(_:fittedOn:seed:)``).
     ///   - progress: called with a line after each fit (for a command-line progress display).
     /// - Throws: ``StrategiesError/invalidArgument(component:parameter:message:)`` for a bad split or
     ///   no model, ``StrategiesError/invalidData(component:message:)`` when the first fold has no training
-    ///   origin or no forecast can be scored, and the forecasters' errors.
+    ///   origin or no forecast can be scored, and the forecasters' and the regime model's errors.
     public static func run(features: ForecastFeatures, models: [ForecastModel], forecaster: ForecasterConfiguration,
                            walkForward: WalkForwardConfiguration, pipeline: ForecastFeaturePipeline = .standard,
+                           regimeFeatures: RegimeFeatureConfiguration? = nil,
                            progress: (@Sendable (String) -> Void)? = nil) throws -> ForecastEvaluation {
         let component = "ForecastEvaluation"
         let horizons = features.configuration.horizons, maxHorizon = horizons.last!, n = features.count
@@ -209,14 +212,16 @@ public struct ForecastEvaluation: Sendable {
             let trainingOrigins = Array(stride(from: lastTraining, through: firstTraining, by: -walkForward.trainingStride).reversed())
             folds.append(Fold(trainingOrigins: trainingOrigins.first!...trainingOrigins.last!,
                               testOrigins: blockOrigins.first!...blockOrigins.last!))
+            let fitRows = (firstTraining - features.configuration.window + 1)..<(lastTraining + 1)
+            let foldFeatures = try features.appendingRegimeProbabilities(regimeFeatures, fittedOn: fitRows,
+                                                                         seed: mixSeed(regimeFeatures?.seed ?? 0, 3_000 + foldIndex))
             var fittedPipeline = pipeline
-            try fittedPipeline.fit(features, rows: (firstTraining - features.configuration.window + 1)..<(lastTraining + 1),
-                                   seed: mixSeed(forecaster.seed, 2_000 + foldIndex))
-            let trainingInputs = try fittedPipeline.windows(features, at: trainingOrigins)
+            try fittedPipeline.fit(foldFeatures, rows: fitRows, seed: mixSeed(forecaster.seed, 2_000 + foldIndex))
+            let trainingInputs = try fittedPipeline.windows(foldFeatures, at: trainingOrigins)
             let targets = trainingOrigins.flatMap { t in horizons.indices.map { features.targets[$0][t] } }
             let data = try ForecastData(inputs: trainingInputs, targets: try Tensor(shape: [trainingOrigins.count, horizons.count], scalars: targets),
                                         embargo: maxHorizon)
-            let testInputs = try fittedPipeline.windows(features, at: blockOrigins)
+            let testInputs = try fittedPipeline.windows(foldFeatures, at: blockOrigins)
             var blockForecasts: [Forecast] = [], validationForecasts: [Forecast] = []
             let validationRows = forecaster.validationRowCount(trainingOrigins.count)
             for model in models {
