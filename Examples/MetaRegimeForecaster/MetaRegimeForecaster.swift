@@ -49,12 +49,8 @@ struct MetaRegimeForecaster: ParsableCommand {
     }
 
     func run() throws {
-        let dataset: Dataset = asset == "SP500" ? .sp500Index : .sp500Stocks
-        let features = try ForecastFeatures.embedded(dataset, asset: asset)
-        let start = try MarketDate(year: testStart, month: 1, day: 1)
-        guard let first = features.dates?.firstIndex(where: { $0 >= start }) else {
-            throw ValidationError("--test-start \(testStart) is after the data")
-        }
+        let features = try ForecastFeatures.embeddedSP500(asset: asset)
+        let first = try features.firstPeriod(inYear: testStart)
         try BLASThreading.setThreadCount(1)
         let clock = ContinuousClock.now
         let configuration = MetaReturnConfiguration(

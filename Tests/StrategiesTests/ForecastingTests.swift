@@ -290,3 +290,17 @@ extension ForecastingTests {
         #expect(weights.count == 32 && weights.allSatisfy { $0.count == 5 && Swift.abs($0.reduce(0, +) - 1) < 1e-12 && $0.allSatisfy { $0 > 0 } })
     }
 }
+
+@Suite struct EmbeddedForecastFeaturesTests {
+    /// Exact: the first period of 2015 is the first trading day dated in 2015; a year after the data throws.
+    @Test func firstPeriodOfAYear() throws {
+        let features = try ForecastFeatures.embeddedSP500(asset: "SP500")
+        let first = try features.firstPeriod(inYear: 2015)
+        let dates = try #require(features.dates)
+        #expect(dates[first].description.hasPrefix("2015-01-"))
+        #expect(dates[first - 1].description.hasPrefix("2014-12-"))
+        #expect(throws: StrategiesError.self) { try features.firstPeriod(inYear: 2100) }
+        let stock = try ForecastFeatures.embeddedSP500(asset: "AAPL")
+        #expect(stock.count > 1000 && stock.prices != features.prices)
+    }
+}

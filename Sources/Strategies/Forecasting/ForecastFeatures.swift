@@ -131,6 +131,26 @@ public struct ForecastFeatures: Sendable {
                                     vix: (vix.index.dates ?? [], try vix.series("VIX")), configuration: configuration)
     }
 
+    /// Features of the embedded S&P 500 data: the index for `"SP500"`, otherwise the stock of that
+    /// ticker in `sp500-stocks`.
+    ///
+    /// - Throws: the errors of ``embedded(_:asset:configuration:)``.
+    public static func embeddedSP500(asset: String,
+                                     configuration: ForecastFeatureConfiguration = ForecastFeatureConfiguration()) throws -> ForecastFeatures {
+        try embedded(asset == "SP500" ? .sp500Index : .sp500Stocks, asset: asset, configuration: configuration)
+    }
+
+    /// The first period dated on or after January 1st of `year`.
+    ///
+    /// - Throws: ``StrategiesError/invalidData(component:message:)`` for an undated series or a year after the data.
+    public func firstPeriod(inYear year: Int) throws -> Int {
+        let start = try MarketDate(year: year, month: 1, day: 1)
+        guard let dates, let first = dates.firstIndex(where: { $0 >= start }) else {
+            throw StrategiesError.invalidData(component: "ForecastFeatures", message: "no period dated in or after \(year)")
+        }
+        return first
+    }
+
     /// Number of periods.
     public var count: Int { prices.count }
 
