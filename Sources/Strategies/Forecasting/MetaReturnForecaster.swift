@@ -95,7 +95,9 @@ public struct RegimeTask: Sendable, Hashable, Codable {
 /// - trained with Adam on all training origins pooled (`pooled`).
 ///
 /// At each test origin `t` each network takes `adaptationSteps` SGD steps on the latest support window
-/// (origins `t − h − support + 1 … t − h`, whose targets are known at `t`) and forecasts `t`. The baselines
+/// (origins `t − h − support + 1 … t − h`, whose targets are known at `t`) and forecasts `t`; the pooled
+/// network also forecasts without that step (`pooled-unadapted`), which separates what pooled training
+/// does from what the test-time step does to a network not trained to take it. The baselines
 /// are refitted on the training origins. No forecast uses a price after its origin.
 public struct MetaReturnEvaluation: Sendable {
     /// The settings used.
@@ -106,14 +108,14 @@ public struct MetaReturnEvaluation: Sendable {
     public let origins: [Int]
     /// Forecasts of the forward `h`-period log return per line (``lineNames(_:)`` and the baselines), one per origin.
     public let forecasts: [String: [Double]]
-    /// Scores of the three lines (kind `model`) and the baselines, with Diebold–Mariano tests against the best baseline.
+    /// Scores of the four lines (kind `model`) and the baselines, with Diebold–Mariano tests against the best baseline.
     public let report: HorizonReport
     /// Regime tasks per fold and state.
     public let regimeTaskCounts: [[Int]]
 
-    /// The three lines' names for `method`: `<method>-regime`, `<method>-period`, `pooled`.
+    /// The four lines' names for `method`: `<method>-regime`, `<method>-period`, `pooled`, `pooled-unadapted`.
     public static func lineNames(_ method: SlopeMetaMethod) -> [String] {
-        ["\(method.rawValue)-regime", "\(method.rawValue)-period", "pooled"]
+        ["\(method.rawValue)-regime", "\(method.rawValue)-period", "pooled", "pooled-unadapted"]
     }
 
     /// Runs the evaluation (see the type's protocol). `walkForward.trainingStride` is not used.
@@ -202,6 +204,9 @@ public struct MetaReturnEvaluation: Sendable {
                     let z = withoutGradients { adapted(rows.sliced(alongAxis: 0, from: t - low, to: t - low + 1)).scalars[0] }
                     return mean + deviation * z
                 }
+            }
+            forecasts[names[3], default: []] += blockOrigins.map { t in
+                mean + deviation * withoutGradients { pooledModel(rows.sliced(alongAxis: 0, from: t - low, to: t - low + 1)).scalars[0] }
             }
             for baseline in NaiveBaseline.allCases {
                 forecasts[baseline.rawValue, default: []] += try baseline.forecasts(logPrices: logPrices, horizon: h, trainingOrigins: training,
