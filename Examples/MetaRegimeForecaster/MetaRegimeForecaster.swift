@@ -6,7 +6,8 @@
 // 20-day return and log volatility) is fitted on the last 1500 days whose targets are known, each of
 // those days takes its most probable filtered state, and the MLP is meta-trained on tasks of one regime
 // (63 support days, an embargo of the horizon, 21 query days), on period tasks, or pooled; at every test
-// day each network adapts on the latest 63 days with known targets and forecasts the forward log return.
+// day each network adapts on the latest 63 days with known targets and forecasts the forward log return
+// (the pooled network is also scored without that step, as pooled-unadapted).
 // Prints MSE, direction accuracy and the Diebold–Mariano test against the best baseline, mean ± sd over seeds.
 //
 //     swift run -c release MetaRegimeForecaster [--asset SP500] [--horizon 5] [--method maml] [--seeds 3]

@@ -264,13 +264,14 @@ struct ForecastCommand: FailureReportingCommand {
         for report in evaluation.reports {
             print("\nHorizon \(report.horizon) (\(report.count) forecasts; DM against \(report.bestBaseline); "
                   + String(format: "majority slope class: accuracy %.3f, macro-F1 %.3f)", report.majorityAccuracy, report.majorityMacroF1))
-            var table = TextTable(header: ["forecast", "MSE ×1e4", "MAE ×1e2", "direction", "slope acc", "slope F1", "DM", "p"])
+            var table = TextTable(header: ["forecast", "MSE ×1e4", "MAE ×1e2", "direction", "slope acc", "slope F1", "DM", "p", "cover90"])
             for score in report.scores {
                 table.rows.append([score.name, String(format: "%.4f", 1e4 * score.mse), String(format: "%.4f", 1e2 * score.mae),
                                    String(format: "%.3f", score.directionAccuracy), String(format: "%.3f", score.slopeAccuracy),
                                    String(format: "%.3f", score.slopeMacroF1),
                                    score.dieboldMariano.map { String(format: "%.2f", $0.statistic) } ?? "—",
-                                   score.dieboldMariano.map { String(format: "%.3f", $0.pValue) } ?? "—"])
+                                   score.dieboldMariano.map { String(format: "%.3f", $0.pValue) } ?? "—",
+                                   score.intervalCoverage90.map { String(format: "%.3f", $0) } ?? "—"])
             }
             print(table.render())
         }

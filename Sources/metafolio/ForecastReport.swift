@@ -186,10 +186,11 @@ struct ForecastReport {
                 .number(score.slopeAccuracy, digits: 3), .number(score.slopeMacroF1, digits: 3),
                 score.dieboldMariano.map { .number($0.statistic, digits: 2) } ?? .text("—"),
                 score.dieboldMariano.map { .number($0.pValue, digits: 3) } ?? .text("—"),
+                score.intervalCoverage90.map { .number($0, digits: 3) } ?? .text("—"),
             ])
         }
         return ReportTable(title: "Horizon \(report.horizon): \(report.count) forecasts, DM against \(report.bestBaseline)", rowHeader: "forecast",
-                           columns: ["MSE ×1e4", "MAE ×1e2", "direction", "slope acc", "slope F1", "DM", "p"], rows: rows)
+                           columns: ["MSE ×1e4", "MAE ×1e2", "direction", "slope acc", "slope F1", "DM", "p", "cover90"], rows: rows)
     }
 
     /// The slope-classifier table (mean ± sd over seeds).

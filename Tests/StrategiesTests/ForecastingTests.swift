@@ -126,6 +126,8 @@ private struct ForecastingFixture: Decodable {
             for score in report.scores {
                 #expect(score.mse.isFinite && score.mae.isFinite)
                 #expect((score.dieboldMariano == nil) == (score.kind == .baseline))
+                #expect((score.intervalCoverage90 == nil) == (score.kind == .baseline))
+                if let coverage = score.intervalCoverage90 { #expect((0...1).contains(coverage)) }
             }
         }
         // The ensemble weights reproduce the combined forecast; the attention has one distribution per origin.
@@ -170,6 +172,10 @@ private struct ForecastingFixture: Decodable {
         #expect(Swift.abs(scores.macroF1 - (0.5 + 2.0 / 3 + 0) / 3) < 1e-15)
         #expect(ForecastScoring.slopeClass(logReturn: Foundation.log(1.03), horizon: 5, strong: 0.005) == .upStrong)
         #expect(ForecastScoring.slopeClass(logReturn: -0.001, horizon: 1, strong: 0.002) == .down)
+        // Exact: z₀.₉₅ = 1.6449, so with σ = 1 the errors 1.6 and −1.64 are inside, 1.65 and 3 outside, and a
+        // zero variance covers only the exact hit.
+        #expect(try ForecastScoring.intervalCoverage([0, 0, 0, 0, 1, 2], variance: [1, 1, 1, 1, 0, 0], [1.6, -1.64, 1.65, 3, 1, 2.1]) == 3.0 / 6)
+        #expect(try ForecastScoring.intervalCoverage([0], variance: [4], [-3.28], level: 0.9) == 1)
         let combined = ForecastEvaluation.inverseVarianceCombination([try Forecast(mean: [[1]], variance: [[1]]), try Forecast(mean: [[4]], variance: [[2]])])
         #expect(Swift.abs(combined.mean[0][0] - 2) < 1e-15 && Swift.abs(combined.variance[0][0] - 2.0 / 3) < 1e-15)
     }

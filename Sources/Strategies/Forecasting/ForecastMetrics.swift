@@ -53,6 +53,16 @@ public enum ForecastScoring {
         zip(forecast, realized).reduce(0) { $0 + ($1.1 - $1.0) * ($1.1 - $1.0) } / Double(realized.count)
     }
 
+    /// Share of `realized` inside the central `level` Gaussian interval `forecast ± z·√variance`
+    /// (`z = Φ⁻¹((1 + level)/2)`): about `level` for a calibrated predictive variance, less when the
+    /// variance is too small. A zero variance covers only an exact hit.
+    static func intervalCoverage(_ forecast: [Double], variance: [Double], _ realized: [Double], level: Double = 0.9) throws -> Double {
+        let z = try NormalDistribution.quantile((1 + level) / 2)
+        var inside = 0
+        for i in realized.indices where Swift.abs(realized[i] - forecast[i]) <= z * variance[i].squareRoot() { inside += 1 }
+        return Double(inside) / Double(realized.count)
+    }
+
     /// Mean absolute error.
     static func mae(_ forecast: [Double], _ realized: [Double]) -> Double {
         zip(forecast, realized).reduce(0) { $0 + Swift.abs($1.1 - $1.0) } / Double(realized.count)

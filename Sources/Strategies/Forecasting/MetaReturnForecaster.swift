@@ -247,7 +247,7 @@ extension ForecastScoring {
                                  directionAccuracy: directionAccuracy(forecast, realized), slopeAccuracy: classes.accuracy,
                                  slopeMacroF1: classes.macroF1,
                                  dieboldMariano: isModel ? try DieboldMariano.test(zip(realized, forecast).map { $0 - $1 }, bestErrors, horizon: h) : nil,
-                                 meanVariance: nil)
+                                 meanVariance: nil, intervalCoverage90: nil)
         }
         let majorityScores = classification(majority, actualClasses)
         return HorizonReport(horizon: h, count: realized.count, bestBaseline: best.0, scores: scores,

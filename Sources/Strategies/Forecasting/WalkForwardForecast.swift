@@ -77,6 +77,9 @@ public struct ForecastScore: Sendable, Hashable, Codable {
     public let dieboldMariano: DieboldMariano.Result?
     /// Mean predictive variance (`nil` for the baselines).
     public let meanVariance: Double?
+    /// Share of realized returns inside the central 90 % Gaussian interval of the forecast and its
+    /// predictive variance: about 0.90 when the variance is calibrated (`nil` for the baselines).
+    public let intervalCoverage90: Double?
 }
 
 /// The scores at one horizon.
@@ -302,7 +305,9 @@ public struct ForecastEvaluation: Sendable {
                                             directionAccuracy: ForecastScoring.directionAccuracy(forecast, realized),
                                             slopeAccuracy: classes.accuracy, slopeMacroF1: classes.macroF1,
                                             dieboldMariano: kind == .baseline ? nil : try DieboldMariano.test(errors(name), errors(best), horizon: h),
-                                            meanVariance: variance))
+                                            meanVariance: variance,
+                                            intervalCoverage90: kind == .baseline ? nil : try ForecastScoring.intervalCoverage(
+                                                forecast, variance: scored.map { variances[name]![$0][k] }, realized)))
             }
             let majorityScores = ForecastScoring.classification(scored.map { majority[k][$0] }, actualClasses)
             reports.append(HorizonReport(horizon: h, count: scored.count, bestBaseline: best, scores: scores,
