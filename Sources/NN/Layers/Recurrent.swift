@@ -505,8 +505,15 @@ func gateWeightGradient<Scalar>(_ dGates: TensorStorage<Scalar>, _ y: TensorStor
 @_specialize(where Scalar == Double)
 func gateBiasGradient<Scalar>(_ dGates: TensorStorage<Scalar>, rows: Int, width: Int) -> Tensor<Scalar> {
     var sums = [Scalar](repeating: 0, count: width)
-    dGates.withUnsafeBufferPointer { db in
-        for r in 0..<rows { for j in 0..<width { sums[j] += db[r * width + j] } }
+    // Row by row through raw pointers, so the loop over a row vectorizes (each sum keeps its order).
+    sums.withUnsafeMutableBufferPointer { sb in
+        dGates.withUnsafeBufferPointer { db in
+            let total = sb.baseAddress!
+            for r in 0..<rows {
+                let row = db.baseAddress! + r * width
+                for j in 0..<width { total[j] += row[j] }
+            }
+        }
     }
     return Tensor(sums)
 }
