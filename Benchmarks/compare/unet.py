@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Same-run comparison of MetaFolio's NN models with PyTorch on the CPU: UNet1D forward + backward.
+"""Same-run comparison of MetaFolio's NN models with PyTorch on the CPU: UNet1D forward + backward,
+and the forecasting networks' pieces (GRU training step, conv1d forward + backward, TCN training step).
 
 The script builds the Swift `NNModelTimings` executable (`-c release`), then for `--rounds` rounds runs
 it and a PyTorch worker (this script with --torch-worker, a separate process) kernel by kernel, back to
@@ -11,6 +12,14 @@ Workload (see Benchmarks/Sources/NNModelTimings/main.swift): the U-Net of Script
 (in 8, out 4, base 16, depth 3, kernel 3, max-pool, batch norm, ReLU) in training mode on a [8, 8, 128]
 batch; loss sum(output * G); gradients of the input and every parameter. Parameters, input and G are
 SplitMix64 streams rebuilt identically on both sides.
+
+Forecasting pieces (Benchmarks/Sources/NNModelTimings/ForecastingWorkloads.swift):
+  gru step f32/f64      GRU(8 -> 64) batch-first on [32, 50, 8], MSE of the output sequence, backward, Adam
+                        (lr 1e-3), as the LSTM step of compare/autodiff.py; checksum: the first call's loss
+  conv1d BxCxL f32/f64  conv1d C -> C, kernel 3 (dilation 1 at 64x16x20, 2 at 32x64x256, same-length
+                        padding) with bias; loss sum(output * G); gradients of input, weight and bias
+  tcn step f32/f64      3 TemporalBlocks (kernel 2, dilations 1, 2, 4; 8 -> 16 channels) and a linear head
+                        on the last step (4 outputs), [64, 20, 8] windows, MSE, backward, Adam (lr 1e-3)
 
 Run from anywhere: python3 Benchmarks/compare/unet.py [--threads 1] [--rounds 3] [--write-readme]
 """
@@ -31,12 +40,14 @@ COMPARE_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(COMPARE_DIR))
 sys.path.append(str(COMPARE_DIR.parent.parent / "Scripts" / "fixtures"))
 from autodiff import format_time, machine_description, run  # noqa: E402
-from bench_common import replace_marked_section, splitmix_uniform  # noqa: E402
+from bench_common import replace_marked_section, splitmix_uniform, time_calls  # noqa: E402
 
 README = COMPARE_DIR.parent / "README.md"
 BEGIN_MARK = "<!-- BEGIN nn-models-compare (written by compare/unet.py --write-readme) -->"
 END_MARK = "<!-- END nn-models-compare -->"
-KERNEL_NAMES = ["unet fwd+bwd f32", "unet fwd+bwd f64"]
+KERNEL_NAMES = ["unet fwd+bwd f32", "unet fwd+bwd f64", "gru step f32", "gru step f64",
+                "conv1d 64x16x20 f32", "conv1d 64x16x20 f64", "conv1d 32x64x256 f32", "conv1d 32x64x256 f64",
+                "tcn step f32", "tcn step f64"]
 LABELS = {"torch": "PyTorch", "swift": "MetaFolio"}
 
 
@@ -63,12 +74,7 @@ def torch_worker(args: argparse.Namespace) -> None:
         if kernel not in wanted:
             continue
         model = UNet1D(8, 4, 16, 3, 3, False, True, torch.relu, False).to(dtype).train()
-        with torch.no_grad():
-            for stream, p in enumerate(model.parameters(), start=100):
-                fan_in = 1
-                for d in p.shape[1:]:
-                    fan_in *= d
-                p.copy_(uniform(tuple(p.shape), stream, torch.float64).to(dtype) / fan_in ** 0.5)
+        seed_parameters(torch, model, uniform, 100, fan_in_scale, dtype)
         x = uniform((8, 8, 128), 11, dtype).requires_grad_(True)
         g = uniform((8, 4, 128), 13, dtype)
         params = list(model.parameters())
@@ -78,22 +84,89 @@ def torch_worker(args: argparse.Namespace) -> None:
             grads = torch.autograd.grad((y * g).sum(), [x] + params)
             return [y.detach(), *grads]
 
-        output = step()
-        warm, start = 1, time.perf_counter_ns()
-        while warm < 3 or (time.perf_counter_ns() - start < 50_000_000 and warm < 200):
-            output = step()
-            warm += 1
-        per_call = (time.perf_counter_ns() - start) / 1e9 / (warm - 1)
-        reps = min(args.max_reps, max(args.min_reps, int(args.budget / per_call)))
-        samples = []
-        for _ in range(reps):
-            t0 = time.perf_counter_ns()
-            output = step()
-            samples.append((time.perf_counter_ns() - t0) / 1e9)
+        median, reps, output = time_calls(step, args.budget, args.min_reps, args.max_reps, 200)
         checksum = sum(float(t.to(torch.float64).sum()) for t in output)
-        results.append({"kernel": kernel, "median_s": statistics.median(samples), "reps": reps, "checksum": checksum})
+        results.append({"kernel": kernel, "median_s": median, "reps": reps, "checksum": checksum})
+    results += forecasting_kernels(torch, uniform, wanted, args)
     print(json.dumps({"implementation": "torch", "torch_version": torch.__version__,
                       "openblas_threads": torch.get_num_threads(), "results": results}))
+
+
+def seed_parameters(torch, model, uniform, first_stream, scale, dtype):
+    """Every parameter in state-dict order from stream first_stream + k, times scale(shape)."""
+    with torch.no_grad():
+        for stream, p in enumerate(model.parameters(), start=first_stream):
+            p.copy_(uniform(tuple(p.shape), stream, torch.float64).to(dtype) * scale(tuple(p.shape)))
+
+
+def fan_in_scale(shape):
+    fan_in = 1
+    for d in shape[1:]:
+        fan_in *= d
+    return fan_in ** -0.5 if len(shape) > 1 else 1.0
+
+
+def forecasting_kernels(torch, uniform, wanted, args):
+    """The GRU step, conv1d and TCN step kernels (see the module docstring)."""
+    from nn import TemporalBlock  # the fixture script's reference TCN block
+
+    class TCN(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = torch.nn.ModuleList([TemporalBlock(8 if k == 0 else 16, 16, 2, d)
+                                               for k, d in enumerate([1, 2, 4])])
+            self.head = torch.nn.Linear(16, 4)
+
+        def forward(self, x):
+            y = x.transpose(1, 2)
+            for block in self.blocks:
+                y = block(y)
+            return self.head(y[:, :, -1])
+
+    def training_step(kernel, model, x, target):
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        first_loss = []
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            out = model(x)
+            loss = torch.nn.functional.mse_loss(out[0] if isinstance(out, tuple) else out, target)
+            loss.backward()
+            optimizer.step()
+            if not first_loss:
+                first_loss.append(float(loss.detach()))
+            return loss
+        median, reps, _ = time_calls(step, args.budget, args.min_reps, args.max_reps, 200)
+        return {"kernel": kernel, "median_s": median, "reps": reps, "checksum": first_loss[0]}
+
+    results = []
+    for dtype, suffix in ((torch.float32, "f32"), (torch.float64, "f64")):
+        if f"gru step {suffix}" in wanted:
+            gru = torch.nn.GRU(8, 64, batch_first=True).to(dtype)
+            seed_parameters(torch, gru, uniform, 21, lambda _: 1 / 8, dtype)
+            results.append(training_step(f"gru step {suffix}", gru, uniform((32, 50, 8), 11, dtype),
+                                         uniform((32, 50, 64), 12, dtype)))
+        for batch, channels, length, dilation in ((64, 16, 20, 1), (32, 64, 256, 2)):
+            kernel = f"conv1d {batch}x{channels}x{length} {suffix}"
+            if kernel not in wanted:
+                continue
+            x = uniform((batch, channels, length), 11, dtype).requires_grad_(True)
+            w = (uniform((channels, channels, 3), 14, dtype) * fan_in_scale((channels, channels, 3))).requires_grad_(True)
+            b = uniform((channels,), 15, dtype).requires_grad_(True)
+            g = uniform((batch, channels, length), 13, dtype)
+
+            def conv(x=x, w=w, b=b, g=g, dilation=dilation):
+                y = torch.nn.functional.conv1d(x, w, b, padding=dilation, dilation=dilation)
+                return [y.detach(), *torch.autograd.grad((y * g).sum(), [x, w, b])]
+            median, reps, output = time_calls(conv, args.budget, args.min_reps, args.max_reps, 200)
+            checksum = sum(float(t.to(torch.float64).sum()) for t in output)
+            results.append({"kernel": kernel, "median_s": median, "reps": reps, "checksum": checksum})
+        if f"tcn step {suffix}" in wanted:
+            tcn = TCN().to(dtype)
+            seed_parameters(torch, tcn, uniform, 100, fan_in_scale, dtype)
+            results.append(training_step(f"tcn step {suffix}", tcn, uniform((64, 20, 8), 11, dtype),
+                                         uniform((64, 4), 12, dtype)))
+    return results
 
 
 def main() -> None:

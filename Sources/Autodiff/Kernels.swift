@@ -726,12 +726,30 @@ func firstMaximumIndices<S: TensorScalar>(_ x: TensorStorage<S>, outer: Int, n: 
 struct Window1D: Sendable, Hashable {
     var kernelSize: Int, stride: Int, padding: Int, dilation: Int
     var inputLength: Int, outputLength: Int
+
+    /// Offset of the window row `(b, c, k)` of `Lout` columns: in `(batch, channels·K, Lout)`, or in
+    /// `(channels·K, batch·Lout)` when `channelMajor` (the whole batch side by side, one GEMM's operand).
+    @inline(__always)
+    func row(_ b: Int, _ c: Int, _ k: Int, batch: Int, channels: Int, channelMajor: Bool) -> Int {
+        channelMajor ? ((c * kernelSize + k) * batch + b) * outputLength : ((b * channels + c) * kernelSize + k) * outputLength
+    }
+
+    /// The positions `t` whose tap at input offset `shift` (`k·dilation − padding`) falls inside the
+    /// input, `0 ≤ t·stride + shift < inputLength`, so the kernels' inner loops need no bounds test.
+    @inline(__always)
+    func insideColumns(shift: Int) -> Range<Int> {
+        let first = shift >= 0 ? 0 : (stride - 1 - shift) / stride
+        let end = shift >= inputLength ? 0 : Swift.min(outputLength, (inputLength - 1 - shift) / stride + 1)
+        return first..<Swift.max(first, end)
+    }
 }
 
-/// Unfold (im2col): `(batch, channels, L)` → `(batch, channels·K, Lout)`, `padValue` outside the input.
+/// Unfold (im2col): `(batch, channels, L)` → `(batch, channels·K, Lout)`, or `(channels·K, batch·Lout)`
+/// when `channelMajor`; `padValue` outside the input.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func unfoldKernel<S: TensorScalar>(_ x: TensorStorage<S>, batch: Int, channels: Int, window w: Window1D, padValue: S) -> TensorStorage<S> {
+func unfoldKernel<S: TensorScalar>(_ x: TensorStorage<S>, batch: Int, channels: Int, window w: Window1D, padValue: S,
+                                   channelMajor: Bool = false) -> TensorStorage<S> {
     let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
     let count = batch * channels * K * Lout
     return uninitializedStorage(count) { out, initialized in
@@ -743,17 +761,16 @@ func unfoldKernel<S: TensorScalar>(_ x: TensorStorage<S>, batch: Int, channels: 
                 for c in 0..<channels {
                     let src = (b * channels + c) * L
                     for k in 0..<K {
-                        let dst = po + ((b * channels + c) * K + k) * Lout
+                        let dst = po + w.row(b, c, k, batch: batch, channels: channels, channelMajor: channelMajor)
                         let shift = k * w.dilation - w.padding
-                        if w.stride == 1 && shift >= 0 && Lout - 1 + shift < L {
-                            // Every tap inside the input (no padding reached): a contiguous copy.
-                            let row = xb.baseAddress! + src + shift
-                            for t in 0..<Lout { dst[t] = row[t] }
-                            continue
-                        }
-                        for t in 0..<Lout {
-                            let i = t * w.stride + shift
-                            dst[t] = (i >= 0 && i < L) ? xb[src + i] : padValue
+                        let inside = w.insideColumns(shift: shift)
+                        for t in 0..<inside.lowerBound { dst[t] = padValue }
+                        for t in inside.upperBound..<Lout { dst[t] = padValue }
+                        let row = xb.baseAddress! + src, stride = w.stride
+                        if stride == 1 {
+                            (dst + inside.lowerBound).update(from: row + inside.lowerBound + shift, count: inside.count)
+                        } else {
+                            for t in inside { dst[t] = row[t &* stride &+ shift] }
                         }
                     }
                 }
@@ -762,11 +779,12 @@ func unfoldKernel<S: TensorScalar>(_ x: TensorStorage<S>, batch: Int, channels: 
     }
 }
 
-/// Fold (col2im), the adjoint of unfold: `(batch, channels·K, Lout)` → `(batch, channels, L)`,
-/// summing overlapping taps and dropping padded positions.
+/// Fold (col2im), the adjoint of unfold: `(batch, channels·K, Lout)` (or `(channels·K, batch·Lout)`
+/// when `channelMajor`) → `(batch, channels, L)`, summing overlapping taps and dropping padded positions.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func foldKernel<S: TensorScalar>(_ cols: TensorStorage<S>, batch: Int, channels: Int, window w: Window1D) -> TensorStorage<S> {
+func foldKernel<S: TensorScalar>(_ cols: TensorStorage<S>, batch: Int, channels: Int, window w: Window1D,
+                                 channelMajor: Bool = false) -> TensorStorage<S> {
     let K = w.kernelSize, L = w.inputLength, Lout = w.outputLength
     var result = TensorStorage<S>(repeating: 0, count: batch * channels * L)
     guard batch * channels * K * Lout > 0 else { return result }
@@ -776,11 +794,13 @@ func foldKernel<S: TensorScalar>(_ cols: TensorStorage<S>, batch: Int, channels:
                 for c in 0..<channels {
                     let dst = (b * channels + c) * L
                     for k in 0..<K {
-                        let src = ((b * channels + c) * K + k) * Lout
-                        let shift = k * w.dilation - w.padding
-                        for t in 0..<Lout {
-                            let i = t * w.stride + shift
-                            if i >= 0 && i < L { rb[dst + i] += cb[src + t] }
+                        let source = cb.baseAddress! + w.row(b, c, k, batch: batch, channels: channels, channelMajor: channelMajor)
+                        let target = rb.baseAddress! + dst, shift = k * w.dilation - w.padding, stride = w.stride
+                        // The same additions in the same order as a bounds-tested loop over every `t`.
+                        if stride == 1 {
+                            for t in w.insideColumns(shift: shift) { target[t &+ shift] += source[t] }
+                        } else {
+                            for t in w.insideColumns(shift: shift) { target[t &* stride &+ shift] += source[t] }
                         }
                     }
                 }
@@ -788,6 +808,98 @@ func foldKernel<S: TensorScalar>(_ cols: TensorStorage<S>, batch: Int, channels:
         }
     }
     return result
+}
+
+/// `[a, b, inner]` → `[b, a, inner]`: swaps the two leading axes, adding `bias[i]` to the block of
+/// leading index `i` when given. Moves a convolution's batch into the GEMM columns and back.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func swappingLeadingAxes<S: TensorScalar>(_ x: TensorStorage<S>, _ a: Int, _ b: Int, inner: Int,
+                                          bias: TensorStorage<S>? = nil) -> TensorStorage<S> {
+    let count = a * b * inner
+    return uninitializedStorage(count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        x.withUnsafeBufferPointer { xb in
+            let po = out.baseAddress!, px = xb.baseAddress!
+            for i in 0..<a {
+                let shift = bias.map { $0[i] } ?? 0
+                for j in 0..<b {
+                    let src = px + (i * b + j) * inner, dst = po + (j * a + i) * inner
+                    if bias == nil {
+                        dst.update(from: src, count: inner)
+                    } else {
+                        for t in 0..<inner { dst[t] = src[t] + shift }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One GEMM per group: `C_g = op(A_g)·op(B_g)` with `op(A_g)` `[m, k]`, `op(B_g)` `[k, n]`, the
+/// groups' blocks consecutive in `a`, `b` and the result `[groups·m, n]`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func groupedProduct<S: TensorScalar>(_ a: TensorStorage<S>, _ b: TensorStorage<S>, groups: Int, m: Int, n: Int, k: Int,
+                                     transposeA: Bool = false, transposeB: Bool = false) -> TensorStorage<S> {
+    let count = groups * m * n
+    return uninitializedStorage(count) { out, initialized in
+        initialized = count
+        guard count > 0 else { return }
+        guard k > 0 else {
+            out.initialize(repeating: 0)
+            return
+        }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                for g in 0..<groups {
+                    S._gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                            a: pa.baseAddress! + g * m * k, lda: transposeA ? m : k,
+                            b: pb.baseAddress! + g * k * n, ldb: transposeB ? k : n,
+                            beta: 0, c: out.baseAddress! + g * m * n, ldc: n)
+                }
+            }
+        }
+    }
+}
+
+/// Adds `bias[c]` to every element of channel `c` of a `[batch, channels, length]` buffer in place.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func addChannelBias<S: TensorScalar>(_ x: inout TensorStorage<S>, _ bias: TensorStorage<S>, batch: Int, channels: Int,
+                                     length: Int) {
+    x.withUnsafeMutableBufferPointer { xb in
+        bias.withUnsafeBufferPointer { bb in
+            for b in 0..<batch {
+                for c in 0..<channels {
+                    let row = xb.baseAddress! + (b * channels + c) * length, shift = bb[c]
+                    for t in 0..<length { row[t] += shift }
+                }
+            }
+        }
+    }
+}
+
+/// Per channel, the sum of a `[batch, channels, length]` tensor over batch and length: a
+/// convolution's bias gradient.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func channelSums<S: TensorScalar>(_ x: TensorStorage<S>, batch: Int, channels: Int, length: Int) -> TensorStorage<S> {
+    var sums = TensorStorage<S>(repeating: 0, count: channels)
+    sums.withUnsafeMutableBufferPointer { sb in
+        x.withUnsafeBufferPointer { xb in
+            for b in 0..<batch {
+                for c in 0..<channels {
+                    let row = xb.baseAddress! + (b * channels + c) * length
+                    var total: S = 0
+                    for t in 0..<length { total += row[t] }
+                    sb[c] += total
+                }
+            }
+        }
+    }
+    return sums
 }
 
 /// `y[i] = tanh x[i]` for `n` Doubles, vectorizable (libm's `tanh` is a scalar call).

@@ -68,4 +68,30 @@ func unet<Scalar: TensorScalar>(_: Scalar.Type, _ name: String) throws {
 try unet(Float.self, "unet fwd+bwd f32")
 try unet(Double.self, "unet fwd+bwd f64")
 
+@MainActor
+func trainingStep<Model: Module>(_ name: String, _ make: () -> TrainingStepWorkload<Model>) {
+    guard options.wants(name) else { return }
+    let workload = make()
+    var timing = timeKernel(name, options, { workload.run() }, checksum: { _ in 0 })
+    timing = KernelTiming(kernel: timing.kernel, medianSeconds: timing.medianSeconds, reps: timing.reps,
+                          checksum: workload.firstLoss!)
+    results.append(timing)
+}
+
+@MainActor
+func conv1d<Scalar: TensorScalar>(_: Scalar.Type, _ name: String, batch: Int, channels: Int, length: Int, dilation: Int) {
+    guard options.wants(name) else { return }
+    let workload = Conv1dWorkload<Scalar>(batch: batch, channels: channels, length: length, dilation: dilation)
+    results.append(timeKernel(name, options, { workload.run() }, checksum: { $0.reduce(0) { $0 + $1.checksum } }))
+}
+
+trainingStep("gru step f32") { gruStepWorkload(Float.self) }
+trainingStep("gru step f64") { gruStepWorkload(Double.self) }
+conv1d(Float.self, "conv1d 64x16x20 f32", batch: 64, channels: 16, length: 20, dilation: 1)
+conv1d(Double.self, "conv1d 64x16x20 f64", batch: 64, channels: 16, length: 20, dilation: 1)
+conv1d(Float.self, "conv1d 32x64x256 f32", batch: 32, channels: 64, length: 256, dilation: 2)
+conv1d(Double.self, "conv1d 32x64x256 f64", batch: 32, channels: 64, length: 256, dilation: 2)
+trainingStep("tcn step f32") { tcnStepWorkload(Float.self) }
+trainingStep("tcn step f64") { tcnStepWorkload(Double.self) }
+
 print(timingReport(results, openBLASThreads: openBLASThreadCount(), openBLASConfiguration: openBLASConfiguration()))

@@ -152,9 +152,10 @@ public struct EIIENetwork<Scalar: TensorScalar>: Module {
         let (batch, f, w, assets) = (priceTensor.shape[0], priceTensor.shape[1], priceTensor.shape[2], priceTensor.shape[3])
         let c = configuration.evaluationFeatures
         if let conv1, let conv2 {
-            // The two convolutions as two gemms over all (row, asset) histories at once, rather than
-            // Conv1d's one small gemm per sample: the first on the im2col rows [n·span, F·k], the
-            // second, whose kernel spans the whole remaining window, on each history's flattened maps.
+            // The two convolutions as two gemms over all (row, asset) histories at once, in the
+            // layout the next gemm reads (no permute to Conv1d's [n, maps, span]): the first on the im2col
+            // rows [n·span, F·k], the second, whose kernel spans the whole remaining window, on each
+            // history's flattened maps.
             let (n, k, maps, span) = (batch * assets, configuration.kernelWidth, configuration.firstLayerMaps,
                                       configuration.spanningKernelWidth)
             let activation = configuration.activation

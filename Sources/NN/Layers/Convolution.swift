@@ -16,7 +16,7 @@ func validateConvolution(_ layer: String, inChannels: Int, outChannels: Int, ker
 ///
 /// `weight` is `[outChannels, inChannels/groups, kernelSize]`, `bias` `[outChannels]`; the output is
 /// `[batch, outChannels, ⌊(length + 2·padding − dilation·(kernelSize − 1) − 1)/stride⌋ + 1]`.
-/// Computed as im2col plus a batched `gemm` (see `Tensor.conv1d`).
+/// Computed as im2col over the whole batch plus one `gemm` per group (see `Tensor.conv1d`).
 public struct Conv1d<Scalar: TensorScalar>: UnaryModule {
     /// `[outChannels, inChannels/groups, kernelSize]`.
     public var weight: Tensor<Scalar>

@@ -3,9 +3,9 @@ import Linalg
 import Synchronization
 
 // Recurrent layers with PyTorch's gate order and parameter layout (`torch.nn.LSTM`, `torch.nn.GRU`).
-// LSTM: each direction of each layer is one fused differentiable operation (one GEMM for the input
-// projection of all timesteps, one per step for the recurrence, fused gate loops; see
-// `lstmDirection`). GRU and the cells: each timestep costs two small `gemm`s plus the gate arithmetic.
+// LSTM and GRU: each direction of each layer is one fused differentiable operation (one GEMM for the
+// input projection of all timesteps, one per step for the recurrence, fused gate loops; see
+// `lstmDirection`, `gruDirection`). The cells: each timestep costs two small `gemm`s plus the gate arithmetic.
 
 /// The LSTM step (Hochreiter & Schmidhuber 1997, with PyTorch's gate order i, f, g, o):
 /// `gates = proj + h·W_hhᵀ`, `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')`.
@@ -120,72 +120,30 @@ struct RecurrentStack<Scalar: TensorScalar>: Sendable {
         return (steps, batch)
     }
 
-    /// Runs an LSTM stack with the fused per-direction operation (``lstmDirection(_:)``); same
-    /// inputs and results as ``run(_:layer:initialStates:foldHiddenBias:step:)`` with ``lstmStep``.
-    func runLSTM(_ input: Tensor<Scalar>, hidden: Tensor<Scalar>?, cell: Tensor<Scalar>?)
-        -> (output: Tensor<Scalar>, hidden: Tensor<Scalar>, cell: Tensor<Scalar>) {
-        _ = validate(input, layer: "LSTM", initialStates: [hidden, cell])
+    /// Runs the stack with a fused per-direction operation (``lstmDirection(_:)`` with `initialStates`
+    /// `[h, c]`, ``gruDirection(_:)`` with `[h]`); same inputs and results as
+    /// ``run(_:layer:initialStates:foldHiddenBias:step:)`` with ``lstmStep`` or ``gruStep``.
+    func runFused(_ input: Tensor<Scalar>, layer: StaticString, initialStates: [Tensor<Scalar>?],
+                  direction: (RecurrentDirectionArguments<Scalar>) -> [Tensor<Scalar>])
+        -> (output: Tensor<Scalar>, finalStates: [Tensor<Scalar>]) {
+        _ = validate(input, layer: layer, initialStates: initialStates)
         var layerInput = input
-        var (finalHidden, finalCell) = ([Tensor<Scalar>](), [Tensor<Scalar>]())
+        var finals = [[Tensor<Scalar>]](repeating: [], count: initialStates.count)
         for l in 0..<layerCount {
             var outputs: [Tensor<Scalar>] = []
             for d in 0..<directionCount {
                 let k = l * directionCount + d
-                let results = lstmDirection(LSTMDirectionArguments(
+                let states = initialStates.map { $0?.sliced(alongAxis: 0, from: k, to: k + 1) }
+                let results = direction(RecurrentDirectionArguments(
                     input: layerInput, weightIH: weightsIH[k], weightHH: weightsHH[k],
-                    biasIH: biasesIH?[k], biasHH: biasesHH?[k],
-                    hidden: hidden?.sliced(alongAxis: 0, from: k, to: k + 1), cell: cell?.sliced(alongAxis: 0, from: k, to: k + 1),
-                    reverse: d == 1, batchFirst: configuration.batchFirst))
+                    biasIH: biasesIH?[k], biasHH: biasesHH?[k], hidden: states[0], cell: states.count > 1 ? states[1] : nil,
+                    hasCell: states.count > 1, reverse: d == 1, batchFirst: configuration.batchFirst))
                 outputs.append(results[0])
-                finalHidden.append(results[1])
-                finalCell.append(results[2])
+                for s in finals.indices { finals[s].append(results[1 + s]) }
             }
             layerInput = directionCount == 1 ? outputs[0] : Tensor.concatenate(outputs, alongAxis: 2)
         }
-        return (layerInput, Tensor.concatenate(finalHidden, alongAxis: 0), Tensor.concatenate(finalCell, alongAxis: 0))
-    }
-
-    /// Runs the stack over `[B, T, inputSize]` (batch-first) or `[T, B, inputSize]`.
-    ///
-    /// - Parameters:
-    ///   - initialStates: per state kind (h, or h and c), a `[layers·directions, B, hidden]` tensor or `nil` for zeros.
-    ///   - foldHiddenBias: add `b_hh` to the input projection (LSTM) instead of passing it to `step` (GRU).
-    ///   - step: one timestep: `(projection [1, B, gates·H], states, W_hh, b_hh)` → new states, each `[1, B, H]`.
-    /// - Returns: the last layer's outputs `[B, T, directions·H]` (or `[T, B, …]`) and the final states per kind, `[layers·directions, B, H]`.
-    func run(_ input: Tensor<Scalar>, layer: StaticString, initialStates: [Tensor<Scalar>?], foldHiddenBias: Bool,
-             step: ([Tensor<Scalar>], Tensor<Scalar>, Tensor<Scalar>, Tensor<Scalar>?) -> [Tensor<Scalar>]) -> (output: Tensor<Scalar>, finalStates: [Tensor<Scalar>]) {
-        let (steps, batch) = validate(input, layer: layer, initialStates: initialStates)
-        let timeAxis = configuration.batchFirst ? 1 : 0
-        let zero = Tensor<Scalar>.zeros(TensorShape([1, batch, hiddenSize]))
-        // Per-timestep inputs [1, B, F]: slices of the input for layer 0, the previous layer's outputs after.
-        var stepInputs = (0..<steps).map { t in
-            input.sliced(alongAxis: timeAxis, from: t, to: t + 1).reshaped([1, batch, input.shape[2]])
-        }
-        var finals = [[Tensor<Scalar>]](repeating: [], count: initialStates.count)
-        for l in 0..<layerCount {
-            var directionOutputs: [[Tensor<Scalar>]] = []
-            for d in 0..<directionCount {
-                let k = l * directionCount + d
-                var bias = biasesIH?[k]
-                if foldHiddenBias, let b = bias { bias = b + biasesHH![k] }
-                var states = initialStates.map { $0?.sliced(alongAxis: 0, from: k, to: k + 1) ?? zero }
-                var outputs = [Tensor<Scalar>](repeating: zero, count: steps)
-                for t in (d == 0 ? Array(0..<steps) : Array((0..<steps).reversed())) {
-                    var projection = stepInputs[t].matmul(weightsIH[k], transposingOther: true)
-                    if let bias { projection = projection + bias }
-                    states = step(states, projection, weightsHH[k], foldHiddenBias ? nil : biasesHH?[k])
-                    outputs[t] = states[0]
-                }
-                directionOutputs.append(outputs)
-                for s in states.indices { finals[s].append(states[s]) }
-            }
-            stepInputs = directionCount == 1 ? directionOutputs[0]
-                : (0..<steps).map { t in Tensor.concatenate(directionOutputs.map { $0[t] }, alongAxis: 2) }
-        }
-        let output = configuration.batchFirst
-            ? Tensor.concatenate(stepInputs.map { $0.reshaped([batch, 1, -1]) }, alongAxis: 1)
-            : Tensor.concatenate(stepInputs, alongAxis: 0)
-        return (output, finals.map { Tensor.concatenate($0, alongAxis: 0) })
+        return (layerInput, finals.map { Tensor.concatenate($0, alongAxis: 0) })
     }
 }
 
@@ -228,7 +186,8 @@ public struct LSTM<Scalar: TensorScalar>: Module {
     ///   layer 0 forward, layer 0 backward, layer 1 forward, … as PyTorch's `(h_n, c_n)`.
     public func callAsFunction(_ input: Tensor<Scalar>, hidden: Tensor<Scalar>? = nil, cell: Tensor<Scalar>? = nil)
         -> (output: Tensor<Scalar>, hidden: Tensor<Scalar>, cell: Tensor<Scalar>) {
-        stack.runLSTM(input, hidden: hidden, cell: cell)
+        let (output, finals) = stack.runFused(input, layer: "LSTM", initialStates: [hidden, cell], direction: lstmDirection)
+        return (output, finals[0], finals[1])
     }
 }
 
@@ -266,11 +225,7 @@ public struct GRU<Scalar: TensorScalar>: Module {
     ///   `hidden` state `[layers·directions, batch, H]` (PyTorch's `h_n`).
     public func callAsFunction(_ input: Tensor<Scalar>, hidden: Tensor<Scalar>? = nil)
         -> (output: Tensor<Scalar>, hidden: Tensor<Scalar>) {
-        let h = configuration.hiddenSize
-        let (output, finals) = stack.run(input, layer: "GRU",
-                                         initialStates: [hidden], foldHiddenBias: false) { states, projection, whh, bhh in
-            [gruStep(projection: projection, hidden: states[0], weightHH: whh, biasHH: bhh, hiddenSize: h)]
-        }
+        let (output, finals) = stack.runFused(input, layer: "GRU", initialStates: [hidden], direction: gruDirection)
         return (output, finals[0])
     }
 }
@@ -368,24 +323,28 @@ public struct GRUCell<Scalar: TensorScalar>: Module {
 
 // MARK: - Fused LSTM layer
 
-/// The arguments of one direction of one LSTM layer (see ``lstmDirection(_:)``).
-struct LSTMDirectionArguments<Scalar: TensorScalar>: Sendable {
+/// The arguments of one direction of one LSTM or GRU layer (see ``lstmDirection(_:)``, ``gruDirection(_:)``).
+struct RecurrentDirectionArguments<Scalar: TensorScalar>: Sendable {
     /// The layer input, `[B, T, F]` when `batchFirst`, else `[T, B, F]`.
     var input: Tensor<Scalar>
     var weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>
     var biasIH: Tensor<Scalar>?, biasHH: Tensor<Scalar>?
     /// Initial states `[1, B, H]`; zeros when `nil`.
     var hidden: Tensor<Scalar>?, cell: Tensor<Scalar>?
+    /// `true` for an LSTM (a cell state among ``tensors``), `false` for a GRU.
+    var hasCell = true
     var reverse: Bool, batchFirst: Bool
 
     var steps: Int { input.shape[batchFirst ? 1 : 0] }
     var batch: Int { input.shape[batchFirst ? 0 : 1] }
     var hiddenSize: Int { weightHH.shape[1] }
 
-    /// The differentiable inputs in a fixed order: input, weights, initial states, then the biases if any.
+    /// The differentiable inputs in a fixed order: input, weights, initial states (h, then c for an
+    /// LSTM), then the biases if any.
     var tensors: [Tensor<Scalar>] {
         let zero = Tensor<Scalar>.zeros([1, batch, hiddenSize])
-        return [input, weightIH, weightHH, hidden ?? zero, cell ?? zero] + (biasIH.map { [$0, biasHH!] } ?? [])
+        return [input, weightIH, weightHH, hidden ?? zero] + (hasCell ? [cell ?? zero] : [])
+            + (biasIH.map { [$0, biasHH!] } ?? [])
     }
 
     /// The same arguments with `tensors` replaced (in ``tensors``' order).
@@ -393,10 +352,11 @@ struct LSTMDirectionArguments<Scalar: TensorScalar>: Sendable {
         var copy = self
         (copy.input, copy.weightIH, copy.weightHH) = (values[0], values[1], values[2])
         copy.hidden = values[3]
-        copy.cell = values[4]
+        let biases = hasCell ? 5 : 4
+        if hasCell { copy.cell = values[4] }
         if biasIH != nil {
-            copy.biasIH = values[5]
-            copy.biasHH = values[6]
+            copy.biasIH = values[biases]
+            copy.biasHH = values[biases + 1]
         }
         return copy
     }
@@ -407,24 +367,38 @@ struct LSTMDirectionArguments<Scalar: TensorScalar>: Sendable {
 /// Returns `[outputs (input's layout, H features), final hidden [1, B, H], final cell [1, B, H]]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-func lstmDirectionReference<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
-    let timeAxis = a.batchFirst ? 1 : 0
-    let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
+func lstmDirectionReference<Scalar>(_ a: RecurrentDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
+    let (batch, h) = (a.batch, a.hiddenSize)
     var bias = a.biasIH
     if let b = bias { bias = b + a.biasHH! }
+    var cell = a.cell ?? .zeros([1, batch, h])
+    let (output, hidden) = referenceSequence(a, bias: bias) { projection, hidden in
+        let state = lstmStep(projection: projection, hidden: hidden, cell: cell, weightHH: a.weightHH, hiddenSize: h)
+        cell = state.cell
+        return state.hidden
+    }
+    return [output, hidden, cell]
+}
+
+/// The time loop of the step-by-step references: `step(projection [1, B, gates·H], h)` → the next `h`,
+/// over `a`'s timesteps in its direction, with the projection `x·W_ihᵀ + bias` of all of them
+/// computed first. Returns the outputs in the input's layout and the final hidden state `[1, B, H]`.
+func referenceSequence<Scalar>(_ a: RecurrentDirectionArguments<Scalar>, bias: Tensor<Scalar>?,
+                               step: (Tensor<Scalar>, Tensor<Scalar>) -> Tensor<Scalar>) -> (output: Tensor<Scalar>, hidden: Tensor<Scalar>) {
+    let timeAxis = a.batchFirst ? 1 : 0
+    let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
     var projection = a.input.matmul(a.weightIH, transposingOther: true)
     if let bias { projection = projection + bias }
-    var state = (hidden: a.hidden ?? .zeros([1, batch, h]), cell: a.cell ?? .zeros([1, batch, h]))
-    var outputs = [Tensor<Scalar>](repeating: state.hidden, count: steps)
+    var hidden = a.hidden ?? .zeros([1, batch, h])
+    var outputs = [Tensor<Scalar>](repeating: hidden, count: steps)
     for t in a.reverse ? Array((0..<steps).reversed()) : Array(0..<steps) {
-        let step = projection.sliced(alongAxis: timeAxis, from: t, to: t + 1).reshaped([1, batch, 4 * h])
-        state = lstmStep(projection: step, hidden: state.hidden, cell: state.cell, weightHH: a.weightHH, hiddenSize: h)
-        outputs[t] = state.hidden
+        hidden = step(projection.sliced(alongAxis: timeAxis, from: t, to: t + 1).reshaped([1, batch, -1]), hidden)
+        outputs[t] = hidden
     }
     let output = a.batchFirst
         ? Tensor.concatenate(outputs.map { $0.reshaped([batch, 1, h]) }, alongAxis: 1)
         : Tensor.concatenate(outputs, alongAxis: 0)
-    return [output, state.hidden, state.cell]
+    return (output, hidden)
 }
 
 /// Storage for `count` scalars left uninitialized, for kernel buffers that are written in full
@@ -461,20 +435,22 @@ func reorderSteps<Scalar>(_ source: UnsafePointer<Scalar>, _ destination: Unsafe
     }
 }
 
-/// What the forward pass of ``lstmDirection(_:)`` keeps for its backward pass, all in step order:
-/// the input `x` `[T·B, F]`, the states `[T+1, B, H]`, `tanh(c)` `[T, B, H]` and the gate activations
-/// `[T, B, 4H]`, which the first backward pass takes (and reuses as its gate-gradient buffer).
-final class LSTMSavedSequence<Scalar: TensorScalar>: Sendable {
-    let x: TensorStorage<Scalar>, hs: TensorStorage<Scalar>, cs: TensorStorage<Scalar>, tanhCells: TensorStorage<Scalar>
+/// What the forward pass of a fused recurrent direction keeps for its backward pass, all in step
+/// order: the input `x` `[T·B, F]`, the gate activations `[T, B, gates·H]`, which the first backward
+/// pass takes (and reuses as its gate-gradient buffer), and the operation's other sequences
+/// (``lstmDirection(_:)``: the states h, c `[T+1, B, H]` and `tanh(c)`; ``gruDirection(_:)``: the
+/// states h and `W_hn·h + b_hn`).
+final class RecurrentSavedSequence<Scalar: TensorScalar>: Sendable {
+    let x: TensorStorage<Scalar>
+    let kept: [TensorStorage<Scalar>]
 #if METAFOLIO_TSAN
     private let activations: PthreadMutex<TensorStorage<Scalar>?>
 #else
     private let activations: Mutex<TensorStorage<Scalar>?>
 #endif
 
-    init(x: TensorStorage<Scalar>, activations: TensorStorage<Scalar>, hs: TensorStorage<Scalar>,
-         cs: TensorStorage<Scalar>, tanhCells: TensorStorage<Scalar>) {
-        (self.x, self.hs, self.cs, self.tanhCells) = (x, hs, cs, tanhCells)
+    init(x: TensorStorage<Scalar>, activations: TensorStorage<Scalar>, kept: [TensorStorage<Scalar>]) {
+        (self.x, self.kept) = (x, kept)
 #if METAFOLIO_TSAN
         self.activations = PthreadMutex(activations)
 #else
@@ -484,6 +460,82 @@ final class LSTMSavedSequence<Scalar: TensorScalar>: Sendable {
 
     /// The activations, uniquely referenced, on the first call; `nil` after.
     func takeActivations() -> TensorStorage<Scalar>? { activations.withLock { $0.take() } }
+}
+
+/// The layer input of a fused recurrent direction in step order `[T·B, F]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func stepOrderedInput<Scalar>(_ a: RecurrentDirectionArguments<Scalar>) -> TensorStorage<Scalar> {
+    let features = a.input.shape[2]
+    var x: TensorStorage<Scalar> = uninitializedBuffer(a.steps * a.batch * features)
+    a.input.withUnsafeScalars { src in
+        x.withUnsafeMutableBufferPointer { dst in
+            reorderSteps(src.baseAddress!, dst.baseAddress!, steps: a.steps, batch: a.batch, width: features,
+                         batchFirst: a.batchFirst, reverse: a.reverse, toSteps: true)
+        }
+    }
+    return x
+}
+
+/// Writes `values` into each of `rows` consecutive rows at `destination` (a bias before a GEMM with
+/// `β = 1`); does nothing when `values` is `nil`.
+@inline(__always)
+func fillRows<Scalar: TensorScalar>(_ destination: UnsafeMutablePointer<Scalar>, rows: Int, with values: [Scalar]?) {
+    guard let values else { return }
+    let width = values.count
+    for r in 0..<rows { for j in 0..<width { destination[r * width + j] = values[j] } }
+}
+
+/// `dGᵀ·Y` for step-ordered gate gradients `dG` `[rows, gates]` and rows `Y` `[rows, width]`: a weight
+/// gradient of a fused recurrent direction, one GEMM over all timesteps.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func gateWeightGradient<Scalar>(_ dGates: TensorStorage<Scalar>, _ y: TensorStorage<Scalar>, rows: Int, gates: Int,
+                                width: Int) -> Tensor<Scalar> {
+    var dw: TensorStorage<Scalar> = uninitializedBuffer(gates * width)
+    dGates.withUnsafeBufferPointer { db in y.withUnsafeBufferPointer { yb in dw.withUnsafeMutableBufferPointer { dwb in
+        Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: width, k: rows, alpha: 1,
+                     a: db.baseAddress!, lda: gates, b: yb.baseAddress!, ldb: width, beta: 0, c: dwb.baseAddress!, ldc: width)
+    } } }
+    return Tensor(dw).reshaped([gates, width])
+}
+
+/// The column sums of `[rows, width]` gate gradients: a bias gradient.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func gateBiasGradient<Scalar>(_ dGates: TensorStorage<Scalar>, rows: Int, width: Int) -> Tensor<Scalar> {
+    var sums = [Scalar](repeating: 0, count: width)
+    // Row by row through raw pointers, so the loop over a row vectorizes (each sum keeps its order).
+    sums.withUnsafeMutableBufferPointer { sb in
+        dGates.withUnsafeBufferPointer { db in
+            let total = sb.baseAddress!
+            for r in 0..<rows {
+                let row = db.baseAddress! + r * width
+                for j in 0..<width { total[j] += row[j] }
+            }
+        }
+    }
+    return Tensor(sums)
+}
+
+/// `∂x` of a fused recurrent direction from the gradients `dG` `[T·B, gates]` of its input projection:
+/// `dG·W_ih` in step order, copied back into the input's layout.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func recurrentInputGradient<Scalar>(_ a: RecurrentDirectionArguments<Scalar>, _ dGates: TensorStorage<Scalar>,
+                                    gates: Int) -> Tensor<Scalar> {
+    let features = a.input.shape[2], rows = a.steps * a.batch
+    var dx: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
+    dGates.withUnsafeBufferPointer { db in a.weightIH.withUnsafeScalars { wih in dx.withUnsafeMutableBufferPointer { dxb in
+        Scalar._gemm(transposeA: false, transposeB: false, m: rows, n: features, k: gates, alpha: 1,
+                     a: db.baseAddress!, lda: gates, b: wih.baseAddress!, ldb: features, beta: 0, c: dxb.baseAddress!, ldc: features)
+    } } }
+    var dInput: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
+    dx.withUnsafeBufferPointer { src in dInput.withUnsafeMutableBufferPointer { dst in
+        reorderSteps(src.baseAddress!, dst.baseAddress!, steps: a.steps, batch: a.batch, width: features,
+                     batchFirst: a.batchFirst, reverse: a.reverse, toSteps: false)
+    } }
+    return Tensor(dInput).reshaped(to: a.input.shape)
 }
 
 /// One direction of one LSTM layer as a single differentiable operation with fused kernels.
@@ -497,19 +549,12 @@ final class LSTMSavedSequence<Scalar: TensorScalar>: Sendable {
 /// Returns the same three tensors as ``lstmDirectionReference(_:)``.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
+func lstmDirection<Scalar>(_ a: RecurrentDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
     let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
     let features = a.input.shape[2], gates = 4 * h
     let rows = steps * batch
     let inputs = a.tensors
-    // Step-ordered input X [T·B, F].
-    var x: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
-    a.input.withUnsafeScalars { src in
-        x.withUnsafeMutableBufferPointer { dst in
-            reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: features,
-                         batchFirst: a.batchFirst, reverse: a.reverse, toSteps: true)
-        }
-    }
+    let x = stepOrderedInput(a)
     var bias: [Scalar]? = nil
     if let bih = a.biasIH, let bhh = a.biasHH { bias = zip(bih.scalars, bhh.scalars).map { $0 + $1 } }
     // Gate activations per step [T, B, 4H] (i, f, g, o), states [T+1, B, H], tanh(c) [T, B, H], and the
@@ -527,9 +572,7 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
     hs.withUnsafeMutableBufferPointer { hb in cs.withUnsafeMutableBufferPointer { cb in
     tanhCells.withUnsafeMutableBufferPointer { tb in output.withUnsafeMutableBufferPointer { ob in
         let g = gb.baseAddress!, hp = hb.baseAddress!, cp = cb.baseAddress!, tp = tb.baseAddress!, op = ob.baseAddress!
-        if let bias {
-            for r in 0..<rows { for j in 0..<gates { g[r * gates + j] = bias[j] } }
-        }
+        fillRows(g, rows: rows, with: bias)
         Scalar._gemm(transposeA: false, transposeB: true, m: rows, n: gates, k: features, alpha: 1,
                      a: xb.baseAddress!, lda: features, b: wih.baseAddress!, ldb: features,
                      beta: bias == nil ? 0 : 1, c: g, ldc: gates)
@@ -560,8 +603,8 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
     let values = [Tensor<Scalar>(output).reshaped(outputShape),
                   Tensor<Scalar>(Array(hs[(steps * stateCount)...])).reshaped([1, batch, h]),
                   Tensor<Scalar>(Array(cs[(steps * stateCount)...])).reshaped([1, batch, h])]
-    let saved = LSTMSavedSequence(x: x, activations: activations, hs: hs, cs: cs, tanhCells: tanhCells)
-    let (weightIH, weightHH) = (a.weightIH, a.weightHH)
+    let saved = RecurrentSavedSequence(x: x, activations: activations, kept: [hs, cs, tanhCells])
+    let weightHH = a.weightHH
     let template = a
     return Tensor.customOperation(inputs: inputs, outputs: values) { cotangents, inputs in
         if isRecordingGradients {
@@ -574,19 +617,19 @@ func lstmDirection<Scalar>(_ a: LSTMDirectionArguments<Scalar>) -> [Tensor<Scala
             return vectorJacobianProducts(of: { lstmDirectionReference(template.replacing($0)) }, at: inputs,
                                           cotangents: cotangents)
         }
-        return lstmDirectionBackward(template, saved.x, activations, saved.hs, saved.cs, saved.tanhCells,
-                                     weightIH: weightIH, weightHH: weightHH, cotangents: cotangents,
+        return lstmDirectionBackward(template, saved.x, activations, saved.kept[0], saved.kept[1], saved.kept[2],
+                                     weightHH: weightHH, cotangents: cotangents,
                                      needed: inputs.map(\.requiresGradient))
     }
 }
 
-/// The first-order backward pass of ``lstmDirection(_:)`` (gradients in ``LSTMDirectionArguments/tensors``' order).
+/// The first-order backward pass of ``lstmDirection(_:)`` (gradients in ``RecurrentDirectionArguments/tensors``' order).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: TensorStorage<Scalar>,
+func lstmDirectionBackward<Scalar>(_ a: RecurrentDirectionArguments<Scalar>, _ x: TensorStorage<Scalar>,
                                    _ activations: consuming TensorStorage<Scalar>, _ hs: TensorStorage<Scalar>,
                                    _ cs: TensorStorage<Scalar>, _ tanhCells: TensorStorage<Scalar>,
-                                   weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
+                                   weightHH: Tensor<Scalar>,
                                    cotangents: [Tensor<Scalar>], needed: [Bool]) -> [Tensor<Scalar>?] {
     let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
     let features = a.input.shape[2], gates = 4 * h, rows = steps * batch, stateCount = batch * h
@@ -624,46 +667,163 @@ func lstmDirectionBackward<Scalar>(_ a: LSTMDirectionArguments<Scalar>, _ x: Ten
         }
     } } } } } } }
     var gradients = [Tensor<Scalar>?](repeating: nil, count: needed.count)
-    dGates.withUnsafeBufferPointer { db in
-        let dg = db.baseAddress!
-        if needed[0] {
-            var dx: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
-            weightIH.withUnsafeScalars { wih in dx.withUnsafeMutableBufferPointer { dxb in
-                Scalar._gemm(transposeA: false, transposeB: false, m: rows, n: features, k: gates, alpha: 1,
-                             a: dg, lda: gates, b: wih.baseAddress!, ldb: features, beta: 0, c: dxb.baseAddress!, ldc: features)
-            } }
-            var dInput: TensorStorage<Scalar> = uninitializedBuffer(rows * features)
-            dx.withUnsafeBufferPointer { src in dInput.withUnsafeMutableBufferPointer { dst in
-                reorderSteps(src.baseAddress!, dst.baseAddress!, steps: steps, batch: batch, width: features,
-                             batchFirst: a.batchFirst, reverse: a.reverse, toSteps: false)
-            } }
-            gradients[0] = Tensor(dInput).reshaped(to: a.input.shape)
-        }
-        if needed[1] {
-            var dw: TensorStorage<Scalar> = uninitializedBuffer(gates * features)
-            x.withUnsafeBufferPointer { xb in dw.withUnsafeMutableBufferPointer { dwb in
-                Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: features, k: rows, alpha: 1,
-                             a: dg, lda: gates, b: xb.baseAddress!, ldb: features, beta: 0, c: dwb.baseAddress!, ldc: features)
-            } }
-            gradients[1] = Tensor(dw).reshaped([gates, features])
-        }
-        if needed[2] {
-            var dw: TensorStorage<Scalar> = uninitializedBuffer(gates * h)
-            hs.withUnsafeBufferPointer { hb in dw.withUnsafeMutableBufferPointer { dwb in
-                Scalar._gemm(transposeA: true, transposeB: false, m: gates, n: h, k: rows, alpha: 1,
-                             a: dg, lda: gates, b: hb.baseAddress!, ldb: h, beta: 0, c: dwb.baseAddress!, ldc: h)
-            } }
-            gradients[2] = Tensor(dw).reshaped([gates, h])
-        }
-        if needed.count > 5 && (needed[5] || needed[6]) {
-            var biasGradient = [Scalar](repeating: 0, count: gates)
-            for r in 0..<rows { for j in 0..<gates { biasGradient[j] += dg[r * gates + j] } }
-            let bias = Tensor<Scalar>(biasGradient)
-            gradients[5] = needed[5] ? bias : nil
-            gradients[6] = needed[6] ? bias : nil
-        }
+    if needed[0] { gradients[0] = recurrentInputGradient(a, dGates, gates: gates) }
+    if needed[1] { gradients[1] = gateWeightGradient(dGates, x, rows: rows, gates: gates, width: features) }
+    if needed[2] { gradients[2] = gateWeightGradient(dGates, hs, rows: rows, gates: gates, width: h) }
+    if needed.count > 5 && (needed[5] || needed[6]) {
+        let bias = gateBiasGradient(dGates, rows: rows, width: gates)
+        gradients[5] = needed[5] ? bias : nil
+        gradients[6] = needed[6] ? bias : nil
     }
     if needed[3] { gradients[3] = Tensor(dh).reshaped([1, batch, h]) }
     if needed[4] { gradients[4] = Tensor(dc).reshaped([1, batch, h]) }
+    return gradients
+}
+
+// MARK: - Fused GRU layer
+
+/// One direction of one GRU layer in `Tensor` operations, step by step with ``gruStep``: the
+/// reference that the fused kernel is tested against and differentiated through for higher-order
+/// gradients. Returns `[outputs (input's layout, H features), final hidden [1, B, H]]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func gruDirectionReference<Scalar>(_ a: RecurrentDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
+    let (output, hidden) = referenceSequence(a, bias: a.biasIH) { projection, hidden in
+        gruStep(projection: projection, hidden: hidden, weightHH: a.weightHH, biasHH: a.biasHH, hiddenSize: a.hiddenSize)
+    }
+    return [output, hidden]
+}
+
+/// One direction of one GRU layer as a single differentiable operation with fused kernels, as
+/// ``lstmDirection(_:)``: one GEMM projects every timestep (`X·W_ihᵀ + b_ih`), then per step one
+/// GEMM computes `h·W_hhᵀ + b_hh` and one loop the gates (r, z, n, `b_hn` inside the reset product)
+/// and the new state. Backward (first order): per step one loop for the gate gradients and one GEMM
+/// for `∂h`; the weight gradients are one GEMM each over all timesteps, the bias gradients column
+/// sums. Under a recorded backward pass the gradients come from ``gruDirectionReference(_:)``.
+/// Returns the same two tensors as ``gruDirectionReference(_:)``.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func gruDirection<Scalar>(_ a: RecurrentDirectionArguments<Scalar>) -> [Tensor<Scalar>] {
+    let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
+    let features = a.input.shape[2], gates = 3 * h
+    let rows = steps * batch, stateCount = batch * h
+    let inputs = a.tensors
+    let x = stepOrderedInput(a)
+    // Per step: the gate activations r, z, n [T·B, 3H] (first the input projection), `W_hn·h + b_hn`
+    // [T·B, H], the states [T+1, B, H], and the output in the input's layout.
+    var activations: TensorStorage<Scalar> = uninitializedBuffer(rows * gates)
+    var hiddenN: TensorStorage<Scalar> = uninitializedBuffer(rows * h)
+    var hs: TensorStorage<Scalar> = uninitializedBuffer((steps + 1) * stateCount)
+    var output: TensorStorage<Scalar> = uninitializedBuffer(rows * h)
+    var recurrent: [Scalar] = uninitializedBuffer(batch * gates)
+    let biasIH = a.biasIH?.scalars, biasHH = a.biasHH?.scalars
+    inputs[3].withUnsafeScalars { p in hs.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: stateCount) } }
+    a.weightIH.withUnsafeScalars { wih in a.weightHH.withUnsafeScalars { whh in
+    x.withUnsafeBufferPointer { xb in activations.withUnsafeMutableBufferPointer { gb in
+    hiddenN.withUnsafeMutableBufferPointer { nb in hs.withUnsafeMutableBufferPointer { hb in
+    output.withUnsafeMutableBufferPointer { ob in recurrent.withUnsafeMutableBufferPointer { rb in
+        let g = gb.baseAddress!, hp = hb.baseAddress!, op = ob.baseAddress!, rp = rb.baseAddress!
+        fillRows(g, rows: rows, with: biasIH)
+        Scalar._gemm(transposeA: false, transposeB: true, m: rows, n: gates, k: features, alpha: 1,
+                     a: xb.baseAddress!, lda: features, b: wih.baseAddress!, ldb: features,
+                     beta: biasIH == nil ? 0 : 1, c: g, ldc: gates)
+        for s in 0..<steps {
+            fillRows(rp, rows: batch, with: biasHH)
+            Scalar._gemm(transposeA: false, transposeB: true, m: batch, n: gates, k: h, alpha: 1,
+                         a: hp + s * stateCount, lda: h, b: whh.baseAddress!, ldb: h,
+                         beta: biasHH == nil ? 0 : 1, c: rp, ldc: gates)
+            let time = a.reverse ? steps - 1 - s : s
+            for b in 0..<batch {
+                let row = g + (s * batch + b) * gates, hRow = rp + b * gates
+                let offset = s * stateCount + b * h
+                let hPrev = hp + offset, hNext = hPrev + stateCount, hn = nb.baseAddress! + offset
+                // The reference's order of operations: σ(x_r + h_r), σ(x_z + h_z), tanh(x_n + r·h_n).
+                for j in 0..<(2 * h) { row[j] += hRow[j] }
+                VectorMath.sigmoid(row, row, count: 2 * h)
+                for j in 0..<h {
+                    hn[j] = hRow[2 * h + j]
+                    row[2 * h + j] += row[j] * hn[j]
+                }
+                VectorMath.tanh(row + 2 * h, row + 2 * h, count: h)
+                let out = op + (a.batchFirst ? b * steps + time : time * batch + b) * h
+                for j in 0..<h {
+                    let n = row[2 * h + j]
+                    let value = n + row[h + j] * (hPrev[j] - n)
+                    hNext[j] = value
+                    out[j] = value
+                }
+            }
+        }
+    } } } } } } } }
+    let outputShape: [Int] = a.batchFirst ? [batch, steps, h] : [steps, batch, h]
+    let values = [Tensor<Scalar>(output).reshaped(outputShape),
+                  Tensor<Scalar>(Array(hs[(steps * stateCount)...])).reshaped([1, batch, h])]
+    let saved = RecurrentSavedSequence(x: x, activations: activations, kept: [hs, hiddenN])
+    let template = a
+    return Tensor.customOperation(inputs: inputs, outputs: values) { cotangents, inputs in
+        // As the LSTM: the first unrecorded backward pass takes the activations, any other pass
+        // differentiates the reference.
+        guard !isRecordingGradients, let activations = saved.takeActivations() else {
+            return vectorJacobianProducts(of: { gruDirectionReference(template.replacing($0)) }, at: inputs,
+                                          cotangents: cotangents)
+        }
+        return gruDirectionBackward(template, saved.x, activations, saved.kept[0], saved.kept[1],
+                                    cotangents: cotangents, needed: inputs.map(\.requiresGradient))
+    }
+}
+
+/// The first-order backward pass of ``gruDirection(_:)`` (gradients in ``RecurrentDirectionArguments/tensors``' order).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func gruDirectionBackward<Scalar>(_ a: RecurrentDirectionArguments<Scalar>, _ x: TensorStorage<Scalar>,
+                                  _ activations: consuming TensorStorage<Scalar>, _ hs: TensorStorage<Scalar>,
+                                  _ hiddenN: TensorStorage<Scalar>,
+                                  cotangents: [Tensor<Scalar>], needed: [Bool]) -> [Tensor<Scalar>?] {
+    let (steps, batch, h) = (a.steps, a.batch, a.hiddenSize)
+    let gates = 3 * h, rows = steps * batch
+    var dh = cotangents[1].storage
+    // ∂ of the input projection overwrites the activations in place; ∂ of the recurrent projection
+    // differs from it only in the n gate (`r·∂a_n` instead of `∂a_n`).
+    var dInputGates = activations
+    var dHiddenGates: TensorStorage<Scalar> = uninitializedBuffer(rows * gates)
+    a.weightHH.withUnsafeScalars { whh in cotangents[0].withUnsafeScalars { ob in
+    hs.withUnsafeBufferPointer { hb in hiddenN.withUnsafeBufferPointer { nb in
+    dInputGates.withUnsafeMutableBufferPointer { db in dHiddenGates.withUnsafeMutableBufferPointer { eb in
+    dh.withUnsafeMutableBufferPointer { dhb in
+        let dhp = dhb.baseAddress!
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let time = a.reverse ? steps - 1 - s : s
+            for b in 0..<batch {
+                let offset = s * batch + b
+                let drow = db.baseAddress! + offset * gates, erow = eb.baseAddress! + offset * gates
+                let hPrev = hb.baseAddress! + offset * h, hn = nb.baseAddress! + offset * h
+                let dOut = ob.baseAddress! + (a.batchFirst ? b * steps + time : time * batch + b) * h
+                for j in 0..<h {
+                    let k = b * h + j
+                    let r = drow[j], z = drow[h + j], n = drow[2 * h + j]
+                    let dhv = dhp[k] + dOut[j]
+                    let dan = dhv * (1 - z) * (1 - n * n)
+                    let dar = dan * hn[j] * r * (1 - r)
+                    let daz = dhv * (hPrev[j] - n) * z * (1 - z)
+                    (drow[j], drow[h + j], drow[2 * h + j]) = (dar, daz, dan)
+                    (erow[j], erow[h + j], erow[2 * h + j]) = (dar, daz, dan * r)
+                    dhp[k] = dhv * z
+                }
+            }
+            // ∂h_{s−1} = ∂h·z + ∂(recurrent gates)·W_hh.
+            Scalar._gemm(transposeA: false, transposeB: false, m: batch, n: h, k: gates, alpha: 1,
+                         a: eb.baseAddress! + s * batch * gates, lda: gates, b: whh.baseAddress!, ldb: h,
+                         beta: 1, c: dhp, ldc: h)
+        }
+    } } } } } } }
+    var gradients = [Tensor<Scalar>?](repeating: nil, count: needed.count)
+    if needed[0] { gradients[0] = recurrentInputGradient(a, dInputGates, gates: gates) }
+    if needed[1] { gradients[1] = gateWeightGradient(dInputGates, x, rows: rows, gates: gates, width: a.input.shape[2]) }
+    if needed[2] { gradients[2] = gateWeightGradient(dHiddenGates, hs, rows: rows, gates: gates, width: h) }
+    if needed[3] { gradients[3] = Tensor(dh).reshaped([1, batch, h]) }
+    if needed.count > 4 {
+        if needed[4] { gradients[4] = gateBiasGradient(dInputGates, rows: rows, width: gates) }
+        if needed[5] { gradients[5] = gateBiasGradient(dHiddenGates, rows: rows, width: gates) }
+    }
     return gradients
 }
