@@ -177,7 +177,9 @@ private struct ForecastingFixture: Decodable {
         #expect(try ForecastScoring.intervalCoverage([0, 0, 0, 0, 1, 2], variance: [1, 1, 1, 1, 0, 0], [1.6, -1.64, 1.65, 3, 1, 2.1]) == 3.0 / 6)
         #expect(try ForecastScoring.intervalCoverage([0], variance: [4], [-3.28], level: 0.9) == 1)
         let combined = ForecastEvaluation.inverseVarianceCombination([try Forecast(mean: [[1]], variance: [[1]]), try Forecast(mean: [[4]], variance: [[2]])])
-        #expect(Swift.abs(combined.mean[0][0] - 2) < 1e-15 && Swift.abs(combined.variance[0][0] - 2.0 / 3) < 1e-15)
+        // Weights (2/3, 1/3); σ = (1, √2): variance ((2 + √2)/3)², the perfectly correlated errors' variance.
+        let sigma = (2 + 2.0.squareRoot()) / 3
+        #expect(Swift.abs(combined.mean[0][0] - 2) < 1e-15 && Swift.abs(combined.variance[0][0] - sigma * sigma) < 1e-15)
     }
 
     /// Outputs within `1e-12 + 1e-10·|e|` of PyTorch's, parameter gradients (where the fixture has them)
